@@ -1,0 +1,1 @@
+//! The desktop agent's client code: the `/ws/agent` connection.

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts a throw-away PostgreSQL server on loopback for the tests and prints its admin URL.
+# Usage: eval "$(e2e/scripts/postgres.sh start)"   ...   e2e/scripts/postgres.sh stop "$PGDATA_DIR"
+set -euo pipefail
+port="${PRESENCE_TEST_PG_PORT:-55432}"
+bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "${1:-start}" in
+start)
+    dir="$(mktemp -d /tmp/presence-hub-pg.XXXXXX)"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+    as_pg "$bin/initdb" -D "$dir" -A trust -U postgres >/dev/null
+    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
+        -o "-k /tmp -c listen_addresses=127.0.0.1 -p $port -c max_connections=400 -c fsync=off -c synchronous_commit=off" start >/dev/null
+    echo "export PGDATA_DIR='$dir'"
+    echo "export PRESENCE_TEST_PG='postgres://postgres@127.0.0.1:$port/postgres'"
+    ;;
+stop)
+    dir="$2"
+    as_pg "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true
+    rm -rf "$dir"
+    ;;
+esac

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building and testing Presence Hub needs on a fresh Debian machine of this kind,
+# idempotently: the wasm32 target, and (for tests) Chromium, ChromeDriver, Xvfb and PostgreSQL.
+# Usage: e2e/scripts/prepare.sh [build|test]
+set -euo pipefail
+what="${1:-build}"
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    echo "prepare: adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+[ "$what" = test ] || exit 0
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "prepare: installing ${need[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+fi

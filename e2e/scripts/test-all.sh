@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test of Presence Hub: format and lint checks, unit and integration tests on
+# SQLite, the integration tests again on PostgreSQL, and the end-to-end tests (real hub
+# process, real sockets, headless Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/presence-hub-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+e2e/scripts/prepare.sh test
+
+step() { printf '\n=== %s\n' "$*"; }
+started=$(date +%s)
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "build the hub binary for the end-to-end tests"
+cargo build -p server --bin presence-hub
+
+step "tests on SQLite (unit, integration, end-to-end)"
+cargo test --workspace
+
+step "integration tests on PostgreSQL"
+eval "$(e2e/scripts/postgres.sh start)"
+trap 'e2e/scripts/postgres.sh stop "$PGDATA_DIR"' EXIT
+cargo test -p server --tests
+
+step "all tests passed in $(( $(date +%s) - started )) s"

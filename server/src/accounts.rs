@@ -1,0 +1,103 @@
+//! Logging in and out: one implementation behind the JSON API and the HTML login form.
+
+use cookie::{Cookie, SameSite};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use crate::app::AppState;
+use crate::domain::auth::{hash_password, new_token, token_hash, verify_password};
+use crate::error::ApiError;
+use crate::store::{now_ms, UserRow};
+
+/// Tokens live 30 days unless revoked.
+const TOKEN_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// Login attempts per client address and per e-mail address.
+pub struct LoginLimiter {
+    by_ip: DefaultKeyedRateLimiter<IpAddr>,
+    by_email: DefaultKeyedRateLimiter<String>,
+    /// A hash to verify against when the e-mail is unknown, so both cases take as long.
+    decoy_hash: String,
+}
+
+impl LoginLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_minute(n);
+        LoginLimiter {
+            by_ip: RateLimiter::keyed(quota),
+            by_email: RateLimiter::keyed(quota),
+            decoy_hash: hash_password("decoy password for unknown accounts").unwrap_or_default(),
+        }
+    }
+
+    fn check(&self, ip: IpAddr, email: &str) -> Result<(), ApiError> {
+        let now = DefaultClock::default().now();
+        let verdict = self.by_ip.check_key(&ip).and_then(|()| self.by_email.check_key(&email.to_string()));
+        verdict.map_err(|not_until| ApiError::RateLimited { retry_after_seconds: not_until.wait_time_from(now).as_secs().max(1) })
+    }
+
+    /// Forgets idle keys so the limiter's memory stays bounded.
+    pub fn forget_idle(&self) {
+        self.by_ip.retain_recent();
+        self.by_email.retain_recent();
+    }
+}
+
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Checks the credentials and issues a new token of `kind` (`web` or `device`).
+pub async fn login(state: &AppState, ip: IpAddr, email: &str, password: &str, kind: &str) -> Result<(String, UserRow), ApiError> {
+    let email = normalize_email(email);
+    if email.is_empty() || password.is_empty() {
+        return Err(ApiError::invalid_field(if email.is_empty() { "email" } else { "password" }, "is required"));
+    }
+    state.login_limiter.check(ip, &email)?;
+    let user = state.store.find_user_by_email(&email).await?;
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| state.login_limiter.decoy_hash.clone());
+    let password = password.to_string();
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash)).await.unwrap_or(false);
+    let user = match user {
+        Some(user) if matches && user.active => user,
+        _ => return Err(ApiError::InvalidCredentials),
+    };
+    let token = new_token();
+    state.store.insert_token(&user, &token_hash(&token), kind, now_ms() + TOKEN_LIFETIME_MS).await?;
+    tracing::info!(user_id = user.id, org_id = user.org_id, kind, "logged in");
+    Ok((token, user))
+}
+
+/// Revokes the token and closes the sockets opened with it.
+pub async fn logout(state: &AppState, token: &str) -> Result<(), ApiError> {
+    if let Some((token_id, org_id)) = state.store.revoke_token(&token_hash(token)).await? {
+        state.hub.token_revoked(org_id, token_id);
+        tracing::info!(org_id, "logged out");
+    }
+    Ok(())
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, for the whole site.
+pub fn session_cookie(token: &str) -> String {
+    Cookie::build((crate::api::extract::SESSION_COOKIE, token.to_string()))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(cookie::time::Duration::milliseconds(TOKEN_LIFETIME_MS))
+        .build()
+        .to_string()
+}
+
+pub fn cleared_cookie() -> String {
+    Cookie::build((crate::api::extract::SESSION_COOKIE, ""))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}

@@ -1,0 +1,24 @@
+//! `GET /api/config`: the organization's tracking policy, for any member.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+
+use super::extract::Caller;
+use crate::app::AppState;
+use crate::error::ApiResult;
+use crate::store::ms_to_time;
+use shared::Policy;
+
+#[derive(Serialize)]
+pub struct ConfigView {
+    config_version: i64,
+    config: Policy,
+    updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn show(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ConfigView>> {
+    let org = state.hub.org_for(&state.store, &caller.user).await?;
+    let policy = org.policy();
+    Ok(Json(ConfigView { config_version: policy.version, config: policy.config, updated_at: ms_to_time(policy.updated_at) }))
+}

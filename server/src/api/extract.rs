@@ -1,0 +1,176 @@
+//! Request extractors: who is calling, the JSON body, paging. Each maps its failure to the
+//! JSON error shape instead of axum's plain-text rejections.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::store::UserRow;
+use shared::Role;
+
+pub const SESSION_COOKIE: &str = "ph_session";
+
+pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string())
+}
+
+pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE && !c.value().is_empty())
+        .map(|c| c.value().to_string())
+}
+
+/// The logged-in caller: from `Authorization: Bearer` or the session cookie.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRow,
+    pub token_id: i64,
+    pub token: String,
+}
+
+impl Caller {
+    pub fn require(&self, role: Role, why: &'static str) -> Result<(), ApiError> {
+        if self.user.role.at_least(role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(why))
+        }
+    }
+
+    pub fn org_id(&self) -> i64 {
+        self.user.org_id
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers).or_else(|| cookie_token(&parts.headers)).ok_or(ApiError::Unauthorized)?;
+        let owner = state.authenticate(&token).await?.ok_or(ApiError::Unauthorized)?;
+        Ok(Caller { user: owner.user, token_id: owner.token_id, token })
+    }
+}
+
+/// The client's address: the socket peer, or `X-Forwarded-For` when the hub trusts a proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, state.config.trust_proxy)))
+    }
+}
+
+pub fn client_ip(parts: &Parts, trust_proxy: bool) -> IpAddr {
+    if trust_proxy {
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// `Json<T>` whose rejections speak the API's error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let text = rejection.body_text();
+    match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge("The request body is too large.".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType("Send the body as application/json.".into()),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            ApiError::Invalid { message: format!("The request body has invalid values: {text}"), fields: Default::default() }
+        }
+        _ => ApiError::BadRequest(format!("The request body is not valid JSON: {text}")),
+    }
+}
+
+/// `Query<T>` whose rejections speak the API's error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(query_rejection(e)),
+        }
+    }
+}
+
+fn query_rejection(rejection: QueryRejection) -> ApiError {
+    ApiError::BadRequest(format!("Invalid query parameters: {}", rejection.body_text()))
+}
+
+/// `page` (from 1) and `per_page` (1 to 500, default 50).
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Paging {
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl Paging {
+    pub fn resolve(self) -> Result<(u32, u32), ApiError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(50);
+        if page == 0 {
+            return Err(ApiError::invalid_field("page", "must be 1 or more"));
+        }
+        if per_page == 0 {
+            return Err(ApiError::invalid_field("per_page", "must be from 1 to 500"));
+        }
+        Ok((page, per_page.min(500)))
+    }
+}
+
+/// A numeric id from the path; anything else reads as "not found".
+pub struct IdPath(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound("Resource"))?;
+        raw.parse().map(IdPath).map_err(|_| ApiError::NotFound("Resource"))
+    }
+}

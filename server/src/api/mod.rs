@@ -1,0 +1,35 @@
+//! The REST API under `/api`: one file per resource.
+
+mod auth;
+mod config;
+pub mod extract;
+mod health;
+mod users;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+pub use health::{healthz, metrics};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/me", get(auth::me))
+        .route("/api/users", get(users::list).post(users::create))
+        .route("/api/users/{id}", get(users::show).patch(users::update))
+        .route("/api/config", get(config::show))
+        .route("/api/{*rest}", axum::routing::any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("Endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

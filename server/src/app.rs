@@ -1,0 +1,230 @@
+//! Assembles the hub: storage, in-memory state, background tasks, the router; and stops it.
+
+use axum::routing::{get, post};
+use axum::Router;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::accounts::LoginLimiter;
+use crate::config::Config;
+use crate::domain::auth::token_hash;
+use crate::error::ApiError;
+use crate::hub::{Hub, HubSettings};
+use crate::metrics::Metrics;
+use crate::store::{now_ms, Store, StoreError, TokenOwner};
+use crate::ws::connection::SocketLimits;
+use crate::{api, demo, pages, ws};
+
+/// How often time-driven presence changes (idle, offline) are checked.
+const SWEEP_EVERY: Duration = Duration::from_millis(100);
+/// How often old rows are cleaned up.
+const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
+/// Largest accepted request body.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub struct AppInner {
+    pub config: Config,
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub login_limiter: LoginLimiter,
+    pub leptos: leptos::config::LeptosOptions,
+    /// Cancelled when the hub stops: sockets close with 1012, background tasks end.
+    pub shutdown: CancellationToken,
+    /// Every socket task, so shutdown can wait for them to finish.
+    pub tasks: TaskTracker,
+    pub epoch: i64,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<AppInner>);
+
+impl Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// The user behind a bearer token or cookie value, if the token is live.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<TokenOwner>, StoreError> {
+        self.store.token_owner(&token_hash(token)).await
+    }
+
+    pub fn refuse_when_stopping(&self) -> Result<(), ApiError> {
+        if self.shutdown.is_cancelled() {
+            Err(ApiError::Unavailable)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn socket_limits(&self) -> SocketLimits {
+        SocketLimits {
+            ping_every: Duration::from_secs(self.config.ws_ping_seconds.max(1)),
+            idle_timeout: Duration::from_secs(self.config.ws_idle_timeout_seconds.max(1)),
+            messages_per_second: self.config.ws_messages_per_second,
+            write_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("demo data: {0}")]
+    Demo(String),
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router())
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
+        .route("/ws/agent", get(ws::agent_socket))
+        .route("/ws/tab", get(ws::tab_socket))
+        .route("/", get(pages::status_page))
+        .route("/login", get(pages::login_page).post(pages::login_form))
+        .route("/logout", post(pages::logout_form))
+        .route("/style/main.css", get(pages::stylesheet))
+        .route("/pkg/web.js", get(pages::script))
+        .route("/pkg/web_bg.wasm", get(pages::wasm))
+        .fallback(pages::not_found_page)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A hub that is running: its address, its state, and the means to stop it.
+pub struct RunningHub {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    server: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+}
+
+pub async fn start(config: Config) -> Result<RunningHub, StartError> {
+    let metrics = Metrics::new();
+    let url = config.database_url();
+    let store = Store::connect(&url, metrics.clone()).await?;
+    let epoch = store.begin_epoch().await?;
+    if config.demo {
+        demo::ensure_demo_company(&store).await.map_err(|e| StartError::Demo(e.to_string()))?;
+    }
+    let settings = HubSettings {
+        offline_grace_ms: config.offline_grace_ms as i64,
+        idle_threshold_override_ms: (config.idle_threshold_ms_override > 0).then_some(config.idle_threshold_ms_override as i64),
+    };
+    let hub = Arc::new(Hub::new(settings, metrics));
+    hub.load(&store).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| StartError::Listen { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
+    let state = AppState(Arc::new(AppInner {
+        login_limiter: LoginLimiter::new(config.login_attempts_per_minute),
+        leptos: crate::web_render::leptos_options(),
+        config,
+        store,
+        hub,
+        shutdown: CancellationToken::new(),
+        tasks: TaskTracker::new(),
+        epoch,
+    }));
+    let background = spawn_background(&state);
+    let app = router(state.clone());
+    let stop = state.shutdown.clone();
+    let server = tokio::spawn(async move {
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(stop.cancelled_owned()).await {
+            tracing::error!(error = %e, "HTTP server stopped with an error");
+        }
+    });
+    tracing::info!(%addr, epoch, backend = ?state.store.backend(), "presence hub listening");
+    Ok(RunningHub { addr, state, server, background })
+}
+
+fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
+    let writer = {
+        let s = state.clone();
+        tokio::spawn(async move {
+            let interval = Duration::from_millis(s.config.presence_flush_ms.max(10));
+            s.hub.writer.run(s.store.clone(), s.epoch, interval, s.shutdown.clone()).await;
+        })
+    };
+    let sweeper = {
+        let s = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    _ = s.shutdown.cancelled() => break,
+                    _ = tick.tick() => s.hub.sweep(),
+                }
+            }
+        })
+    };
+    let cleanup = {
+        let s = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CLEANUP_EVERY);
+            loop {
+                tokio::select! {
+                    _ = s.shutdown.cancelled() => break,
+                    _ = tick.tick() => cleanup(&s).await,
+                }
+            }
+        })
+    };
+    vec![writer, sweeper, cleanup]
+}
+
+/// Drops stale presence rows and dead tokens; forgets idle rate-limit keys.
+async fn cleanup(state: &AppState) {
+    let now = now_ms();
+    match (state.store.delete_stale_presence(now).await, state.store.delete_dead_tokens(now).await) {
+        (Ok(presence), Ok(tokens)) => tracing::debug!(presence, tokens, "cleanup done"),
+        (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "cleanup failed"),
+    }
+    state.login_limiter.forget_idle();
+}
+
+impl RunningHub {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Graceful stop: no new connections, every socket closed with 1012, pending presence
+    /// written, database closed.
+    pub async fn stop(self) {
+        let state = self.state.clone();
+        state.shutdown.cancel();
+        let _ = self.server.await;
+        state.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(10), state.tasks.wait()).await.is_err() {
+            tracing::warn!("some sockets did not close within 10 s");
+        }
+        for task in self.background {
+            let _ = task.await;
+        }
+        // Everyone is offline once the hub is gone; their last activity is kept.
+        state.hub.mark_everyone_offline();
+        for _ in 0..3 {
+            if state.hub.writer.flush(&state.store, state.epoch).await {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        state.store.close().await;
+        tracing::info!("presence hub stopped");
+    }
+}

@@ -1,0 +1,98 @@
+//! Start-up settings of the hub: command-line flags, each also from an environment variable.
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_SQLITE_PATH: &str = "./data/presence-hub.db";
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "presence-hub", version, about = "Presence Hub: real-time presence and time tracking")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "HUB_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// `sqlite://path` (default: a file under ./data/) or `postgres://...`.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Create the demo company if it does not exist.
+    #[arg(long, env = "HUB_DEMO", value_parser = parse_flag, num_args = 0..=1, default_missing_value = "1", default_value = "0")]
+    pub demo: bool,
+
+    /// Seconds between A2S polls of the game servers.
+    #[arg(long, env = "HUB_A2S_POLL_SECONDS", default_value_t = 60)]
+    pub a2s_poll_seconds: u64,
+
+    /// How long a user without any connection keeps their status before turning offline (ms).
+    #[arg(long, env = "HUB_OFFLINE_GRACE_MS", default_value_t = 10_000)]
+    pub offline_grace_ms: u64,
+
+    /// Override of the policy's idle threshold, in ms (tests and demos; 0 = use the policy).
+    #[arg(long, env = "HUB_IDLE_THRESHOLD_MS_OVERRIDE", default_value_t = 0)]
+    pub idle_threshold_ms_override: u64,
+
+    /// How often presence is written through to the database (ms): the coalescing window.
+    #[arg(long, env = "HUB_PRESENCE_FLUSH_MS", default_value_t = 5_000)]
+    pub presence_flush_ms: u64,
+
+    /// Seconds between WebSocket pings.
+    #[arg(long, env = "HUB_WS_PING_SECONDS", default_value_t = 20)]
+    pub ws_ping_seconds: u64,
+
+    /// A socket that sends nothing (not even a pong) for this long is closed.
+    #[arg(long, env = "HUB_WS_IDLE_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub ws_idle_timeout_seconds: u64,
+
+    /// Messages a second one socket may send (sustained); twice this as a burst.
+    #[arg(long, env = "HUB_WS_MESSAGES_PER_SECOND", default_value_t = 20)]
+    pub ws_messages_per_second: u32,
+
+    /// Login attempts a minute, per client address and per e-mail address.
+    #[arg(long, env = "HUB_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
+    pub login_attempts_per_minute: u32,
+
+    /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
+    #[arg(long, env = "HUB_TRUST_PROXY", value_parser = parse_flag, num_args = 0..=1, default_missing_value = "1", default_value = "0")]
+    pub trust_proxy: bool,
+
+    /// Folder for files the hub keeps beside the database (screenshots).
+    #[arg(long, env = "HUB_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+fn parse_flag(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        other => Err(format!("expected 1/0 or true/false, got {other:?}")),
+    }
+}
+
+impl Config {
+    /// The database URL in force: the flag, or the embedded SQLite default.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.is_empty() => url.clone(),
+            _ => format!("sqlite://{DEFAULT_SQLITE_PATH}"),
+        }
+    }
+
+    pub fn offline_grace(&self) -> Duration {
+        Duration::from_millis(self.offline_grace_ms)
+    }
+
+    /// A configuration for tests: port 0 on loopback, the given database, short timings.
+    pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
+        let mut config = Config::parse_from(["presence-hub"]);
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.database_url = Some(database_url);
+        config.data_dir = data_dir;
+        config.offline_grace_ms = 300;
+        config.presence_flush_ms = 100;
+        config.login_attempts_per_minute = 1000;
+        config
+    }
+}

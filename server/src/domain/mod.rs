@@ -1,0 +1,4 @@
+//! Rules of the product as plain functions and types: no sockets, no SQL.
+
+pub mod auth;
+pub mod presence;

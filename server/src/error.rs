@@ -1,0 +1,96 @@
+//! The one place where errors become HTTP responses with the JSON shape of SPEC §5.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use shared::api::{ErrorBody, ErrorDetail};
+use std::collections::BTreeMap;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("You are not logged in.")]
+    Unauthorized,
+    #[error("Wrong e-mail or password.")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found.")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    Invalid { message: String, fields: BTreeMap<String, String> },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("Too many attempts. Try again in {retry_after_seconds} s.")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("Method not allowed.")]
+    MethodNotAllowed,
+    #[error("The hub is shutting down. Try again shortly.")]
+    Unavailable,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    pub fn invalid_field(field: &str, what: impl Into<String>) -> Self {
+        let what = what.into();
+        ApiError::Invalid {
+            message: format!("Invalid {field}: {what}."),
+            fields: BTreeMap::from([(field.to_string(), what)]),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value"),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Store(StoreError::UniqueViolation(_)) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            ApiError::Store(StoreError::UniqueViolation(what)) => format!("{what} already exists."),
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "storage error while serving a request");
+                "The server could not complete the request.".to_string()
+            }
+            other => other.to_string(),
+        };
+        let fields = match &self {
+            ApiError::Invalid { fields, .. } if !fields.is_empty() => Some(fields.clone()),
+            _ => None,
+        };
+        let body = ErrorBody { error: ErrorDetail { code: code.to_string(), message, fields } };
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after_seconds } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

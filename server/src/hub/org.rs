@@ -1,0 +1,185 @@
+//! One organization in memory: its policy, its members and their presence, its sockets.
+
+use dashmap::DashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use super::peer::{Peer, PeerKind};
+use super::HubSettings;
+use crate::domain::presence::{PresenceRules, UserPresence};
+use crate::store::{ms_to_time, OrgRow, PolicyRow, UserRow};
+use shared::protocol::SessionInfo;
+use shared::{Policy, PresenceEntry, Role};
+
+/// A user as the hub keeps them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub presence: UserPresence,
+    /// The last activity the dashboards were last told about.
+    pub pushed_activity_ms: Option<i64>,
+    pub active_session: Option<SessionInfo>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyState {
+    pub version: i64,
+    pub config: Policy,
+    pub updated_at: i64,
+}
+
+pub struct OrgHub {
+    pub org_id: i64,
+    pub name: String,
+    pub timezone: String,
+    policy: RwLock<PolicyState>,
+    /// Copy of the policy's idle threshold (ms), read on every heartbeat without a lock.
+    idle_threshold_ms: AtomicI64,
+    pub(super) members: DashMap<i64, Member>,
+    pub(super) tabs: DashMap<u64, Peer>,
+    pub(super) agents: DashMap<u64, Peer>,
+    next_conn: AtomicU64,
+    /// Held while an outgoing message is built and queued, so every socket of the
+    /// organization sees events in one order and a snapshot never overtakes a diff.
+    publish: Mutex<()>,
+    offline_grace_ms: i64,
+    idle_override_ms: Option<i64>,
+}
+
+impl OrgHub {
+    pub(super) fn new(org: &OrgRow, policy: &PolicyRow, settings: &HubSettings) -> Self {
+        OrgHub {
+            org_id: org.id,
+            name: org.name.clone(),
+            timezone: org.timezone.clone(),
+            policy: RwLock::new(PolicyState { version: policy.config_version, config: policy.config.clone(), updated_at: policy.updated_at }),
+            idle_threshold_ms: AtomicI64::new(policy.config.idle_threshold_seconds as i64 * 1000),
+            members: DashMap::new(),
+            tabs: DashMap::new(),
+            agents: DashMap::new(),
+            next_conn: AtomicU64::new(1),
+            publish: Mutex::new(()),
+            offline_grace_ms: settings.offline_grace_ms,
+            idle_override_ms: settings.idle_threshold_override_ms,
+        }
+    }
+
+    pub fn policy(&self) -> PolicyState {
+        match self.policy.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn set_policy(&self, next: PolicyState) {
+        self.idle_threshold_ms.store(next.config.idle_threshold_seconds as i64 * 1000, Ordering::Relaxed);
+        match self.policy.write() {
+            Ok(mut p) => *p = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+    }
+
+    pub fn rules(&self) -> PresenceRules {
+        let idle = self.idle_override_ms.unwrap_or_else(|| self.idle_threshold_ms.load(Ordering::Relaxed));
+        PresenceRules { idle_threshold_ms: idle, offline_grace_ms: self.offline_grace_ms }
+    }
+
+    pub(super) fn lock_publish(&self) -> MutexGuard<'_, ()> {
+        match self.publish.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub(super) fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn has_member(&self, user_id: i64) -> bool {
+        self.members.contains_key(&user_id)
+    }
+
+    pub fn member(&self, user_id: i64) -> Option<Member> {
+        self.members.get(&user_id).map(|m| m.clone())
+    }
+
+    pub(super) fn upsert_member(&self, user: &UserRow) {
+        self.members
+            .entry(user.id)
+            .and_modify(|m| {
+                m.name = user.name.clone();
+                m.role = user.role;
+                m.active = user.active;
+            })
+            .or_insert_with(|| Member {
+                name: user.name.clone(),
+                role: user.role,
+                active: user.active,
+                presence: UserPresence::restored(user.last_activity_at),
+                pushed_activity_ms: user.last_activity_at,
+                active_session: None,
+            });
+    }
+
+    pub(super) fn entry_of(user_id: i64, m: &Member) -> PresenceEntry {
+        PresenceEntry {
+            user_id,
+            name: m.name.clone(),
+            role: m.role,
+            status: m.presence.status(),
+            last_activity_at: m.presence.last_activity_ms().map(ms_to_time),
+            active_session: m.active_session.clone(),
+        }
+    }
+
+    /// The status table as `viewer` may see it: the whole organization for supervisors and up,
+    /// only themselves for members. Sorted by name, then id.
+    pub fn snapshot_for(&self, viewer_id: i64, sees_org: bool) -> Vec<PresenceEntry> {
+        let mut users: Vec<PresenceEntry> = if sees_org {
+            self.members.iter().filter(|m| m.active).map(|m| Self::entry_of(*m.key(), m.value())).collect()
+        } else {
+            self.members.get(&viewer_id).map(|m| vec![Self::entry_of(viewer_id, &m)]).unwrap_or_default()
+        };
+        users.sort_by(|a, b| a.name.cmp(&b.name).then(a.user_id.cmp(&b.user_id)));
+        users
+    }
+
+    pub(super) fn peers(&self, kind: PeerKind) -> &DashMap<u64, Peer> {
+        match kind {
+            PeerKind::Agent => &self.agents,
+            PeerKind::Tab => &self.tabs,
+        }
+    }
+
+    pub fn agent_count(&self) -> usize {
+        self.agents.len()
+    }
+
+    pub fn tab_count(&self) -> usize {
+        self.tabs.len()
+    }
+
+    fn close_where(&self, code: u16, pred: impl Fn(&Peer) -> bool) {
+        for map in [&self.agents, &self.tabs] {
+            for p in map.iter() {
+                if pred(p.value()) {
+                    p.control.close(code);
+                }
+            }
+        }
+    }
+
+    pub fn close_user_connections(&self, user_id: i64, code: u16) {
+        self.close_where(code, |p| p.user_id == user_id);
+    }
+
+    pub fn close_token_connections(&self, token_id: i64, code: u16) {
+        self.close_where(code, |p| p.token_id == token_id);
+    }
+
+    pub fn close_all(&self, code: u16) {
+        self.close_where(code, |_| true);
+    }
+}

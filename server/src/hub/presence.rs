@@ -1,0 +1,181 @@
+//! Presence in the hub: connections come and go, activity arrives, time passes; every
+//! resulting change is pushed to the dashboards and handed to the write-through.
+
+use std::sync::Arc;
+use tokio::time::Instant;
+
+use super::fanout::frame;
+use super::org::{Member, OrgHub};
+use super::peer::{Outgoing, Peer, PeerKind};
+use super::{Hub, Registration, ACTIVITY_PUSH_MS, AGENT_QUEUE, TAB_QUEUE};
+use crate::store::{now_ms, PresenceWrite};
+use shared::Role;
+
+fn write_of(org_id: i64, user_id: i64, m: &Member) -> PresenceWrite {
+    PresenceWrite { user_id, org_id, status: m.presence.status(), last_activity_at: m.presence.last_activity_ms() }
+}
+
+impl Hub {
+    /// Registers a socket of `user_id`. `greeting` builds its first message (hello or snapshot),
+    /// queued before any later event, so the client starts from a consistent state.
+    pub fn attach(
+        &self,
+        org: &Arc<OrgHub>,
+        kind: PeerKind,
+        user_id: i64,
+        role: Role,
+        token_id: i64,
+        greeting: impl FnOnce(&OrgHub) -> Option<Outgoing>,
+    ) -> Registration {
+        let capacity = match kind {
+            PeerKind::Agent => AGENT_QUEUE,
+            PeerKind::Tab => TAB_QUEUE,
+        };
+        let (peer, rx) = Peer::new(user_id, token_id, role.reads_whole_org(), capacity);
+        let control = peer.control.clone();
+        let conn_id = org.next_conn_id();
+        let now = now_ms();
+        let created = Instant::now();
+        let _order = org.lock_publish();
+        let changed = org.members.get_mut(&user_id).and_then(|mut m| {
+            m.presence.connect();
+            let changed = m.presence.refresh(now, org.rules()).is_some();
+            changed.then(|| {
+                self.writer.note(write_of(org.org_id, user_id, &m));
+                OrgHub::entry_of(user_id, &m)
+            })
+        });
+        if let Some(first) = greeting(org) {
+            self.queue_direct(&peer, &first);
+        }
+        org.peers(kind).insert(conn_id, peer);
+        match kind {
+            PeerKind::Agent => self.metrics.agents_open.inc(),
+            PeerKind::Tab => self.metrics.tabs_open.inc(),
+        }
+        if let Some(entry) = changed {
+            self.publish_changes_locked(org, vec![entry], created);
+        }
+        Registration { org: org.clone(), conn_id, kind, user_id, control, rx }
+    }
+
+    fn queue_direct(&self, peer: &Peer, msg: &Outgoing) {
+        let _ = peer.send(msg);
+    }
+
+    /// Unregisters a socket; the user stays present through the grace period.
+    pub fn detach(&self, reg: &Registration) {
+        let org = &reg.org;
+        if org.peers(reg.kind).remove(&reg.conn_id).is_none() {
+            return;
+        }
+        match reg.kind {
+            PeerKind::Agent => self.metrics.agents_open.dec(),
+            PeerKind::Tab => self.metrics.tabs_open.dec(),
+        }
+        let now = now_ms();
+        if let Some(mut m) = org.members.get_mut(&reg.user_id) {
+            m.presence.disconnect(now);
+        }
+        // A zero grace period turns the user offline right away; otherwise the sweeper will.
+        self.refresh_member(org, reg.user_id);
+    }
+
+    /// The user did something at `at_ms` (a tab event, or an agent heartbeat minus idle time).
+    pub fn activity(&self, org: &OrgHub, user_id: i64, at_ms: i64) {
+        let now = now_ms();
+        let at = at_ms.min(now);
+        let rules = org.rules();
+        let publish = match org.members.get_mut(&user_id) {
+            None => false,
+            Some(mut m) => {
+                let advanced = m.presence.record_activity(at);
+                let changed = m.presence.refresh(now, rules).is_some();
+                if advanced || changed {
+                    self.writer.note(write_of(org.org_id, user_id, &m));
+                }
+                let stale_push = advanced && m.pushed_activity_ms.is_none_or(|pushed| at - pushed >= ACTIVITY_PUSH_MS);
+                changed || stale_push
+            }
+        };
+        if publish {
+            self.publish_member(org, user_id);
+        }
+    }
+
+    /// Re-decides one user's status and pushes it if it changed.
+    fn refresh_member(&self, org: &OrgHub, user_id: i64) {
+        let created = Instant::now();
+        let _order = org.lock_publish();
+        let entry = org.members.get_mut(&user_id).and_then(|mut m| {
+            m.presence.refresh(now_ms(), org.rules()).map(|_| {
+                self.writer.note(write_of(org.org_id, user_id, &m));
+                m.pushed_activity_ms = m.presence.last_activity_ms();
+                OrgHub::entry_of(user_id, &m)
+            })
+        });
+        if let Some(entry) = entry {
+            self.publish_changes_locked(org, vec![entry], created);
+        }
+    }
+
+    /// Pushes a user's current entry to the dashboards that may see it.
+    pub fn publish_member(&self, org: &OrgHub, user_id: i64) {
+        let created = Instant::now();
+        let _order = org.lock_publish();
+        let entry = org.members.get_mut(&user_id).map(|mut m| {
+            m.pushed_activity_ms = m.presence.last_activity_ms();
+            OrgHub::entry_of(user_id, &m)
+        });
+        if let Some(entry) = entry {
+            self.publish_changes_locked(org, vec![entry], created);
+        }
+    }
+
+    /// Applies the passage of time to everyone whose status can still change on its own
+    /// (active → idle at the threshold, grace period → offline). Run a few times a second.
+    pub fn sweep(&self) {
+        for org in self.orgs() {
+            let created = Instant::now();
+            let now = now_ms();
+            let rules = org.rules();
+            let _order = org.lock_publish();
+            let mut changes = Vec::new();
+            for mut m in org.members.iter_mut() {
+                if !m.presence.time_sensitive() && m.presence.status() == shared::PresenceStatus::Offline {
+                    continue;
+                }
+                let user_id = *m.key();
+                if m.presence.refresh(now, rules).is_some() {
+                    self.writer.note(write_of(org.org_id, user_id, &m));
+                    m.pushed_activity_ms = m.presence.last_activity_ms();
+                    changes.push(OrgHub::entry_of(user_id, &m));
+                }
+            }
+            self.publish_changes_locked(&org, changes, created);
+        }
+    }
+
+    /// A frame for one socket (hello, snapshot), outside any fan-out.
+    pub fn frame<T: serde::Serialize>(msg: &T) -> Option<Outgoing> {
+        frame(msg, Instant::now())
+    }
+}
+
+impl Hub {
+    /// Queues an `offline` write for everyone not offline yet (the hub is stopping).
+    pub fn mark_everyone_offline(&self) {
+        for org in self.orgs() {
+            for m in org.members.iter() {
+                if m.presence.status() != shared::PresenceStatus::Offline {
+                    self.writer.note(PresenceWrite {
+                        user_id: *m.key(),
+                        org_id: org.org_id,
+                        status: shared::PresenceStatus::Offline,
+                        last_activity_at: m.presence.last_activity_ms(),
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! presence-hub: the Presence Hub server.
+//!
+//! Layers: transport (`api`, `ws`, `pages`) → domain (`domain`, plain rules) with the
+//! in-memory `hub` owning connections → storage (`store`, sqlx).
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod hub;
+pub mod metrics;
+pub mod origin;
+pub mod pages;
+pub mod store;
+pub mod web_render;
+pub mod ws;
+
+pub use app::{start, RunningHub};
+pub use config::Config;

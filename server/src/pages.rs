@@ -1,0 +1,162 @@
+//! HTML pages (rendered by the `web` crate), the login/logout forms, and static assets.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use crate::accounts;
+use crate::api::extract::{client_ip, cookie_token};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::store::TokenOwner;
+use crate::web_render::render_page;
+use web::data::{PageData, StatusPageData, Viewer};
+
+const STYLESHEET: &str = include_str!("../../style/main.css");
+const SCRIPT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pkg/web.js"));
+const WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pkg/web_bg.wasm"));
+
+async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Option<TokenOwner> {
+    let token = cookie_token(headers)?;
+    match state.authenticate(&token).await {
+        Ok(owner) => owner,
+        Err(e) => {
+            tracing::warn!(error = %e, "session lookup failed while rendering a page");
+            None
+        }
+    }
+}
+
+async fn viewer_data(state: &AppState, owner: &TokenOwner) -> Result<(Viewer, std::sync::Arc<crate::hub::OrgHub>), ApiError> {
+    let org = state.hub.org_for(&state.store, &owner.user).await?;
+    Ok((Viewer { user: owner.user.info(), org_name: org.name.clone() }, org))
+}
+
+/// `/`: the live user status table.
+pub async fn status_page(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let Some(owner) = viewer_of(&state, req.headers()).await else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let (viewer, org) = viewer_data(&state, &owner).await?;
+    let users = org.snapshot_for(owner.user.id, owner.user.role.reads_whole_org());
+    let idle_threshold_seconds = org.policy().config.idle_threshold_seconds;
+    let data = PageData { viewer: Some(viewer), status: Some(StatusPageData { users, idle_threshold_seconds }), login_error: None };
+    Ok(no_store(render_page(state.leptos.clone(), data, req).await))
+}
+
+/// `/login`: the form (or straight to `/` when already logged in).
+pub async fn login_page(State(state): State<AppState>, req: Request) -> Response {
+    if viewer_of(&state, req.headers()).await.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    render_page(state.leptos.clone(), PageData::default(), req).await
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+}
+
+/// `POST /login` from the HTML form: cookie and redirect, or the form again with the reason.
+pub async fn login_form(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    if !crate::origin::form_origin_ok(&parts.headers) {
+        return ApiError::Forbidden("Cross-site form posts are refused.").into_response();
+    }
+    let ip = client_ip(&parts, state.config.trust_proxy);
+    let form = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &()).await;
+    let outcome = match form {
+        Ok(Form(form)) => accounts::login(&state, ip, &form.email, &form.password, "web").await,
+        Err(_) => Err(ApiError::InvalidCredentials),
+    };
+    match outcome {
+        Ok((token, _user)) => {
+            let mut response = Redirect::to("/").into_response();
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            if let Ok(cookie) = HeaderValue::from_str(&accounts::session_cookie(&token)) {
+                response.headers_mut().insert(SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(error) => {
+            let status = match &error {
+                ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let message = match &error {
+                ApiError::Store(_) => "The server could not log you in. Try again.".to_string(),
+                other => other.to_string(),
+            };
+            let data = PageData { login_error: Some(message), ..PageData::default() };
+            let mut response = render_page(state.leptos.clone(), data, get_request("/login")).await;
+            *response.status_mut() = status;
+            response
+        }
+    }
+}
+
+/// `POST /logout`: revokes the cookie's token and returns to the login form.
+pub async fn logout_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !crate::origin::form_origin_ok(&headers) {
+        return ApiError::Forbidden("Cross-site form posts are refused.").into_response();
+    }
+    if let Some(token) = cookie_token(&headers) {
+        if let Err(e) = accounts::logout(&state, &token).await {
+            return e.into_response();
+        }
+    }
+    let mut response = (StatusCode::SEE_OTHER, [(LOCATION, "/login")]).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&accounts::cleared_cookie()) {
+        response.headers_mut().insert(SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// Any other path: the app's not-found page with status 404.
+pub async fn not_found_page(State(state): State<AppState>, req: Request) -> Response {
+    let viewer = match viewer_of(&state, req.headers()).await {
+        Some(owner) => viewer_data(&state, &owner).await.ok().map(|(v, _)| v),
+        None => None,
+    };
+    let data = PageData { viewer, ..PageData::default() };
+    let mut response = render_page(state.leptos.clone(), data, req).await;
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
+fn get_request(path: &str) -> Request {
+    let mut req = Request::new(Body::empty());
+    if let Ok(uri) = path.parse() {
+        *req.uri_mut() = uri;
+    }
+    req
+}
+
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
+    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")], body).into_response()
+}
+
+pub async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", STYLESHEET.as_bytes())
+}
+
+pub async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+pub async fn wasm() -> Response {
+    asset("application/wasm", WASM)
+}
+
+use axum::extract::FromRequest;

@@ -1,0 +1,181 @@
+//! Storage: the only code that talks SQL. One implementation over sqlx's `Any` driver serves
+//! SQLite and PostgreSQL; instants are stored as milliseconds since the epoch.
+
+mod orgs;
+mod policy;
+mod presence;
+mod tokens;
+mod users;
+
+pub use orgs::OrgRow;
+pub use policy::PolicyRow;
+pub use presence::PresenceWrite;
+pub use tokens::TokenOwner;
+pub use users::{NewUser, UserPatch, UserRow};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::metrics::Metrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    UniqueViolation(&'static str),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("cannot prepare the database folder {path}: {source}")]
+    Folder { path: String, source: std::io::Error },
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Connection pools. SQLite gets a single writer connection so writes queue in the pool
+/// instead of failing with SQLITE_BUSY; PostgreSQL uses one pool for both.
+#[derive(Clone)]
+pub struct Store {
+    read: AnyPool,
+    write: AnyPool,
+    backend: Backend,
+    metrics: Metrics,
+}
+
+impl Store {
+    pub async fn connect(url: &str, metrics: Metrics) -> StoreResult<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let store = match backend {
+            Backend::Sqlite => {
+                let url = prepare_sqlite_url(url)?;
+                let write = sqlite_pool(&url, 1).await?;
+                // The writer creates the file and switches it to WAL before readers open it.
+                write.execute("PRAGMA journal_mode = WAL").await?;
+                let read = sqlite_pool(&url, 8).await?;
+                Store { read, write, backend, metrics }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                Store { read: pool.clone(), write: pool, backend, metrics }
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.write).await?,
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.write).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Cheap round trip used by `/healthz`.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
+    /// Records how long a write took, for `/metrics`.
+    pub(crate) fn observe_write(&self, started: Instant) {
+        self.metrics.db_write_seconds.observe(started.elapsed().as_secs_f64());
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> StoreResult<AnyPool> {
+    Ok(AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute("PRAGMA synchronous = NORMAL").await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
+}
+
+/// Creates the folder of a SQLite file and asks sqlx to create the file if missing.
+fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" {
+        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| StoreError::Folder { path: parent.display().to_string(), source })?;
+        }
+    }
+    let query = if query.contains("mode=") { query.to_string() } else if query.is_empty() { "mode=rwc".to_string() } else { format!("{query}&mode=rwc") };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// Maps a unique-constraint failure to a conflict naming `what`; passes other errors on.
+pub(crate) fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::UniqueViolation(what),
+        _ => StoreError::Database(e),
+    }
+}
+
+pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    use sqlx::Row;
+    row.try_get(column).map_err(StoreError::from)
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn ms_to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// `page` (1-based) and `per_page` (1..=500) as LIMIT/OFFSET.
+pub fn limit_offset(page: u32, per_page: u32) -> (i64, i64) {
+    let per_page = per_page.clamp(1, 500) as i64;
+    let page = page.max(1) as i64;
+    (per_page, (page - 1) * per_page)
+}

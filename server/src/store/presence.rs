@@ -1,0 +1,91 @@
+//! Write-through of presence: batched, one transaction per flush.
+
+use super::{get, now_ms, Store, StoreResult};
+use shared::PresenceStatus;
+
+/// The latest known presence of one user, as the coalescing writer hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PresenceWrite {
+    pub user_id: i64,
+    pub org_id: i64,
+    pub status: PresenceStatus,
+    pub last_activity_at: Option<i64>,
+}
+
+impl Store {
+    /// Starts a new hub epoch: every stored status from before is stale, so all turn offline.
+    pub async fn begin_epoch(&self) -> StoreResult<i64> {
+        let now = now_ms();
+        let mut tx = self.writer().begin().await?;
+        let row = sqlx::query("INSERT INTO hub_epochs (started_at) VALUES ($1) RETURNING id").bind(now).fetch_one(&mut *tx).await?;
+        let epoch: i64 = get(&row, "id")?;
+        sqlx::query("UPDATE presence SET status = 'offline', updated_at = $1 WHERE status <> 'offline'")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(epoch)
+    }
+
+    pub async fn write_presence(&self, epoch: i64, batch: &[PresenceWrite]) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let now = now_ms();
+        let mut tx = self.writer().begin().await?;
+        for w in batch {
+            sqlx::query(
+                "INSERT INTO presence (user_id, org_id, status, last_activity_at, hub_epoch, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, last_activity_at = excluded.last_activity_at,
+                 hub_epoch = excluded.hub_epoch, updated_at = excluded.updated_at",
+            )
+            .bind(w.user_id)
+            .bind(w.org_id)
+            .bind(w.status.as_str())
+            .bind(w.last_activity_at)
+            .bind(epoch)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(at) = w.last_activity_at {
+                sqlx::query("UPDATE users SET last_activity_at = $1 WHERE id = $2 AND (last_activity_at IS NULL OR last_activity_at < $1)")
+                    .bind(at)
+                    .bind(w.user_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        self.observe_write(started);
+        Ok(())
+    }
+
+    /// Presence rows untouched for a day are dropped (the last activity stays on the user).
+    pub async fn delete_stale_presence(&self, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM presence WHERE updated_at < $1")
+            .bind(now - 24 * 3600 * 1000)
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Number of rows in `presence` with the given status (tests and diagnostics).
+    pub async fn count_presence(&self, status: PresenceStatus) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM presence WHERE status = $1").bind(status.as_str()).fetch_one(self.reader()).await?;
+        get(&row, "n")
+    }
+
+    pub async fn stored_presence(&self, user_id: i64) -> StoreResult<Option<(PresenceStatus, Option<i64>)>> {
+        let row = sqlx::query("SELECT status, last_activity_at FROM presence WHERE user_id = $1").bind(user_id).fetch_optional(self.reader()).await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let status: String = get(&r, "status")?;
+                let status = PresenceStatus::parse(&status).ok_or_else(|| super::StoreError::Corrupt(format!("presence status {status:?}")))?;
+                Ok(Some((status, get(&r, "last_activity_at")?)))
+            }
+        }
+    }
+}
+

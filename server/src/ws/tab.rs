@@ -1,0 +1,66 @@
+//! `/ws/tab`: a dashboard tab. Session cookie (with a same-origin check against cross-site
+//! WebSocket hijacking) or a Bearer token; first message `presence_snapshot`.
+
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use std::sync::Arc;
+
+use super::connection::{drive, MessageHandler};
+use super::{configure, explain};
+use crate::api::extract::{bearer_token, cookie_token};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::hub::{Hub, OrgHub, PeerKind};
+use crate::store::{now_ms, TokenOwner};
+use shared::protocol::{ServerToTab, SocketError, TabToServer};
+
+pub async fn tab_socket(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
+    state.refuse_when_stopping()?;
+    let token = match bearer_token(&headers) {
+        Some(token) => token,
+        None => {
+            let token = cookie_token(&headers).ok_or(ApiError::Unauthorized)?;
+            if !crate::origin::is_same_origin(&headers) {
+                return Err(ApiError::Forbidden("This page's origin may not open the dashboard socket."));
+            }
+            token
+        }
+    };
+    let owner = state.authenticate(&token).await?.ok_or(ApiError::Unauthorized)?;
+    let org = state.hub.org_for(&state.store, &owner.user).await?;
+    let tasks = state.tasks.clone();
+    Ok(configure(ws).on_upgrade(move |socket| tasks.track_future(serve(state, org, owner, socket))))
+}
+
+struct TabMessages {
+    hub: Arc<Hub>,
+    org: Arc<OrgHub>,
+    user_id: i64,
+}
+
+impl MessageHandler for TabMessages {
+    fn on_text(&mut self, text: &str) -> Result<(), SocketError> {
+        match serde_json::from_str::<TabToServer>(text) {
+            Ok(TabToServer::Activity {}) => {
+                self.hub.activity(&self.org, self.user_id, now_ms());
+                Ok(())
+            }
+            Err(e) => Err(explain(text, &["activity"], e)),
+        }
+    }
+}
+
+async fn serve(state: AppState, org: Arc<OrgHub>, owner: TokenOwner, socket: WebSocket) {
+    let user_id = owner.user.id;
+    let sees_org = owner.user.role.reads_whole_org();
+    let mut reg = state.hub.attach(&org, PeerKind::Tab, user_id, owner.user.role, owner.token_id, |org| {
+        Hub::frame(&ServerToTab::PresenceSnapshot { users: org.snapshot_for(user_id, sees_org) })
+    });
+    let mut handler = TabMessages { hub: state.hub.clone(), org: org.clone(), user_id };
+    let metrics = &state.hub.metrics;
+    let ended = drive(socket, &mut reg, &mut handler, state.socket_limits(), &state.shutdown, metrics, &metrics.tab_messages_in).await;
+    state.hub.detach(&reg);
+    tracing::debug!(user_id, ?ended, "tab socket closed");
+}

@@ -1,0 +1,206 @@
+//! A real hub on a free loopback port, over a fresh database: SQLite by default, PostgreSQL
+//! when `PRESENCE_TEST_PG` names a server (`postgres://user@127.0.0.1:port/postgres`); each
+//! test gets its own database there.
+
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use server::store::{NewUser, OrgRow, Store, UserRow};
+use server::{Config, RunningHub};
+use shared::Role;
+use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const PASSWORD: &str = "test-pass-1";
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| server::domain::auth::hash_password(PASSWORD).expect("hash"))
+}
+
+pub struct TestHub {
+    pub hub: Option<RunningHub>,
+    pub config: Config,
+    pub url: String,
+    pub store: Store,
+    _dir: tempfile::TempDir,
+}
+
+async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("PRESENCE_TEST_PG") {
+        Ok(admin) if !admin.is_empty() => {
+            use sqlx::Connection;
+            let name = format!("ph_test_{}", rand_suffix());
+            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the PostgreSQL test server");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}/hub.db", dir.display()),
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
+}
+
+pub fn on_postgres() -> bool {
+    std::env::var("PRESENCE_TEST_PG").is_ok_and(|v| !v.is_empty())
+}
+
+impl TestHub {
+    pub async fn start() -> TestHub {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestHub {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database_url(dir.path()).await;
+        let mut config = Config::for_tests(url, dir.path().to_path_buf());
+        adjust(&mut config);
+        Self::launch(config, dir).await
+    }
+
+    async fn launch(config: Config, dir: tempfile::TempDir) -> TestHub {
+        let hub = server::start(config.clone()).await.expect("hub starts");
+        let url = hub.url();
+        let store = hub.state.store.clone();
+        TestHub { hub: Some(hub), config, url, store, _dir: dir }
+    }
+
+    /// Stops the hub (gracefully) and starts a new one on the same database.
+    pub async fn restart(mut self) -> TestHub {
+        if let Some(hub) = self.hub.take() {
+            hub.stop().await;
+        }
+        let config = self.config.clone();
+        Self::launch(config, self._dir).await
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(hub) = self.hub.take() {
+            hub.stop().await;
+        }
+    }
+
+    pub fn state(&self) -> &server::app::AppState {
+        &self.hub.as_ref().expect("running").state
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{}", self.url.replace("http://", "ws://"), path)
+    }
+
+    /// A new organization with one user per (e-mail, role); all with password `PASSWORD`.
+    pub async fn org(&self, name: &str, users: &[(&str, Role)]) -> (OrgRow, Vec<UserRow>) {
+        let org = self.store.create_org(name, "UTC").await.expect("create org");
+        let mut rows = Vec::new();
+        for (email, role) in users {
+            let display = email.split('@').next().unwrap_or(email).to_string();
+            let user = self
+                .store
+                .create_user(NewUser { org_id: org.id, email, name: &display, role: *role, password_hash: password_hash(), game_name: None })
+                .await
+                .expect("create user");
+            rows.push(user);
+        }
+        (org, rows)
+    }
+
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let res = self
+            .http()
+            .post(format!("{}/api/auth/login", self.url))
+            .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), 200, "login of {email}");
+        let body: Value = res.json().await.expect("login body");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn agent(&self, token: &str) -> Ws {
+        let mut req = self.ws_url("/ws/agent").into_client_request().expect("request");
+        req.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).expect("header"));
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("agent socket");
+        ws
+    }
+
+    pub async fn tab(&self, token: &str) -> Ws {
+        let mut req = self.ws_url("/ws/tab").into_client_request().expect("request");
+        req.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).expect("header"));
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("tab socket");
+        ws
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        if let Some(hub) = self.hub.take() {
+            hub.state.shutdown.cancel();
+        }
+    }
+}
+
+/// The next JSON text message, skipping pings; panics after `secs`.
+pub async fn next_json(ws: &mut Ws, secs: u64) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next()).await.expect("a message in time").expect("socket open").expect("frame");
+        match msg {
+            Message::Text(t) => return serde_json::from_str(&t).expect("JSON"),
+            Message::Close(f) => panic!("socket closed: {f:?}"),
+            _ => continue,
+        }
+    }
+}
+
+/// Waits for a message of `kind` satisfying `pred`, skipping others.
+pub async fn wait_for(ws: &mut Ws, kind: &str, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        assert!(!left.is_zero(), "no {kind} message matched within {secs} s");
+        let msg = next_json(ws, left.as_secs().max(1)).await;
+        if msg["type"] == kind && pred(&msg) {
+            return msg;
+        }
+    }
+}
+
+/// The status of `user_id` in a presence diff, if it is there.
+pub fn status_in_diff(msg: &Value, user_id: i64) -> Option<String> {
+    msg["changes"].as_array()?.iter().find(|c| c["user_id"] == user_id).map(|c| c["status"].as_str().unwrap_or("").to_string())
+}
+
+pub async fn send_json(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.expect("send");
+}
+
+/// Reads until the socket closes; returns the close code.
+pub async fn close_code(ws: &mut Ws, secs: u64) -> Option<u16> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => panic!("socket did not close within {secs} s"),
+            Ok(None) => return None,
+            Ok(Some(Err(_))) => return None,
+            Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => continue,
+        }
+    }
+}

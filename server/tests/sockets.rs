@@ -1,0 +1,199 @@
+//! `/ws/agent` and `/ws/tab` over real sockets: handshake auth, first messages, limits.
+
+mod common;
+
+use common::{close_code, next_json, send_json, wait_for, TestHub};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use shared::protocol::close_code as code;
+use shared::Role;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+async fn handshake_status(req: tokio_tungstenite::tungstenite::handshake::client::Request) -> u16 {
+    match tokio_tungstenite::connect_async(req).await {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => res.status().as_u16(),
+        Err(e) => panic!("unexpected handshake error {e}"),
+    }
+}
+
+#[tokio::test]
+async fn agent_hello_carries_user_config_and_server_time() {
+    let hub = TestHub::start().await;
+    let (org, users) = hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let token = hub.login("ann@a.test").await;
+    let mut agent = hub.agent(&token).await;
+    let hello = next_json(&mut agent, 5).await;
+    assert_eq!(hello["type"], "hello");
+    assert_eq!(hello["user"]["id"], users[0].id);
+    assert_eq!(hello["user"]["org_id"], org.id);
+    assert_eq!(hello["active_session"], serde_json::Value::Null);
+    assert_eq!(hello["config_version"], 1);
+    assert_eq!(hello["config"]["idle_threshold_seconds"], 300);
+    assert!(hello["server_time"].as_str().is_some_and(|t| t.ends_with('Z')));
+}
+
+#[tokio::test]
+async fn sockets_refuse_missing_or_bad_credentials() {
+    let hub = TestHub::start().await;
+    hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let req = hub.ws_url("/ws/agent").into_client_request().unwrap();
+    assert_eq!(handshake_status(req).await, 401);
+    let mut req = hub.ws_url("/ws/agent").into_client_request().unwrap();
+    req.headers_mut().insert("authorization", HeaderValue::from_static("Bearer not-a-real-token"));
+    assert_eq!(handshake_status(req).await, 401);
+    let req = hub.ws_url("/ws/tab").into_client_request().unwrap();
+    assert_eq!(handshake_status(req).await, 401);
+}
+
+#[tokio::test]
+async fn cookie_tab_sockets_must_come_from_the_hubs_own_origin() {
+    let hub = TestHub::start().await;
+    hub.org("Acme", &[("ann@a.test", Role::Admin)]).await;
+    let token = hub.login("ann@a.test").await;
+    let host = hub.url.trim_start_matches("http://").to_string();
+    let with = |origin: &str| {
+        let mut req = hub.ws_url("/ws/tab").into_client_request().unwrap();
+        req.headers_mut().insert("cookie", HeaderValue::from_str(&format!("ph_session={token}")).unwrap());
+        req.headers_mut().insert("origin", HeaderValue::from_str(origin).unwrap());
+        req
+    };
+    assert_eq!(handshake_status(with("http://evil.example")).await, 403);
+    assert_eq!(handshake_status(with(&format!("http://{host}"))).await, 101);
+    let (mut tab, _) = tokio_tungstenite::connect_async(with(&format!("http://{host}"))).await.unwrap();
+    let snapshot = next_json(&mut tab, 5).await;
+    assert_eq!(snapshot["type"], "presence_snapshot");
+}
+
+#[tokio::test]
+async fn bad_messages_get_an_error_and_the_socket_stays_open() {
+    let hub = TestHub::start().await;
+    hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let token = hub.login("ann@a.test").await;
+    let mut agent = hub.agent(&token).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    agent.send(Message::Text("{not json".into())).await.unwrap();
+    let e = wait_for(&mut agent, "error", 5, |_| true).await;
+    assert_eq!(e["error"]["code"], "invalid_message");
+    send_json(&mut agent, json!({"type": "self_destruct"})).await;
+    let e = wait_for(&mut agent, "error", 5, |_| true).await;
+    assert_eq!(e["error"]["code"], "unknown_type");
+    send_json(&mut agent, json!({"type": "heartbeat", "idle_seconds": "lots"})).await;
+    let e = wait_for(&mut agent, "error", 5, |_| true).await;
+    assert_eq!(e["error"]["code"], "invalid_message");
+    agent.send(Message::Binary(vec![1, 2, 3].into())).await.unwrap();
+    let e = wait_for(&mut agent, "error", 5, |_| true).await;
+    assert_eq!(e["error"]["code"], "binary_not_supported");
+    // Still alive: a good heartbeat is accepted without an error.
+    send_json(&mut agent, json!({"type": "heartbeat", "idle_seconds": 0})).await;
+    agent.send(Message::Ping(vec![7].into())).await.unwrap();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), agent.next()).await.unwrap().unwrap().unwrap() {
+            Message::Pong(p) => {
+                assert_eq!(&p[..], &[7]);
+                break;
+            }
+            Message::Text(t) => panic!("unexpected message {t}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_frame_closes_with_1009() {
+    let hub = TestHub::start().await;
+    hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let token = hub.login("ann@a.test").await;
+    let mut agent = hub.agent(&token).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    let big = format!("{{\"type\":\"heartbeat\",\"idle_seconds\":0,\"active_app\":\"{}\"}}", "x".repeat(100_000));
+    let _ = agent.send(Message::Text(big.into())).await;
+    assert_eq!(close_code(&mut agent, 5).await, Some(code::MESSAGE_TOO_BIG));
+}
+
+#[tokio::test]
+async fn a_flood_of_messages_closes_with_1008() {
+    let hub = TestHub::start_with(|c| c.ws_messages_per_second = 5).await;
+    hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let token = hub.login("ann@a.test").await;
+    let mut agent = hub.agent(&token).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    for _ in 0..50 {
+        if agent.send(Message::Text(json!({"type": "heartbeat", "idle_seconds": 0}).to_string().into())).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(close_code(&mut agent, 5).await, Some(code::POLICY_VIOLATION));
+}
+
+#[tokio::test]
+async fn a_silent_client_is_closed_after_the_idle_timeout() {
+    let hub = TestHub::start_with(|c| {
+        c.ws_ping_seconds = 1;
+        c.ws_idle_timeout_seconds = 2;
+    })
+    .await;
+    hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let token = hub.login("ann@a.test").await;
+    let mut agent = hub.agent(&token).await;
+    // Not reading means not answering pings either.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let mut saw_ping = false;
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(5), agent.next()).await.unwrap() {
+            Some(Ok(Message::Ping(_))) => saw_ping = true,
+            Some(Ok(Message::Close(f))) => break f.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            _ => break None,
+        }
+    };
+    assert!(saw_ping, "the hub pings");
+    assert_eq!(code, Some(code::GOING_AWAY));
+}
+
+#[tokio::test]
+async fn shutdown_closes_sockets_with_1012() {
+    let mut hub = TestHub::start().await;
+    hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let token = hub.login("ann@a.test").await;
+    let mut agent = hub.agent(&token).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    let mut tab = hub.tab(&token).await;
+    wait_for(&mut tab, "presence_snapshot", 5, |_| true).await;
+    let stop = tokio::spawn(async move {
+        hub.stop().await;
+        hub
+    });
+    assert_eq!(close_code(&mut agent, 10).await, Some(code::SERVICE_RESTART));
+    assert_eq!(close_code(&mut tab, 10).await, Some(code::SERVICE_RESTART));
+    stop.await.unwrap();
+}
+
+#[tokio::test]
+async fn logout_closes_the_sockets_of_that_token() {
+    let hub = TestHub::start().await;
+    hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let token = hub.login("ann@a.test").await;
+    let other = hub.login("ann@a.test").await;
+    let mut agent = hub.agent(&token).await;
+    let mut other_agent = hub.agent(&other).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    wait_for(&mut other_agent, "hello", 5, |_| true).await;
+    let res = hub.http().post(format!("{}/api/auth/logout", hub.url)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(close_code(&mut agent, 5).await, Some(code::UNAUTHORIZED));
+    send_json(&mut other_agent, json!({"type": "heartbeat", "idle_seconds": 0})).await;
+    other_agent.send(Message::Ping(vec![1].into())).await.unwrap();
+    let pong = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Some(Ok(Message::Pong(_))) = other_agent.next().await {
+                return true;
+            }
+        }
+    })
+    .await;
+    assert!(pong.unwrap(), "the other device stays connected");
+}

@@ -1,0 +1,11 @@
+//! Types both ends of Presence Hub speak. Compiles for wasm: serde and chrono only.
+
+pub mod api;
+pub mod policy;
+pub mod presence;
+pub mod protocol;
+pub mod role;
+
+pub use policy::Policy;
+pub use presence::{PresenceEntry, PresenceStatus};
+pub use role::Role;

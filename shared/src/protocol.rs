@@ -1,0 +1,141 @@
+//! WebSocket messages of `/ws/agent` and `/ws/tab`: JSON text frames tagged by `type`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::api::UserInfo;
+use crate::policy::Policy;
+use crate::presence::PresenceEntry;
+
+/// A work session as it travels on sockets and in the REST API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: i64,
+    pub org_id: i64,
+    pub user_id: i64,
+    pub ticket_id: Option<i64>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_seconds: Option<i64>,
+    pub note: Option<String>,
+    pub source: String,
+    pub end_reason: Option<String>,
+    pub ended_by: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionEnded {
+    pub session_id: i64,
+    pub reason: String,
+    pub ended_by: Option<i64>,
+    pub ended_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigUpdated {
+    pub config_version: i64,
+    pub config: Policy,
+    pub changed: Vec<String>,
+}
+
+/// An error the hub reports on a socket without closing it (bad message, unknown type).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocketError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerToAgent {
+    Hello {
+        user: UserInfo,
+        active_session: Option<SessionInfo>,
+        config_version: i64,
+        config: Policy,
+        server_time: DateTime<Utc>,
+    },
+    SessionEnded(SessionEnded),
+    SessionStarted {
+        session: SessionInfo,
+    },
+    ConfigUpdated(ConfigUpdated),
+    Error {
+        error: SocketError,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentToServer {
+    Heartbeat {
+        idle_seconds: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        active_app: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerToTab {
+    PresenceSnapshot {
+        users: Vec<PresenceEntry>,
+    },
+    PresenceDiff {
+        changes: Vec<PresenceEntry>,
+    },
+    SessionEnded(SessionEnded),
+    SessionStarted {
+        session: SessionInfo,
+    },
+    ConfigUpdated(ConfigUpdated),
+    Error {
+        error: SocketError,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TabToServer {
+    Activity {},
+}
+
+/// Close codes the hub uses, so clients can tell why a socket ended.
+pub mod close_code {
+    /// Normal closure.
+    pub const NORMAL: u16 = 1000;
+    /// The peer stopped answering pings (idle timeout).
+    pub const GOING_AWAY: u16 = 1001;
+    /// Too many messages per second.
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// A frame or message larger than the hub accepts.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The hub is shutting down or restarting: reconnect.
+    pub const SERVICE_RESTART: u16 = 1012;
+    /// The client did not read its messages fast enough.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+    /// The user's token was revoked or the user deactivated.
+    pub const UNAUTHORIZED: u16 = 4401;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn messages_are_tagged_snake_case() {
+        let m: AgentToServer = serde_json::from_value(json!({"type": "heartbeat", "idle_seconds": 3})).unwrap();
+        assert_eq!(m, AgentToServer::Heartbeat { idle_seconds: 3, active_app: None });
+        let t: TabToServer = serde_json::from_value(json!({"type": "activity"})).unwrap();
+        assert_eq!(t, TabToServer::Activity {});
+        let s = serde_json::to_value(ServerToTab::PresenceDiff { changes: vec![] }).unwrap();
+        assert_eq!(s, json!({"type": "presence_diff", "changes": []}));
+    }
+
+    #[test]
+    fn unknown_types_are_rejected() {
+        assert!(serde_json::from_value::<AgentToServer>(json!({"type": "bogus"})).is_err());
+        assert!(serde_json::from_value::<AgentToServer>(json!({"type": "heartbeat", "idle_seconds": -1})).is_err());
+    }
+}
