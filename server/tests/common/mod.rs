@@ -30,7 +30,7 @@ pub struct TestHub {
     pub config: Config,
     pub url: String,
     pub store: Store,
-    _dir: tempfile::TempDir,
+    dir: Option<tempfile::TempDir>,
 }
 
 async fn fresh_database_url(dir: &std::path::Path) -> String {
@@ -74,7 +74,7 @@ impl TestHub {
         let hub = server::start(config.clone()).await.expect("hub starts");
         let url = hub.url();
         let store = hub.state.store.clone();
-        TestHub { hub: Some(hub), config, url, store, _dir: dir }
+        TestHub { hub: Some(hub), config, url, store, dir: Some(dir) }
     }
 
     /// Stops the hub (gracefully) and starts a new one on the same database.
@@ -83,7 +83,8 @@ impl TestHub {
             hub.stop().await;
         }
         let config = self.config.clone();
-        Self::launch(config, self._dir).await
+        let dir = self.dir.take().expect("the test's folder");
+        Self::launch(config, dir).await
     }
 
     pub async fn stop(&mut self) {
@@ -158,7 +159,11 @@ impl Drop for TestHub {
 
 /// The next JSON text message, skipping pings; panics after `secs`.
 pub async fn next_json(ws: &mut Ws, secs: u64) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    next_json_within(ws, Duration::from_secs(secs)).await
+}
+
+pub async fn next_json_within(ws: &mut Ws, within: Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
     loop {
         let msg = tokio::time::timeout_at(deadline, ws.next()).await.expect("a message in time").expect("socket open").expect("frame");
         match msg {
@@ -175,7 +180,7 @@ pub async fn wait_for(ws: &mut Ws, kind: &str, secs: u64, pred: impl Fn(&Value) 
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         assert!(!left.is_zero(), "no {kind} message matched within {secs} s");
-        let msg = next_json(ws, left.as_secs().max(1)).await;
+        let msg = next_json_within(ws, left).await;
         if msg["type"] == kind && pred(&msg) {
             return msg;
         }
