@@ -203,3 +203,26 @@ async fn a_busy_user_costs_a_bounded_number_of_writes() {
     assert!(written >= 1, "something was written");
     assert!(written <= flushes, "{written} rows for 400 heartbeats over {flushes} flush windows");
 }
+
+#[tokio::test]
+async fn a_graceful_stop_writes_what_was_pending() {
+    // A flush window far longer than the test: only the shutdown flush can write the row.
+    let mut hub = TestHub::start_with(|c| c.presence_flush_ms = 600_000).await;
+    let (_, users) = hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let mut agent = hub.agent(&hub.login("ann@a.test").await).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    send_json(&mut agent, json!({"type": "heartbeat", "idle_seconds": 0})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    hub.stop().await;
+    drop(agent);
+    let url = hub.config.database_url();
+    let reopened = server::store::Store::connect(&url, server::metrics::Metrics::new()).await.unwrap();
+    let user = reopened.get_user(users[0].org_id, users[0].id).await.unwrap().unwrap();
+    assert!(user.last_activity_at.is_some(), "the heartbeat's activity was written at shutdown");
+    // A day later the presence row is cleaned up; the user's last activity stays.
+    let day_later = server::store::now_ms() + 25 * 3600 * 1000;
+    assert_eq!(reopened.delete_stale_presence(day_later).await.unwrap(), 1);
+    assert_eq!(reopened.stored_presence(users[0].id).await.unwrap(), None);
+    let user = reopened.get_user(users[0].org_id, users[0].id).await.unwrap().unwrap();
+    assert!(user.last_activity_at.is_some());
+}
