@@ -61,7 +61,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ApiError::Store(StoreError::UniqueViolation(_)) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Store(StoreError::UniqueViolation(_) | StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -72,6 +72,7 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         let message = match &self {
             ApiError::Store(StoreError::UniqueViolation(what)) => format!("{what} already exists."),
+            ApiError::Store(StoreError::Conflict(text)) => text.to_string(),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "storage error while serving a request");
                 "The server could not complete the request.".to_string()

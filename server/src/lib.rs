@@ -16,6 +16,7 @@ pub mod origin;
 pub mod pages;
 pub mod store;
 pub mod web_render;
+pub mod work_sessions;
 pub mod ws;
 
 pub use app::{start, RunningHub};

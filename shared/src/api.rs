@@ -99,3 +99,82 @@ mod double_option {
         Option::<String>::deserialize(d).map(Some)
     }
 }
+
+/// A ticket with the time spent on it (sum of its completed sessions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: i64,
+    pub org_id: i64,
+    pub number: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub total_time_spent_seconds: i64,
+    pub session_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketRequest {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartSessionRequest {
+    #[serde(default)]
+    pub ticket_id: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Set by clients that may replay the request (the agent's offline queue).
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopSessionRequest {
+    pub session_id: i64,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// When the user stopped, if earlier than now (a stop made offline and replayed).
+    #[serde(default)]
+    pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualSessionRequest {
+    #[serde(default)]
+    pub ticket_id: Option<i64>,
+    pub start_time: chrono::DateTime<chrono::Utc>,
+    pub end_time: chrono::DateTime<chrono::Utc>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndSessionRequest {
+    pub reason: String,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub org_id: i64,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<i64>,
+    pub ip: Option<String>,
+    pub details: serde_json::Value,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}

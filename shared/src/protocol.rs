@@ -20,7 +20,15 @@ pub struct SessionInfo {
     pub note: Option<String>,
     pub source: String,
     pub end_reason: Option<String>,
+    /// The admin's reason when `end_reason` is `admin_ended`.
+    #[serde(default)]
+    pub end_note: Option<String>,
     pub ended_by: Option<i64>,
+    /// For display; absent in older messages.
+    #[serde(default)]
+    pub user_name: Option<String>,
+    #[serde(default)]
+    pub ticket_title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -38,6 +38,7 @@ pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
 pub struct Caller {
     pub user: UserRow,
     pub token_id: i64,
+    pub token_kind: String,
     pub token: String,
 }
 
@@ -53,6 +54,11 @@ impl Caller {
     pub fn org_id(&self) -> i64 {
         self.user.org_id
     }
+
+    /// Requests made with the desktop agent's device token.
+    pub fn token_kind_is_device(&self) -> bool {
+        self.token_kind == "device"
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -61,7 +67,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers).or_else(|| cookie_token(&parts.headers)).ok_or(ApiError::Unauthorized)?;
         let owner = state.authenticate(&token).await?.ok_or(ApiError::Unauthorized)?;
-        Ok(Caller { user: owner.user, token_id: owner.token_id, token })
+        Ok(Caller { user: owner.user, token_id: owner.token_id, token_kind: owner.kind, token })
     }
 }
 

@@ -1,9 +1,12 @@
 //! The REST API under `/api`: one file per resource.
 
+mod audit;
 mod auth;
 mod config;
 pub mod extract;
 mod health;
+mod sessions;
+mod tickets;
 mod users;
 
 use axum::routing::{get, post};
@@ -21,6 +24,18 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/me", get(auth::me))
         .route("/api/users", get(users::list).post(users::create))
         .route("/api/users/{id}", get(users::show).patch(users::update))
+        .route("/api/users/{id}/sessions", get(sessions::of_user))
+        .route("/api/sessions", get(sessions::list))
+        .route("/api/sessions/export.csv", get(sessions::export_csv))
+        .route("/api/sessions/start", post(sessions::start))
+        .route("/api/sessions/stop", post(sessions::stop))
+        .route("/api/sessions/manual", post(sessions::manual))
+        .route("/api/sessions/{id}", get(sessions::show))
+        .route("/api/sessions/{id}/end", post(sessions::end))
+        .route("/api/tickets", get(tickets::list).post(tickets::create))
+        .route("/api/tickets/{id}", get(tickets::show))
+        .route("/api/tickets/{id}/sessions", get(sessions::of_ticket))
+        .route("/api/audit", get(audit::list))
         .route("/api/config", get(config::show))
         .route("/api/{*rest}", axum::routing::any(not_found))
         .method_not_allowed_fallback(method_not_allowed)

@@ -5,6 +5,7 @@ mod fanout;
 mod org;
 pub mod peer;
 mod presence;
+mod sessions;
 pub mod writer;
 
 pub use org::{Member, OrgHub};
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::metrics::Metrics;
-use crate::store::{OrgRow, PolicyRow, Store, StoreError, UserRow};
+use crate::store::{OrgRow, PolicyRow, SessionFilter, Store, StoreError, UserRow};
 use writer::PresenceWriter;
 
 /// Queue sizes: a tab gets the snapshot plus bursts of diffs; an agent gets few messages.
@@ -67,6 +68,9 @@ impl Hub {
                 org.upsert_member(&user);
             }
         }
+        for session in store.active_sessions().await? {
+            self.restore_active_session(session.info());
+        }
         Ok(())
     }
 
@@ -94,6 +98,10 @@ impl Hub {
                 let org = self.install_org(&row, &policy);
                 for u in store.list_users(user.org_id, 1, 500).await?.0 {
                     org.upsert_member(&u);
+                }
+                let running = SessionFilter { active: Some(true), ..SessionFilter::default() };
+                for session in store.list_sessions(user.org_id, &running, 1, 500).await?.0 {
+                    self.restore_active_session(session.info());
                 }
                 org
             }

@@ -1,11 +1,17 @@
 //! Storage: the only code that talks SQL. One implementation over sqlx's `Any` driver serves
 //! SQLite and PostgreSQL; instants are stored as milliseconds since the epoch.
 
+mod audit;
 mod orgs;
 mod policy;
 mod presence;
+mod sessions;
+mod tickets;
 mod tokens;
 mod users;
+
+pub use audit::NewAudit;
+pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
 
 pub use orgs::OrgRow;
 pub use policy::PolicyRow;
@@ -24,6 +30,9 @@ use crate::metrics::Metrics;
 pub enum StoreError {
     #[error("{0}")]
     UniqueViolation(&'static str),
+    /// A rule the database enforces was hit (active session, overlap); the text is for users.
+    #[error("{0}")]
+    Conflict(&'static str),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -154,6 +163,15 @@ pub(crate) fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreErr
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::UniqueViolation(what),
         _ => StoreError::Database(e),
+    }
+}
+
+/// True for a unique-index or exclusion-constraint failure: the database refused a duplicate
+/// or an overlap.
+pub(crate) fn is_constraint_conflict(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db.is_unique_violation() || db.code().as_deref() == Some("23P01"),
+        _ => false,
     }
 }
 

@@ -8,6 +8,8 @@ use crate::store::UserRow;
 #[derive(Debug, Clone)]
 pub struct TokenOwner {
     pub token_id: i64,
+    /// `web`, `device` (the desktop agent) or `api`.
+    pub kind: String,
     pub user: UserRow,
 }
 
@@ -32,7 +34,7 @@ impl Store {
     /// The active user owning an unexpired, unrevoked token with this hash.
     pub async fn token_owner(&self, token_hash: &str) -> StoreResult<Option<TokenOwner>> {
         let row = sqlx::query(
-            "SELECT t.id AS token_id, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.game_name, u.active, u.last_activity_at
+            "SELECT t.id AS token_id, t.kind AS token_kind, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.game_name, u.active, u.last_activity_at
              FROM auth_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.active = 1",
         )
@@ -41,7 +43,7 @@ impl Store {
         .fetch_optional(self.reader())
         .await?;
         match row {
-            Some(r) => Ok(Some(TokenOwner { token_id: get(&r, "token_id")?, user: user_row(&r)? })),
+            Some(r) => Ok(Some(TokenOwner { token_id: get(&r, "token_id")?, kind: get(&r, "token_kind")?, user: user_row(&r)? })),
             None => Ok(None),
         }
     }

@@ -1,0 +1,76 @@
+//! The audit log: who did what, from where, with old and new values.
+
+use super::{get, limit_offset, ms_to_time, now_ms, Store, StoreError, StoreResult};
+use shared::api::AuditEntry;
+
+pub struct NewAudit {
+    pub org_id: i64,
+    pub actor_id: Option<i64>,
+    pub action: &'static str,
+    pub target_type: Option<&'static str>,
+    pub target_id: Option<i64>,
+    pub ip: Option<String>,
+    pub details: serde_json::Value,
+}
+
+impl Store {
+    /// Writes an audit entry inside the caller's transaction, so it commits with the change.
+    pub(crate) async fn insert_audit(conn: &mut sqlx::AnyConnection, entry: &NewAudit) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (org_id, actor_id, action, target_type, target_id, ip, details, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(entry.org_id)
+        .bind(entry.actor_id)
+        .bind(entry.action)
+        .bind(entry.target_type)
+        .bind(entry.target_id)
+        .bind(entry.ip.as_deref())
+        .bind(entry.details.to_string())
+        .bind(now_ms())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Newest first, optionally only one action.
+    pub async fn list_audit(&self, org_id: i64, action: Option<&str>, page: u32, per_page: u32) -> StoreResult<(Vec<AuditEntry>, i64)> {
+        let (limit, offset) = limit_offset(page, per_page);
+        let rows = sqlx::query(
+            "SELECT a.id, a.org_id, a.actor_id, u.name AS actor_name, a.action, a.target_type, a.target_id, a.ip, a.details, a.created_at
+             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+             WHERE a.org_id = $1 AND ($2 = '' OR a.action = $2)
+             ORDER BY a.created_at DESC, a.id DESC LIMIT $3 OFFSET $4",
+        )
+        .bind(org_id)
+        .bind(action.unwrap_or(""))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.reader())
+        .await?;
+        let total = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE org_id = $1 AND ($2 = '' OR action = $2)")
+            .bind(org_id)
+            .bind(action.unwrap_or(""))
+            .fetch_one(self.reader())
+            .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                let details: String = get(r, "details")?;
+                Ok(AuditEntry {
+                    id: get(r, "id")?,
+                    org_id: get(r, "org_id")?,
+                    actor_id: get(r, "actor_id")?,
+                    actor_name: get(r, "actor_name")?,
+                    action: get(r, "action")?,
+                    target_type: get(r, "target_type")?,
+                    target_id: get(r, "target_id")?,
+                    ip: get(r, "ip")?,
+                    details: serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(format!("audit details: {e}")))?,
+                    created_at: ms_to_time(get(r, "created_at")?),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok((items, get(&total, "n")?))
+    }
+}
