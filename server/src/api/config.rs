@@ -12,9 +12,9 @@ use shared::Policy;
 
 #[derive(Serialize)]
 pub struct ConfigView {
-    config_version: i64,
-    config: Policy,
-    updated_at: chrono::DateTime<chrono::Utc>,
+    pub config_version: i64,
+    pub config: Policy,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 pub async fn show(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ConfigView>> {

@@ -5,6 +5,7 @@ mod auth;
 mod config;
 pub mod extract;
 mod health;
+mod policy;
 mod sessions;
 mod tickets;
 mod users;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/tickets/{id}/sessions", get(sessions::of_ticket))
         .route("/api/audit", get(audit::list))
         .route("/api/config", get(config::show))
+        .route("/api/policy", axum::routing::put(policy::update))
         .route("/api/{*rest}", axum::routing::any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -4,11 +4,12 @@
 mod fanout;
 mod org;
 pub mod peer;
+mod policy;
 mod presence;
 mod sessions;
 pub mod writer;
 
-pub use org::{Member, OrgHub};
+pub use org::{Member, OrgHub, PolicyState};
 pub use peer::{ConnControl, Outgoing, Peer, PeerKind};
 
 use dashmap::DashMap;

@@ -14,7 +14,7 @@ pub use audit::NewAudit;
 pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
 
 pub use orgs::OrgRow;
-pub use policy::PolicyRow;
+pub use policy::{PolicyRow, PolicySave};
 pub use presence::PresenceWrite;
 pub use tokens::TokenOwner;
 pub use users::{NewUser, UserPatch, UserRow};

@@ -1,0 +1,17 @@
+//! A saved policy in the hub: the organization's copy changes and every agent and tab of that
+//! organization is told at once.
+
+use super::fanout::Audience;
+use super::org::PolicyState;
+use super::{Hub, OrgHub};
+use shared::protocol::{ConfigUpdated, ServerToAgent, ServerToTab};
+
+impl Hub {
+    pub fn policy_changed(&self, org: &OrgHub, state: PolicyState, changed: Vec<String>) {
+        let update = ConfigUpdated { config_version: state.version, config: state.config.clone(), changed };
+        org.set_policy(state);
+        let to_agents = ServerToAgent::ConfigUpdated(update.clone());
+        let to_tabs = ServerToTab::ConfigUpdated(update);
+        self.publish(org, Audience::Everyone, Some(&to_agents), Some(&to_tabs));
+    }
+}
