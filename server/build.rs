@@ -187,6 +187,9 @@ fn bindgen(wasm: &Path, pkg_dir: &Path) {
         .input_path(wasm)
         .out_name("web")
         .typescript(false)
+        // Function names are 30 % of the module; the browser needs none of them.
+        .remove_name_section(true)
+        .remove_producers_section(true)
         .web(true)
         .and_then(|b| b.generate(pkg_dir));
     if let Err(err) = result {

@@ -35,8 +35,13 @@ impl LoginLimiter {
 
     fn check(&self, ip: IpAddr, email: &str) -> Result<(), ApiError> {
         let now = DefaultClock::default().now();
-        let verdict = self.by_ip.check_key(&ip).and_then(|()| self.by_email.check_key(&email.to_string()));
-        verdict.map_err(|not_until| ApiError::RateLimited { retry_after_seconds: not_until.wait_time_from(now).as_secs().max(1) })
+        let verdict = self
+            .by_ip
+            .check_key(&ip)
+            .and_then(|()| self.by_email.check_key(&email.to_string()));
+        verdict.map_err(|not_until| ApiError::RateLimited {
+            retry_after_seconds: not_until.wait_time_from(now).as_secs().max(1),
+        })
     }
 
     /// Forgets idle keys so the limiter's memory stays bounded.
@@ -51,23 +56,49 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 /// Checks the credentials and issues a new token of `kind` (`web` or `device`).
-pub async fn login(state: &AppState, ip: IpAddr, email: &str, password: &str, kind: &str) -> Result<(String, UserRow), ApiError> {
+pub async fn login(
+    state: &AppState,
+    ip: IpAddr,
+    email: &str,
+    password: &str,
+    kind: &str,
+) -> Result<(String, UserRow), ApiError> {
     let email = normalize_email(email);
     if email.is_empty() || password.is_empty() {
-        return Err(ApiError::invalid_field(if email.is_empty() { "email" } else { "password" }, "is required"));
+        return Err(ApiError::invalid_field(
+            if email.is_empty() {
+                "email"
+            } else {
+                "password"
+            },
+            "is required",
+        ));
     }
     state.login_limiter.check(ip, &email)?;
     let user = state.store.find_user_by_email(&email).await?;
-    let stored_hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| state.login_limiter.decoy_hash.clone());
+    let stored_hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| state.login_limiter.decoy_hash.clone());
     let password = password.to_string();
     // Argon2 is deliberately slow: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash)).await.unwrap_or(false);
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
+        .await
+        .unwrap_or(false);
     let user = match user {
         Some(user) if matches && user.active => user,
         _ => return Err(ApiError::InvalidCredentials),
     };
     let token = new_token();
-    state.store.insert_token(&user, &token_hash(&token), kind, now_ms() + TOKEN_LIFETIME_MS).await?;
+    state
+        .store
+        .insert_token(
+            &user,
+            &token_hash(&token),
+            kind,
+            now_ms() + TOKEN_LIFETIME_MS,
+        )
+        .await?;
     tracing::info!(user_id = user.id, org_id = user.org_id, kind, "logged in");
     Ok((token, user))
 }

@@ -81,7 +81,10 @@ pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("demo data: {0}")]
     Demo(String),
 }
@@ -119,16 +122,27 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
     let store = Store::connect(&url, metrics.clone()).await?;
     let epoch = store.begin_epoch().await?;
     if config.demo {
-        demo::ensure_demo_company(&store).await.map_err(|e| StartError::Demo(e.to_string()))?;
+        demo::ensure_demo_company(&store)
+            .await
+            .map_err(|e| StartError::Demo(e.to_string()))?;
     }
     let settings = HubSettings {
         offline_grace_ms: config.offline_grace_ms as i64,
-        idle_threshold_override_ms: (config.idle_threshold_ms_override > 0).then_some(config.idle_threshold_ms_override as i64),
+        idle_threshold_override_ms: (config.idle_threshold_ms_override > 0)
+            .then_some(config.idle_threshold_ms_override as i64),
     };
     let hub = Arc::new(Hub::new(settings, metrics));
     hub.load(&store).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| StartError::Listen { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
     let state = AppState(Arc::new(AppInner {
         login_limiter: LoginLimiter::new(config.login_attempts_per_minute),
         leptos: crate::web_render::leptos_options(),
@@ -144,12 +158,20 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
     let stop = state.shutdown.clone();
     let server = tokio::spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
-        if let Err(e) = axum::serve(listener, service).with_graceful_shutdown(stop.cancelled_owned()).await {
+        if let Err(e) = axum::serve(listener, service)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+        {
             tracing::error!(error = %e, "HTTP server stopped with an error");
         }
     });
     tracing::info!(%addr, epoch, backend = ?state.store.backend(), "presence hub listening");
-    Ok(RunningHub { addr, state, server, background })
+    Ok(RunningHub {
+        addr,
+        state,
+        server,
+        background,
+    })
 }
 
 fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
@@ -157,7 +179,10 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
         let s = state.clone();
         tokio::spawn(async move {
             let interval = Duration::from_millis(s.config.presence_flush_ms.max(10));
-            s.hub.writer.run(s.store.clone(), s.epoch, interval, s.shutdown.clone()).await;
+            s.hub
+                .writer
+                .run(s.store.clone(), s.epoch, interval, s.shutdown.clone())
+                .await;
         })
     };
     let sweeper = {
@@ -191,7 +216,10 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
 /// Drops stale presence rows and dead tokens; forgets idle rate-limit keys.
 async fn cleanup(state: &AppState) {
     let now = now_ms();
-    match (state.store.delete_stale_presence(now).await, state.store.delete_dead_tokens(now).await) {
+    match (
+        state.store.delete_stale_presence(now).await,
+        state.store.delete_dead_tokens(now).await,
+    ) {
         (Ok(presence), Ok(tokens)) => tracing::debug!(presence, tokens, "cleanup done"),
         (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "cleanup failed"),
     }
@@ -210,7 +238,10 @@ impl RunningHub {
         state.shutdown.cancel();
         let _ = self.server.await;
         state.tasks.close();
-        if tokio::time::timeout(Duration::from_secs(10), state.tasks.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(10), state.tasks.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("some sockets did not close within 10 s");
         }
         for task in self.background {

@@ -8,7 +8,11 @@ use std::time::Duration;
 pub const DEFAULT_SQLITE_PATH: &str = "./data/presence-hub.db";
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "presence-hub", version, about = "Presence Hub: real-time presence and time tracking")]
+#[command(
+    name = "presence-hub",
+    version,
+    about = "Presence Hub: real-time presence and time tracking"
+)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "HUB_LISTEN", default_value = "127.0.0.1:3000")]

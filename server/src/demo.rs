@@ -34,7 +34,14 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
     for (email, name, role) in DEMO_USERS {
         let hash = hash_password(DEMO_PASSWORD)?;
         store
-            .create_user(NewUser { org_id: org.id, email, name, role, password_hash: &hash, game_name: None })
+            .create_user(NewUser {
+                org_id: org.id,
+                email,
+                name,
+                role,
+                password_hash: &hash,
+                game_name: None,
+            })
             .await?;
     }
     tracing::info!(org_id = org.id, "demo company created");

@@ -23,7 +23,10 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("{message}")]
-    Invalid { message: String, fields: BTreeMap<String, String> },
+    Invalid {
+        message: String,
+        fields: BTreeMap<String, String>,
+    },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("Too many attempts. Try again in {retry_after_seconds} s.")]
@@ -58,10 +61,14 @@ impl ApiError {
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ApiError::Store(StoreError::UniqueViolation(_) | StoreError::Conflict(_)) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Store(StoreError::UniqueViolation(_) | StoreError::Conflict(_)) => {
+                (StatusCode::CONFLICT, "conflict")
+            }
             ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -83,9 +90,18 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { fields, .. } if !fields.is_empty() => Some(fields.clone()),
             _ => None,
         };
-        let body = ErrorBody { error: ErrorDetail { code: code.to_string(), message, fields } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_string(),
+                message,
+                fields,
+            },
+        };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::RateLimited { retry_after_seconds } = self {
+        if let ApiError::RateLimited {
+            retry_after_seconds,
+        } = self
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }

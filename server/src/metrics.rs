@@ -1,6 +1,9 @@
 //! Prometheus metrics: open connections by kind, messages in/out, push latency, DB write latency.
 
-use prometheus::{Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -19,26 +22,55 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
-        let open = IntGaugeVec::new(Opts::new("presence_hub_open_connections", "Open WebSocket connections by kind"), &["kind"])
-            .unwrap_or_else(|e| panic!("metric definition: {e}"));
-        let messages_in = IntCounterVec::new(Opts::new("presence_hub_messages_in_total", "WebSocket messages received by kind"), &["kind"])
-            .unwrap_or_else(|e| panic!("metric definition: {e}"));
-        let messages_out = IntCounter::new("presence_hub_messages_out_total", "WebSocket messages sent").unwrap_or_else(|e| panic!("metric definition: {e}"));
-        let slow = IntCounter::new("presence_hub_slow_consumers_dropped_total", "Sockets closed because they did not read their messages")
-            .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let open = IntGaugeVec::new(
+            Opts::new(
+                "presence_hub_open_connections",
+                "Open WebSocket connections by kind",
+            ),
+            &["kind"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let messages_in = IntCounterVec::new(
+            Opts::new(
+                "presence_hub_messages_in_total",
+                "WebSocket messages received by kind",
+            ),
+            &["kind"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let messages_out =
+            IntCounter::new("presence_hub_messages_out_total", "WebSocket messages sent")
+                .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let slow = IntCounter::new(
+            "presence_hub_slow_consumers_dropped_total",
+            "Sockets closed because they did not read their messages",
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         let push = Histogram::with_opts(
-            HistogramOpts::new("presence_hub_push_latency_seconds", "From an event to its frame written to a socket").buckets(vec![
+            HistogramOpts::new(
+                "presence_hub_push_latency_seconds",
+                "From an event to its frame written to a socket",
+            )
+            .buckets(vec![
                 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0,
             ]),
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
         let db = Histogram::with_opts(
-            HistogramOpts::new("presence_hub_db_write_seconds", "Database write (transaction) latency")
-                .buckets(vec![0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0]),
+            HistogramOpts::new(
+                "presence_hub_db_write_seconds",
+                "Database write (transaction) latency",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0,
+            ]),
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
-        let rows = IntCounter::new("presence_hub_presence_rows_written_total", "Presence rows written through to the database")
-            .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let rows = IntCounter::new(
+            "presence_hub_presence_rows_written_total",
+            "Presence rows written through to the database",
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         for c in [
             Box::new(open.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(messages_in.clone()),
@@ -48,7 +80,9 @@ impl Metrics {
             Box::new(db.clone()),
             Box::new(rows.clone()),
         ] {
-            registry.register(c).unwrap_or_else(|e| panic!("metric registration: {e}"));
+            registry
+                .register(c)
+                .unwrap_or_else(|e| panic!("metric registration: {e}"));
         }
         Metrics {
             agents_open: open.with_label_values(&["agent"]),

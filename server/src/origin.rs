@@ -4,7 +4,8 @@ use axum::http::{header, HeaderMap};
 
 /// True when `Origin` names the hub itself (scheme http/https, same host and port as `Host`).
 pub fn is_same_origin(headers: &HeaderMap) -> bool {
-    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) else {
+    let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST))
+    else {
         return false;
     };
     let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else {
@@ -43,10 +44,22 @@ mod tests {
 
     #[test]
     fn only_the_hubs_own_origin_passes() {
-        assert!(is_same_origin(&headers("http://127.0.0.1:3000", "127.0.0.1:3000")));
-        assert!(is_same_origin(&headers("https://hub.example.com", "hub.example.com")));
-        assert!(!is_same_origin(&headers("http://evil.test", "127.0.0.1:3000")));
-        assert!(!is_same_origin(&headers("http://127.0.0.1:3001", "127.0.0.1:3000")));
+        assert!(is_same_origin(&headers(
+            "http://127.0.0.1:3000",
+            "127.0.0.1:3000"
+        )));
+        assert!(is_same_origin(&headers(
+            "https://hub.example.com",
+            "hub.example.com"
+        )));
+        assert!(!is_same_origin(&headers(
+            "http://evil.test",
+            "127.0.0.1:3000"
+        )));
+        assert!(!is_same_origin(&headers(
+            "http://127.0.0.1:3001",
+            "127.0.0.1:3000"
+        )));
         assert!(!is_same_origin(&headers("null", "127.0.0.1:3000")));
         assert!(!is_same_origin(&HeaderMap::new()));
     }

@@ -31,20 +31,39 @@ async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Option<TokenOwner> 
     }
 }
 
-async fn viewer_data(state: &AppState, owner: &TokenOwner) -> Result<(Viewer, std::sync::Arc<crate::hub::OrgHub>), ApiError> {
+async fn viewer_data(
+    state: &AppState,
+    owner: &TokenOwner,
+) -> Result<(Viewer, std::sync::Arc<crate::hub::OrgHub>), ApiError> {
     let org = state.hub.org_for(&state.store, &owner.user).await?;
-    Ok((Viewer { user: owner.user.info(), org_name: org.name.clone() }, org))
+    Ok((
+        Viewer {
+            user: owner.user.info(),
+            org_name: org.name.clone(),
+        },
+        org,
+    ))
 }
 
 /// `/`: the live user status table.
-pub async fn status_page(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+pub async fn status_page(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let Some(owner) = viewer_of(&state, req.headers()).await else {
         return Ok(Redirect::to("/login").into_response());
     };
     let (viewer, org) = viewer_data(&state, &owner).await?;
     let users = org.snapshot_for(owner.user.id, owner.user.role.reads_whole_org());
     let idle_threshold_seconds = org.policy().config.idle_threshold_seconds;
-    let data = PageData { viewer: Some(viewer), status: Some(StatusPageData { users, idle_threshold_seconds }), login_error: None };
+    let data = PageData {
+        viewer: Some(viewer),
+        status: Some(StatusPageData {
+            users,
+            idle_threshold_seconds,
+        }),
+        login_error: None,
+    };
     Ok(no_store(render_page(state.leptos.clone(), data, req).await))
 }
 
@@ -93,7 +112,10 @@ pub async fn login_form(State(state): State<AppState>, req: Request) -> Response
                 ApiError::Store(_) => "The server could not log you in. Try again.".to_string(),
                 other => other.to_string(),
             };
-            let data = PageData { login_error: Some(message), ..PageData::default() };
+            let data = PageData {
+                login_error: Some(message),
+                ..PageData::default()
+            };
             let mut response = render_page(state.leptos.clone(), data, get_request("/login")).await;
             *response.status_mut() = status;
             response
@@ -124,7 +146,10 @@ pub async fn not_found_page(State(state): State<AppState>, req: Request) -> Resp
         Some(owner) => viewer_data(&state, &owner).await.ok().map(|(v, _)| v),
         None => None,
     };
-    let data = PageData { viewer, ..PageData::default() };
+    let data = PageData {
+        viewer,
+        ..PageData::default()
+    };
     let mut response = render_page(state.leptos.clone(), data, req).await;
     *response.status_mut() = StatusCode::NOT_FOUND;
     response
@@ -139,12 +164,18 @@ fn get_request(path: &str) -> Request {
 }
 
 fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
-    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")], body).into_response()
+    (
+        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "no-cache")],
+        body,
+    )
+        .into_response()
 }
 
 pub async fn stylesheet() -> Response {

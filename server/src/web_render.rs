@@ -9,11 +9,6 @@ use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use web::data::PageData;
 
-/// The browser half, built by `build.rs` (wasm-bindgen output), served at `/pkg/web.js`.
-pub const WEB_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pkg/web.js"));
-/// ... and at `/pkg/web_bg.wasm` (`application/wasm`).
-pub const WEB_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pkg/web_bg.wasm"));
-
 /// Options the shell needs: `<HydrationScripts>` then loads `/pkg/web.js` and
 /// `/pkg/web_bg.wasm`.
 pub fn leptos_options() -> LeptosOptions {

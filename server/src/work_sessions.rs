@@ -15,7 +15,10 @@ const MAX_CLIENT_ID_CHARS: usize = 100;
 
 fn check_note(field: &str, note: Option<&str>) -> ApiResult<()> {
     match note {
-        Some(n) if n.chars().count() > MAX_NOTE_CHARS => Err(ApiError::invalid_field(field, format!("must be at most {MAX_NOTE_CHARS} characters"))),
+        Some(n) if n.chars().count() > MAX_NOTE_CHARS => Err(ApiError::invalid_field(
+            field,
+            format!("must be at most {MAX_NOTE_CHARS} characters"),
+        )),
         _ => Ok(()),
     }
 }
@@ -23,7 +26,10 @@ fn check_note(field: &str, note: Option<&str>) -> ApiResult<()> {
 fn check_client_id(client_id: Option<&str>) -> ApiResult<()> {
     match client_id {
         Some(c) if c.is_empty() || c.chars().count() > MAX_CLIENT_ID_CHARS => {
-            Err(ApiError::invalid_field("client_id", format!("must be 1 to {MAX_CLIENT_ID_CHARS} characters")))
+            Err(ApiError::invalid_field(
+                "client_id",
+                format!("must be 1 to {MAX_CLIENT_ID_CHARS} characters"),
+            ))
         }
         _ => Ok(()),
     }
@@ -31,13 +37,22 @@ fn check_client_id(client_id: Option<&str>) -> ApiResult<()> {
 
 async fn check_ticket(state: &AppState, org_id: i64, ticket_id: Option<i64>) -> ApiResult<()> {
     if let Some(id) = ticket_id {
-        state.store.get_ticket(org_id, id).await?.ok_or(ApiError::NotFound("Ticket"))?;
+        state
+            .store
+            .get_ticket(org_id, id)
+            .await?
+            .ok_or(ApiError::NotFound("Ticket"))?;
     }
     Ok(())
 }
 
 /// Starts a running session for `actor`; pushes `session_started` after the commit.
-pub async fn start(state: &AppState, actor: &UserRow, req: &StartSessionRequest, source: &'static str) -> ApiResult<Created<SessionRow>> {
+pub async fn start(
+    state: &AppState,
+    actor: &UserRow,
+    req: &StartSessionRequest,
+    source: &'static str,
+) -> ApiResult<Created<SessionRow>> {
     check_note("note", req.note.as_deref())?;
     check_client_id(req.client_id.as_deref())?;
     check_ticket(state, actor.org_id, req.ticket_id).await?;
@@ -62,11 +77,19 @@ pub async fn start(state: &AppState, actor: &UserRow, req: &StartSessionRequest,
 }
 
 /// Records a completed session after the fact.
-pub async fn manual(state: &AppState, actor: &UserRow, req: &ManualSessionRequest) -> ApiResult<Created<SessionRow>> {
+pub async fn manual(
+    state: &AppState,
+    actor: &UserRow,
+    req: &ManualSessionRequest,
+) -> ApiResult<Created<SessionRow>> {
     check_note("note", req.note.as_deref())?;
     check_client_id(req.client_id.as_deref())?;
-    let (start, end) = (req.start_time.timestamp_millis(), req.end_time.timestamp_millis());
-    check_manual(start, end, now_ms()).map_err(|e| ApiError::invalid_field("end_time", e.to_string()))?;
+    let (start, end) = (
+        req.start_time.timestamp_millis(),
+        req.end_time.timestamp_millis(),
+    );
+    check_manual(start, end, now_ms())
+        .map_err(|e| ApiError::invalid_field("end_time", e.to_string()))?;
     check_ticket(state, actor.org_id, req.ticket_id).await?;
     Ok(state
         .store
@@ -86,27 +109,50 @@ pub async fn manual(state: &AppState, actor: &UserRow, req: &ManualSessionReques
 /// Ends a running session — the user's own stop or an admin's force-end — commits it (with
 /// the audit entry for a force-end), then pushes `session_ended` to the user's agents and the
 /// organization's dashboards. `requested_end` is an offline stop's time.
-pub async fn end(state: &AppState, actor: &UserRow, session_id: i64, ending: Ending, requested_end: Option<i64>, ip: IpAddr) -> ApiResult<SessionRow> {
+pub async fn end(
+    state: &AppState,
+    actor: &UserRow,
+    session_id: i64,
+    ending: Ending,
+    requested_end: Option<i64>,
+    ip: IpAddr,
+) -> ApiResult<SessionRow> {
     if let Ending::AdminEnded { reason } = &ending {
         if reason.trim().is_empty() || reason.chars().count() > 500 {
-            return Err(ApiError::invalid_field("reason", "must be 1 to 500 characters"));
+            return Err(ApiError::invalid_field(
+                "reason",
+                "must be 1 to 500 characters",
+            ));
         }
     }
     if let Ending::Stopped { note } = &ending {
         check_note("note", note.as_deref())?;
     }
-    let session = state.store.get_session(actor.org_id, session_id).await?.ok_or(ApiError::NotFound("Session"))?;
+    let session = state
+        .store
+        .get_session(actor.org_id, session_id)
+        .await?
+        .ok_or(ApiError::NotFound("Session"))?;
     may_end(actor.id, actor.role, session.user_id, &ending).map_err(|refusal| match refusal {
-        crate::domain::sessions::EndRefusal::NotYours => ApiError::Forbidden("Only the user who started a session can stop it."),
-        crate::domain::sessions::EndRefusal::RoleTooLow => ApiError::Forbidden("Only admins and owners can end another user's session."),
+        crate::domain::sessions::EndRefusal::NotYours => {
+            ApiError::Forbidden("Only the user who started a session can stop it.")
+        }
+        crate::domain::sessions::EndRefusal::RoleTooLow => {
+            ApiError::Forbidden("Only admins and owners can end another user's session.")
+        }
     })?;
     if session.ended_at.is_some() {
         return Err(ApiError::Conflict("This session has already ended.".into()));
     }
-    let ended_at = effective_end(session.started_at, requested_end, now_ms()).map_err(|e| match e {
-        ManualRefusal::EndNotAfterStart => ApiError::invalid_field("ended_at", "must not be before the session started"),
-        ManualRefusal::EndInFuture => ApiError::invalid_field("ended_at", "must not be in the future"),
-    })?;
+    let ended_at =
+        effective_end(session.started_at, requested_end, now_ms()).map_err(|e| match e {
+            ManualRefusal::EndNotAfterStart => {
+                ApiError::invalid_field("ended_at", "must not be before the session started")
+            }
+            ManualRefusal::EndInFuture => {
+                ApiError::invalid_field("ended_at", "must not be in the future")
+            }
+        })?;
     let reason = ending.reason_text();
     let audit = match &ending {
         Ending::AdminEnded { reason } => Some(NewAudit {
@@ -131,14 +177,25 @@ pub async fn end(state: &AppState, actor: &UserRow, session_id: i64, ending: End
         Ending::AdminEnded { reason } => (Some(reason.as_str()), None),
         Ending::Stopped { note } => (None, note.as_deref()),
     };
-    let end = SessionEnd { ended_at, end_reason: ending.end_reason(), end_note, ended_by: actor.id, note };
+    let end = SessionEnd {
+        ended_at,
+        end_reason: ending.end_reason(),
+        end_note,
+        ended_by: actor.id,
+        note,
+    };
     let row = state
         .store
         .end_session(actor.org_id, session_id, &end, audit.as_ref())
         .await?
         .ok_or_else(|| ApiError::Conflict("This session has already ended.".into()))?;
     let org = state.hub.org_for(&state.store, actor).await?;
-    let ended = SessionEnded { session_id: row.id, reason, ended_by: Some(actor.id), ended_at: crate::store::ms_to_time(ended_at) };
+    let ended = SessionEnded {
+        session_id: row.id,
+        reason,
+        ended_by: Some(actor.id),
+        ended_at: crate::store::ms_to_time(ended_at),
+    };
     state.hub.session_ended(&org, row.user_id, ended);
     Ok(row)
 }

@@ -33,7 +33,9 @@ async fn agent_hello_carries_user_config_and_server_time() {
     assert_eq!(hello["active_session"], serde_json::Value::Null);
     assert_eq!(hello["config_version"], 1);
     assert_eq!(hello["config"]["idle_threshold_seconds"], 300);
-    assert!(hello["server_time"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(hello["server_time"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
 }
 
 #[tokio::test]
@@ -43,7 +45,10 @@ async fn sockets_refuse_missing_or_bad_credentials() {
     let req = hub.ws_url("/ws/agent").into_client_request().unwrap();
     assert_eq!(handshake_status(req).await, 401);
     let mut req = hub.ws_url("/ws/agent").into_client_request().unwrap();
-    req.headers_mut().insert("authorization", HeaderValue::from_static("Bearer not-a-real-token"));
+    req.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_static("Bearer not-a-real-token"),
+    );
     assert_eq!(handshake_status(req).await, 401);
     let req = hub.ws_url("/ws/tab").into_client_request().unwrap();
     assert_eq!(handshake_status(req).await, 401);
@@ -57,13 +62,19 @@ async fn cookie_tab_sockets_must_come_from_the_hubs_own_origin() {
     let host = hub.url.trim_start_matches("http://").to_string();
     let with = |origin: &str| {
         let mut req = hub.ws_url("/ws/tab").into_client_request().unwrap();
-        req.headers_mut().insert("cookie", HeaderValue::from_str(&format!("ph_session={token}")).unwrap());
-        req.headers_mut().insert("origin", HeaderValue::from_str(origin).unwrap());
+        req.headers_mut().insert(
+            "cookie",
+            HeaderValue::from_str(&format!("ph_session={token}")).unwrap(),
+        );
+        req.headers_mut()
+            .insert("origin", HeaderValue::from_str(origin).unwrap());
         req
     };
     assert_eq!(handshake_status(with("http://evil.example")).await, 403);
     assert_eq!(handshake_status(with(&format!("http://{host}"))).await, 101);
-    let (mut tab, _) = tokio_tungstenite::connect_async(with(&format!("http://{host}"))).await.unwrap();
+    let (mut tab, _) = tokio_tungstenite::connect_async(with(&format!("http://{host}")))
+        .await
+        .unwrap();
     let snapshot = next_json(&mut tab, 5).await;
     assert_eq!(snapshot["type"], "presence_snapshot");
 }
@@ -81,17 +92,29 @@ async fn bad_messages_get_an_error_and_the_socket_stays_open() {
     send_json(&mut agent, json!({"type": "self_destruct"})).await;
     let e = wait_for(&mut agent, "error", 5, |_| true).await;
     assert_eq!(e["error"]["code"], "unknown_type");
-    send_json(&mut agent, json!({"type": "heartbeat", "idle_seconds": "lots"})).await;
+    send_json(
+        &mut agent,
+        json!({"type": "heartbeat", "idle_seconds": "lots"}),
+    )
+    .await;
     let e = wait_for(&mut agent, "error", 5, |_| true).await;
     assert_eq!(e["error"]["code"], "invalid_message");
-    agent.send(Message::Binary(vec![1, 2, 3].into())).await.unwrap();
+    agent
+        .send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
     let e = wait_for(&mut agent, "error", 5, |_| true).await;
     assert_eq!(e["error"]["code"], "binary_not_supported");
     // Still alive: a good heartbeat is accepted without an error.
     send_json(&mut agent, json!({"type": "heartbeat", "idle_seconds": 0})).await;
     agent.send(Message::Ping(vec![7].into())).await.unwrap();
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), agent.next()).await.unwrap().unwrap().unwrap() {
+        match tokio::time::timeout(Duration::from_secs(5), agent.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        {
             Message::Pong(p) => {
                 assert_eq!(&p[..], &[7]);
                 break;
@@ -109,7 +132,10 @@ async fn an_oversized_frame_closes_with_1009() {
     let token = hub.login("ann@a.test").await;
     let mut agent = hub.agent(&token).await;
     wait_for(&mut agent, "hello", 5, |_| true).await;
-    let big = format!("{{\"type\":\"heartbeat\",\"idle_seconds\":0,\"active_app\":\"{}\"}}", "x".repeat(100_000));
+    let big = format!(
+        "{{\"type\":\"heartbeat\",\"idle_seconds\":0,\"active_app\":\"{}\"}}",
+        "x".repeat(100_000)
+    );
     let _ = agent.send(Message::Text(big.into())).await;
     assert_eq!(close_code(&mut agent, 5).await, Some(code::MESSAGE_TOO_BIG));
 }
@@ -122,11 +148,22 @@ async fn a_flood_of_messages_closes_with_1008() {
     let mut agent = hub.agent(&token).await;
     wait_for(&mut agent, "hello", 5, |_| true).await;
     for _ in 0..50 {
-        if agent.send(Message::Text(json!({"type": "heartbeat", "idle_seconds": 0}).to_string().into())).await.is_err() {
+        if agent
+            .send(Message::Text(
+                json!({"type": "heartbeat", "idle_seconds": 0})
+                    .to_string()
+                    .into(),
+            ))
+            .await
+            .is_err()
+        {
             break;
         }
     }
-    assert_eq!(close_code(&mut agent, 5).await, Some(code::POLICY_VIOLATION));
+    assert_eq!(
+        close_code(&mut agent, 5).await,
+        Some(code::POLICY_VIOLATION)
+    );
 }
 
 #[tokio::test]
@@ -143,7 +180,10 @@ async fn a_silent_client_is_closed_after_the_idle_timeout() {
     tokio::time::sleep(Duration::from_secs(4)).await;
     let mut saw_ping = false;
     let code = loop {
-        match tokio::time::timeout(Duration::from_secs(5), agent.next()).await.unwrap() {
+        match tokio::time::timeout(Duration::from_secs(5), agent.next())
+            .await
+            .unwrap()
+        {
             Some(Ok(Message::Ping(_))) => saw_ping = true,
             Some(Ok(Message::Close(f))) => break f.map(|f| u16::from(f.code)),
             Some(Ok(_)) => {}
@@ -167,7 +207,10 @@ async fn shutdown_closes_sockets_with_1012() {
         hub.stop().await;
         hub
     });
-    assert_eq!(close_code(&mut agent, 10).await, Some(code::SERVICE_RESTART));
+    assert_eq!(
+        close_code(&mut agent, 10).await,
+        Some(code::SERVICE_RESTART)
+    );
     assert_eq!(close_code(&mut tab, 10).await, Some(code::SERVICE_RESTART));
     stop.await.unwrap();
 }
@@ -182,11 +225,24 @@ async fn logout_closes_the_sockets_of_that_token() {
     let mut other_agent = hub.agent(&other).await;
     wait_for(&mut agent, "hello", 5, |_| true).await;
     wait_for(&mut other_agent, "hello", 5, |_| true).await;
-    let res = hub.http().post(format!("{}/api/auth/logout", hub.url)).bearer_auth(&token).send().await.unwrap();
+    let res = hub
+        .http()
+        .post(format!("{}/api/auth/logout", hub.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     assert_eq!(close_code(&mut agent, 5).await, Some(code::UNAUTHORIZED));
-    send_json(&mut other_agent, json!({"type": "heartbeat", "idle_seconds": 0})).await;
-    other_agent.send(Message::Ping(vec![1].into())).await.unwrap();
+    send_json(
+        &mut other_agent,
+        json!({"type": "heartbeat", "idle_seconds": 0}),
+    )
+    .await;
+    other_agent
+        .send(Message::Ping(vec![1].into()))
+        .await
+        .unwrap();
     let pong = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             if let Some(Ok(Message::Pong(_))) = other_agent.next().await {

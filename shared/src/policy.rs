@@ -32,27 +32,83 @@ impl FieldSpec {
 }
 
 const fn boolean(name: &'static str, default: bool, label: &'static str) -> FieldSpec {
-    FieldSpec { name, kind: FieldKind::Bool, default: default as i64, label }
+    FieldSpec {
+        name,
+        kind: FieldKind::Bool,
+        default: default as i64,
+        label,
+    }
 }
 
-const fn int(name: &'static str, min: i64, max: i64, default: i64, label: &'static str) -> FieldSpec {
-    FieldSpec { name, kind: FieldKind::Int { min, max }, default, label }
+const fn int(
+    name: &'static str,
+    min: i64,
+    max: i64,
+    default: i64,
+    label: &'static str,
+) -> FieldSpec {
+    FieldSpec {
+        name,
+        kind: FieldKind::Int { min, max },
+        default,
+        label,
+    }
 }
 
 pub const FIELDS: [FieldSpec; 13] = [
     boolean("screenshots_enabled", true, "Screenshots"),
     boolean("website_tracking_enabled", true, "Website and app tracking"),
-    int("screenshot_interval_seconds", 30, 3600, 600, "Screenshot interval (seconds)"),
-    int("idle_threshold_seconds", 60, 1800, 300, "Idle threshold (seconds)"),
-    int("config_sync_interval_seconds", 5, 60, 10, "Config sync interval (seconds)"),
-    int("max_screenshot_size_mb", 1, 50, 5, "Max screenshot size (MB)"),
+    int(
+        "screenshot_interval_seconds",
+        30,
+        3600,
+        600,
+        "Screenshot interval (seconds)",
+    ),
+    int(
+        "idle_threshold_seconds",
+        60,
+        1800,
+        300,
+        "Idle threshold (seconds)",
+    ),
+    int(
+        "config_sync_interval_seconds",
+        5,
+        60,
+        10,
+        "Config sync interval (seconds)",
+    ),
+    int(
+        "max_screenshot_size_mb",
+        1,
+        50,
+        5,
+        "Max screenshot size (MB)",
+    ),
     int("screenshot_quality", 50, 95, 85, "Screenshot JPEG quality"),
-    boolean("enable_keyboard_tracking", false, "Keyboard activity counts"),
+    boolean(
+        "enable_keyboard_tracking",
+        false,
+        "Keyboard activity counts",
+    ),
     boolean("enable_mouse_tracking", false, "Mouse activity counts"),
     boolean("enable_idle_detection", true, "Idle detection"),
     boolean("show_tracker_notification", true, "Tracker notification"),
-    int("notification_interval_minutes", 0, 120, 30, "Notification interval (minutes)"),
-    int("local_data_retention_days", 7, 365, 30, "Local data retention (days)"),
+    int(
+        "notification_interval_minutes",
+        0,
+        120,
+        30,
+        "Notification interval (minutes)",
+    ),
+    int(
+        "local_data_retention_days",
+        7,
+        365,
+        30,
+        "Local data retention (days)",
+    ),
 ];
 
 pub fn field(name: &str) -> Option<&'static FieldSpec> {
@@ -107,7 +163,10 @@ impl Policy {
 
     /// Applies a partial update given as JSON. Every bad field is reported; on any error
     /// nothing is applied. Returns the new policy and the names of fields whose value changed.
-    pub fn apply_patch(&self, patch: &Map<String, Value>) -> Result<(Policy, Vec<String>), FieldErrors> {
+    pub fn apply_patch(
+        &self,
+        patch: &Map<String, Value>,
+    ) -> Result<(Policy, Vec<String>), FieldErrors> {
         let mut errors = FieldErrors::new();
         let mut merged = self.to_map();
         for (name, value) in patch {
@@ -117,7 +176,9 @@ impl Policy {
             };
             let ok = match spec.kind {
                 FieldKind::Bool => value.is_boolean(),
-                FieldKind::Int { min, max } => value.as_i64().is_some_and(|v| (min..=max).contains(&v)),
+                FieldKind::Int { min, max } => {
+                    value.as_i64().is_some_and(|v| (min..=max).contains(&v))
+                }
             };
             if ok {
                 merged.insert(name.clone(), value.clone());
@@ -151,7 +212,9 @@ impl Policy {
     pub fn clamped(&self) -> Policy {
         let mut m = self.to_map();
         for spec in FIELDS.iter() {
-            if let (FieldKind::Int { min, max }, Some(v)) = (spec.kind, m.get(spec.name).and_then(Value::as_i64)) {
+            if let (FieldKind::Int { min, max }, Some(v)) =
+                (spec.kind, m.get(spec.name).and_then(Value::as_i64))
+            {
                 m.insert(spec.name.to_string(), Value::from(v.clamp(min, max)));
             }
         }
@@ -185,10 +248,16 @@ mod tests {
         for spec in FIELDS.iter() {
             if let FieldKind::Int { min, max } = spec.kind {
                 for ok in [min, max] {
-                    assert!(base.apply_patch(&patch(json!({ spec.name: ok }))).is_ok(), "{} {ok}", spec.name);
+                    assert!(
+                        base.apply_patch(&patch(json!({ spec.name: ok }))).is_ok(),
+                        "{} {ok}",
+                        spec.name
+                    );
                 }
                 for bad in [min - 1, max + 1] {
-                    let errs = base.apply_patch(&patch(json!({ spec.name: bad }))).unwrap_err();
+                    let errs = base
+                        .apply_patch(&patch(json!({ spec.name: bad })))
+                        .unwrap_err();
                     assert!(errs[spec.name].contains(&format!("from {min} to {max}")));
                 }
             }
@@ -198,25 +267,33 @@ mod tests {
     #[test]
     fn wrong_types_and_unknown_fields_are_all_reported() {
         let errs = Policy::default()
-            .apply_patch(&patch(json!({"screenshots_enabled": "yes", "screenshot_quality": 10, "colour": 1})))
+            .apply_patch(&patch(
+                json!({"screenshots_enabled": "yes", "screenshot_quality": 10, "colour": 1}),
+            ))
             .unwrap_err();
         assert_eq!(errs.len(), 3);
     }
 
     #[test]
     fn no_op_patch_changes_nothing() {
-        let (_, changed) = Policy::default().apply_patch(&patch(json!({"idle_threshold_seconds": 300}))).unwrap();
+        let (_, changed) = Policy::default()
+            .apply_patch(&patch(json!({"idle_threshold_seconds": 300})))
+            .unwrap();
         assert!(changed.is_empty());
-        let (p, changed) = Policy::default().apply_patch(&patch(json!({"idle_threshold_seconds": 60}))).unwrap();
+        let (p, changed) = Policy::default()
+            .apply_patch(&patch(json!({"idle_threshold_seconds": 60})))
+            .unwrap();
         assert_eq!(changed, vec!["idle_threshold_seconds"]);
         assert_eq!(p.idle_threshold_seconds, 60);
     }
 
     #[test]
     fn clamping_pulls_values_into_range() {
-        let mut p = Policy::default();
-        p.screenshot_quality = 5;
-        p.screenshot_interval_seconds = 99_999;
+        let p = Policy {
+            screenshot_quality: 5,
+            screenshot_interval_seconds: 99_999,
+            ..Policy::default()
+        };
         let c = p.clamped();
         assert_eq!(c.screenshot_quality, 50);
         assert_eq!(c.screenshot_interval_seconds, 3600);

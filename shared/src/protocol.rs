@@ -86,20 +86,12 @@ pub enum AgentToServer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerToTab {
-    PresenceSnapshot {
-        users: Vec<PresenceEntry>,
-    },
-    PresenceDiff {
-        changes: Vec<PresenceEntry>,
-    },
+    PresenceSnapshot { users: Vec<PresenceEntry> },
+    PresenceDiff { changes: Vec<PresenceEntry> },
     SessionEnded(SessionEnded),
-    SessionStarted {
-        session: SessionInfo,
-    },
+    SessionStarted { session: SessionInfo },
     ConfigUpdated(ConfigUpdated),
-    Error {
-        error: SocketError,
-    },
+    Error { error: SocketError },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,8 +125,15 @@ mod tests {
 
     #[test]
     fn messages_are_tagged_snake_case() {
-        let m: AgentToServer = serde_json::from_value(json!({"type": "heartbeat", "idle_seconds": 3})).unwrap();
-        assert_eq!(m, AgentToServer::Heartbeat { idle_seconds: 3, active_app: None });
+        let m: AgentToServer =
+            serde_json::from_value(json!({"type": "heartbeat", "idle_seconds": 3})).unwrap();
+        assert_eq!(
+            m,
+            AgentToServer::Heartbeat {
+                idle_seconds: 3,
+                active_app: None
+            }
+        );
         let t: TabToServer = serde_json::from_value(json!({"type": "activity"})).unwrap();
         assert_eq!(t, TabToServer::Activity {});
         let s = serde_json::to_value(ServerToTab::PresenceDiff { changes: vec![] }).unwrap();
@@ -144,6 +143,9 @@ mod tests {
     #[test]
     fn unknown_types_are_rejected() {
         assert!(serde_json::from_value::<AgentToServer>(json!({"type": "bogus"})).is_err());
-        assert!(serde_json::from_value::<AgentToServer>(json!({"type": "heartbeat", "idle_seconds": -1})).is_err());
+        assert!(serde_json::from_value::<AgentToServer>(
+            json!({"type": "heartbeat", "idle_seconds": -1})
+        )
+        .is_err());
     }
 }

@@ -17,10 +17,29 @@ pub struct AuditQuery {
     per_page: Option<u32>,
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<Paged<AuditEntry>>> {
-    caller.require(Role::Admin, "Only admins and owners can read the audit log.")?;
-    let (page, per_page) = Paging { page: q.page, per_page: q.per_page }.resolve()?;
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<Paged<AuditEntry>>> {
+    caller.require(
+        Role::Admin,
+        "Only admins and owners can read the audit log.",
+    )?;
+    let (page, per_page) = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .resolve()?;
     let action = q.action.as_deref().map(str::trim).filter(|a| !a.is_empty());
-    let (items, total) = state.store.list_audit(caller.org_id(), action, page, per_page).await?;
-    Ok(Json(Paged { items, page, per_page, total }))
+    let (items, total) = state
+        .store
+        .list_audit(caller.org_id(), action, page, per_page)
+        .await?;
+    Ok(Json(Paged {
+        items,
+        page,
+        per_page,
+        total,
+    }))
 }

@@ -22,16 +22,29 @@ pub struct LoginBody {
     device: bool,
 }
 
-pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJson(body): ApiJson<LoginBody>) -> ApiResult<impl IntoResponse> {
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult<impl IntoResponse> {
     let kind = if body.device { "device" } else { "web" };
     let (token, user) = accounts::login(&state, ip, &body.email, &body.password, kind).await?;
     let cookie = accounts::session_cookie(&token);
-    Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(LoginResponse { token, user: user.info() })))
+    Ok((
+        AppendHeaders([(SET_COOKIE, cookie)]),
+        Json(LoginResponse {
+            token,
+            user: user.info(),
+        }),
+    ))
 }
 
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
     accounts::logout(&state, &caller.token).await?;
-    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, accounts::cleared_cookie())])))
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders([(SET_COOKIE, accounts::cleared_cookie())]),
+    ))
 }
 
 pub async fn me(caller: Caller) -> Json<UserInfo> {

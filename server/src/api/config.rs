@@ -20,5 +20,9 @@ pub struct ConfigView {
 pub async fn show(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ConfigView>> {
     let org = state.hub.org_for(&state.store, &caller.user).await?;
     let policy = org.policy();
-    Ok(Json(ConfigView { config_version: policy.version, config: policy.config, updated_at: ms_to_time(policy.updated_at) }))
+    Ok(Json(ConfigView {
+        config_version: policy.version,
+        config: policy.config,
+        updated_at: ms_to_time(policy.updated_at),
+    }))
 }

@@ -19,7 +19,8 @@ pub const SESSION_COOKIE: &str = "ph_session";
 pub fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string())
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .then(|| token.trim().to_string())
 }
 
 pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
@@ -64,10 +65,23 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).or_else(|| cookie_token(&parts.headers)).ok_or(ApiError::Unauthorized)?;
-        let owner = state.authenticate(&token).await?.ok_or(ApiError::Unauthorized)?;
-        Ok(Caller { user: owner.user, token_id: owner.token_id, token_kind: owner.kind, token })
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers)
+            .or_else(|| cookie_token(&parts.headers))
+            .ok_or(ApiError::Unauthorized)?;
+        let owner = state
+            .authenticate(&token)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Caller {
+            user: owner.user,
+            token_id: owner.token_id,
+            token_kind: owner.kind,
+            token,
+        })
     }
 }
 
@@ -78,7 +92,10 @@ pub struct ClientIp(pub IpAddr);
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(client_ip(parts, state.config.trust_proxy)))
     }
 }
@@ -119,11 +136,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let text = rejection.body_text();
     match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge("The request body is too large.".into()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType("Send the body as application/json.".into()),
-        StatusCode::UNPROCESSABLE_ENTITY => {
-            ApiError::Invalid { message: format!("The request body has invalid values: {text}"), fields: Default::default() }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge("The request body is too large.".into())
         }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("Send the body as application/json.".into())
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid {
+            message: format!("The request body has invalid values: {text}"),
+            fields: Default::default(),
+        },
         _ => ApiError::BadRequest(format!("The request body is not valid JSON: {text}")),
     }
 }
@@ -143,7 +165,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 fn query_rejection(rejection: QueryRejection) -> ApiError {
-    ApiError::BadRequest(format!("Invalid query parameters: {}", rejection.body_text()))
+    ApiError::BadRequest(format!(
+        "Invalid query parameters: {}",
+        rejection.body_text()
+    ))
 }
 
 /// `page` (from 1) and `per_page` (1 to 500, default 50).
@@ -174,9 +199,12 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::NotFound("Resource"))?;
-        raw.parse().map(IdPath).map_err(|_| ApiError::NotFound("Resource"))
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::NotFound("Resource"))?;
+        raw.parse()
+            .map(IdPath)
+            .map_err(|_| ApiError::NotFound("Resource"))
     }
 }

@@ -13,7 +13,9 @@ use crate::domain::sessions::Ending;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Created, SessionFilter, SessionRow};
 use crate::work_sessions;
-use shared::api::{EndSessionRequest, ManualSessionRequest, Paged, StartSessionRequest, StopSessionRequest};
+use shared::api::{
+    EndSessionRequest, ManualSessionRequest, Paged, StartSessionRequest, StopSessionRequest,
+};
 use shared::protocol::SessionInfo;
 
 fn created(result: Created<SessionRow>) -> (StatusCode, Json<SessionInfo>) {
@@ -23,9 +25,19 @@ fn created(result: Created<SessionRow>) -> (StatusCode, Json<SessionInfo>) {
     }
 }
 
-pub async fn start(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<StartSessionRequest>) -> ApiResult<(StatusCode, Json<SessionInfo>)> {
-    let source = if caller.token_kind_is_device() { "agent" } else { "web" };
-    Ok(created(work_sessions::start(&state, &caller.user, &body, source).await?))
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<StartSessionRequest>,
+) -> ApiResult<(StatusCode, Json<SessionInfo>)> {
+    let source = if caller.token_kind_is_device() {
+        "agent"
+    } else {
+        "web"
+    };
+    Ok(created(
+        work_sessions::start(&state, &caller.user, &body, source).await?,
+    ))
 }
 
 pub async fn stop(
@@ -36,11 +48,28 @@ pub async fn stop(
 ) -> ApiResult<Json<SessionInfo>> {
     let ending = Ending::Stopped { note: body.note };
     let requested_end = body.ended_at.map(|t| t.timestamp_millis());
-    Ok(Json(work_sessions::end(&state, &caller.user, body.session_id, ending, requested_end, ip).await?.info()))
+    Ok(Json(
+        work_sessions::end(
+            &state,
+            &caller.user,
+            body.session_id,
+            ending,
+            requested_end,
+            ip,
+        )
+        .await?
+        .info(),
+    ))
 }
 
-pub async fn manual(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<ManualSessionRequest>) -> ApiResult<(StatusCode, Json<SessionInfo>)> {
-    Ok(created(work_sessions::manual(&state, &caller.user, &body).await?))
+pub async fn manual(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ManualSessionRequest>,
+) -> ApiResult<(StatusCode, Json<SessionInfo>)> {
+    Ok(created(
+        work_sessions::manual(&state, &caller.user, &body).await?,
+    ))
 }
 
 pub async fn end(
@@ -50,12 +79,26 @@ pub async fn end(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<EndSessionRequest>,
 ) -> ApiResult<Json<SessionInfo>> {
-    let ending = Ending::AdminEnded { reason: body.reason.trim().to_string() };
-    Ok(Json(work_sessions::end(&state, &caller.user, id, ending, None, ip).await?.info()))
+    let ending = Ending::AdminEnded {
+        reason: body.reason.trim().to_string(),
+    };
+    Ok(Json(
+        work_sessions::end(&state, &caller.user, id, ending, None, ip)
+            .await?
+            .info(),
+    ))
 }
 
-pub async fn show(State(state): State<AppState>, caller: Caller, IdPath(id): IdPath) -> ApiResult<Json<SessionInfo>> {
-    let row = state.store.get_session(caller.org_id(), id).await?.ok_or(ApiError::NotFound("Session"))?;
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<SessionInfo>> {
+    let row = state
+        .store
+        .get_session(caller.org_id(), id)
+        .await?
+        .ok_or(ApiError::NotFound("Session"))?;
     if row.user_id != caller.user.id && !caller.user.role.reads_whole_org() {
         return Err(ApiError::NotFound("Session"));
     }
@@ -75,7 +118,10 @@ pub struct ListQuery {
 
 impl ListQuery {
     fn paging(&self) -> Paging {
-        Paging { page: self.page, per_page: self.per_page }
+        Paging {
+            page: self.page,
+            per_page: self.per_page,
+        }
     }
 }
 
@@ -87,7 +133,9 @@ fn scoped_user(caller: &Caller, requested: Option<i64>) -> ApiResult<Option<i64>
     match requested {
         None => Ok(Some(caller.user.id)),
         Some(id) if id == caller.user.id => Ok(Some(id)),
-        Some(_) => Err(ApiError::Forbidden("Members can only see their own sessions.")),
+        Some(_) => Err(ApiError::Forbidden(
+            "Members can only see their own sessions.",
+        )),
     }
 }
 
@@ -101,38 +149,98 @@ fn filter_of(caller: &Caller, q: &ListQuery) -> ApiResult<SessionFilter> {
     })
 }
 
-async fn page_of(state: &AppState, org_id: i64, filter: &SessionFilter, paging: Paging) -> ApiResult<Json<Paged<SessionInfo>>> {
+async fn page_of(
+    state: &AppState,
+    org_id: i64,
+    filter: &SessionFilter,
+    paging: Paging,
+) -> ApiResult<Json<Paged<SessionInfo>>> {
     let (page, per_page) = paging.resolve()?;
-    let (rows, total) = state.store.list_sessions(org_id, filter, page, per_page).await?;
-    Ok(Json(Paged { items: rows.iter().map(SessionRow::info).collect(), page, per_page, total }))
+    let (rows, total) = state
+        .store
+        .list_sessions(org_id, filter, page, per_page)
+        .await?;
+    Ok(Json(Paged {
+        items: rows.iter().map(SessionRow::info).collect(),
+        page,
+        per_page,
+        total,
+    }))
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Json<Paged<SessionInfo>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Paged<SessionInfo>>> {
     let filter = filter_of(&caller, &q)?;
     page_of(&state, caller.org_id(), &filter, q.paging()).await
 }
 
-pub async fn of_user(State(state): State<AppState>, caller: Caller, IdPath(user_id): IdPath, ApiQuery(paging): ApiQuery<Paging>) -> ApiResult<Json<Paged<SessionInfo>>> {
-    state.store.get_user(caller.org_id(), user_id).await?.ok_or(ApiError::NotFound("User"))?;
-    let filter = SessionFilter { user_id: scoped_user(&caller, Some(user_id))?, ..SessionFilter::default() };
+pub async fn of_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(user_id): IdPath,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Paged<SessionInfo>>> {
+    state
+        .store
+        .get_user(caller.org_id(), user_id)
+        .await?
+        .ok_or(ApiError::NotFound("User"))?;
+    let filter = SessionFilter {
+        user_id: scoped_user(&caller, Some(user_id))?,
+        ..SessionFilter::default()
+    };
     page_of(&state, caller.org_id(), &filter, paging).await
 }
 
-pub async fn of_ticket(State(state): State<AppState>, caller: Caller, IdPath(ticket_id): IdPath, ApiQuery(paging): ApiQuery<Paging>) -> ApiResult<Json<Paged<SessionInfo>>> {
-    state.store.get_ticket(caller.org_id(), ticket_id).await?.ok_or(ApiError::NotFound("Ticket"))?;
-    let filter = SessionFilter { user_id: scoped_user(&caller, None)?, ticket_id: Some(ticket_id), ..SessionFilter::default() };
+pub async fn of_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(ticket_id): IdPath,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Paged<SessionInfo>>> {
+    state
+        .store
+        .get_ticket(caller.org_id(), ticket_id)
+        .await?
+        .ok_or(ApiError::NotFound("Ticket"))?;
+    let filter = SessionFilter {
+        user_id: scoped_user(&caller, None)?,
+        ticket_id: Some(ticket_id),
+        ..SessionFilter::default()
+    };
     page_of(&state, caller.org_id(), &filter, paging).await
 }
 
 /// The filtered list as CSV (every page, up to 100,000 rows), newest first.
-pub async fn export_csv(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> ApiResult<Response> {
+pub async fn export_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Response> {
     let filter = filter_of(&caller, &q)?;
     let mut out = csv::Writer::from_writer(Vec::new());
-    let header = ["id", "user", "ticket", "started_at", "ended_at", "duration_seconds", "source", "end_reason", "end_note", "note"];
+    let header = [
+        "id",
+        "user",
+        "ticket",
+        "started_at",
+        "ended_at",
+        "duration_seconds",
+        "source",
+        "end_reason",
+        "end_note",
+        "note",
+    ];
     out.write_record(header).map_err(csv_error)?;
     let mut page = 1;
     loop {
-        let (rows, total) = state.store.list_sessions(caller.org_id(), &filter, page, 500).await?;
+        let (rows, total) = state
+            .store
+            .list_sessions(caller.org_id(), &filter, page, 500)
+            .await?;
         for s in &rows {
             let info = s.info();
             out.write_record([
@@ -141,7 +249,9 @@ pub async fn export_csv(State(state): State<AppState>, caller: Caller, ApiQuery(
                 s.ticket_title.clone().unwrap_or_default(),
                 info.started_at.to_rfc3339(),
                 info.ended_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                s.duration_seconds.map(|d| d.to_string()).unwrap_or_default(),
+                s.duration_seconds
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
                 s.source.clone(),
                 s.end_reason.clone().unwrap_or_default(),
                 s.end_note.clone().unwrap_or_default(),
@@ -154,9 +264,17 @@ pub async fn export_csv(State(state): State<AppState>, caller: Caller, ApiQuery(
         }
         page += 1;
     }
-    let body = out.into_inner().map_err(|e| ApiError::BadRequest(format!("CSV export failed: {e}")))?;
+    let body = out
+        .into_inner()
+        .map_err(|e| ApiError::BadRequest(format!("CSV export failed: {e}")))?;
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"sessions.csv\"")],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sessions.csv\"",
+            ),
+        ],
         body,
     )
         .into_response())

@@ -14,18 +14,41 @@ use crate::store::{NewUser, UserPatch};
 use shared::api::{CreateUserRequest, Paged, UpdateUserRequest, UserRecord};
 use shared::Role;
 
-pub async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(paging): ApiQuery<Paging>) -> ApiResult<Json<Paged<UserRecord>>> {
-    caller.require(Role::Supervisor, "Only supervisors and above can list users.")?;
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Paged<UserRecord>>> {
+    caller.require(
+        Role::Supervisor,
+        "Only supervisors and above can list users.",
+    )?;
     let (page, per_page) = paging.resolve()?;
-    let (rows, total) = state.store.list_users(caller.org_id(), page, per_page).await?;
-    Ok(Json(Paged { items: rows.iter().map(|u| u.record()).collect(), page, per_page, total }))
+    let (rows, total) = state
+        .store
+        .list_users(caller.org_id(), page, per_page)
+        .await?;
+    Ok(Json(Paged {
+        items: rows.iter().map(|u| u.record()).collect(),
+        page,
+        per_page,
+        total,
+    }))
 }
 
-pub async fn show(State(state): State<AppState>, caller: Caller, IdPath(id): IdPath) -> ApiResult<Json<UserRecord>> {
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<UserRecord>> {
     if id != caller.user.id {
         caller.require(Role::Supervisor, "Members can only see themselves.")?;
     }
-    let user = state.store.get_user(caller.org_id(), id).await?.ok_or(ApiError::NotFound("User"))?;
+    let user = state
+        .store
+        .get_user(caller.org_id(), id)
+        .await?
+        .ok_or(ApiError::NotFound("User"))?;
     Ok(Json(user.record()))
 }
 
@@ -46,10 +69,17 @@ fn invalid(fields: BTreeMap<String, String>) -> ApiResult<()> {
         return Ok(());
     }
     let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-    Err(ApiError::Invalid { message: format!("Invalid value for {}.", names.join(", ")), fields })
+    Err(ApiError::Invalid {
+        message: format!("Invalid value for {}.", names.join(", ")),
+        fields,
+    })
 }
 
-pub async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<CreateUserRequest>) -> ApiResult<(StatusCode, Json<UserRecord>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateUserRequest>,
+) -> ApiResult<(StatusCode, Json<UserRecord>)> {
     caller.require(Role::Admin, "Only admins and owners can add users.")?;
     if !may_grant(caller.user.role, body.role) {
         return Err(ApiError::Forbidden("Only an owner can make another owner."));
@@ -94,7 +124,11 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> ApiResult<Json<UserRecord>> {
     caller.require(Role::Admin, "Only admins and owners can change users.")?;
-    let target = state.store.get_user(caller.org_id(), id).await?.ok_or(ApiError::NotFound("User"))?;
+    let target = state
+        .store
+        .get_user(caller.org_id(), id)
+        .await?
+        .ok_or(ApiError::NotFound("User"))?;
     if target.role == Role::Owner && caller.user.role != Role::Owner {
         return Err(ApiError::Forbidden("Only an owner can change an owner."));
     }
@@ -103,8 +137,12 @@ pub async fn update(
             return Err(ApiError::Forbidden("Only an owner can make another owner."));
         }
     }
-    if id == caller.user.id && (body.active == Some(false) || body.role.is_some_and(|r| r != caller.user.role)) {
-        return Err(ApiError::Conflict("You cannot deactivate yourself or change your own role.".into()));
+    if id == caller.user.id
+        && (body.active == Some(false) || body.role.is_some_and(|r| r != caller.user.role))
+    {
+        return Err(ApiError::Conflict(
+            "You cannot deactivate yourself or change your own role.".into(),
+        ));
     }
     let mut fields = BTreeMap::new();
     if let Some(name) = &body.name {
@@ -117,10 +155,16 @@ pub async fn update(
     let patch = UserPatch {
         name: body.name.map(|n| n.trim().to_string()),
         role: body.role,
-        game_name: body.game_name.map(|g| g.map(|g| g.trim().to_string()).filter(|g| !g.is_empty())),
+        game_name: body
+            .game_name
+            .map(|g| g.map(|g| g.trim().to_string()).filter(|g| !g.is_empty())),
         active: body.active,
     };
-    let user = state.store.update_user(caller.org_id(), id, &patch).await?.ok_or(ApiError::NotFound("User"))?;
+    let user = state
+        .store
+        .update_user(caller.org_id(), id, &patch)
+        .await?
+        .ok_or(ApiError::NotFound("User"))?;
     if !user.active {
         state.store.revoke_user_tokens(user.id).await?;
     }

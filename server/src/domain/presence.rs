@@ -27,7 +27,11 @@ pub struct UserPresence {
 impl UserPresence {
     /// A user known from storage: offline, with their stored last activity.
     pub fn restored(last_activity_ms: Option<i64>) -> Self {
-        UserPresence { last_activity_ms, status: Some(PresenceStatus::Offline), ..Default::default() }
+        UserPresence {
+            last_activity_ms,
+            status: Some(PresenceStatus::Offline),
+            ..Default::default()
+        }
     }
 
     pub fn status(&self) -> PresenceStatus {
@@ -67,7 +71,9 @@ impl UserPresence {
     /// The status these facts give at `now_ms`.
     pub fn compute(&self, now_ms: i64, rules: PresenceRules) -> PresenceStatus {
         let present = self.connections > 0
-            || self.disconnected_at_ms.is_some_and(|gone| now_ms - gone < rules.offline_grace_ms)
+            || self
+                .disconnected_at_ms
+                .is_some_and(|gone| now_ms - gone < rules.offline_grace_ms)
                 && self.status.is_some_and(|s| s != PresenceStatus::Offline);
         if !present {
             return PresenceStatus::Offline;
@@ -90,7 +96,8 @@ impl UserPresence {
 
     /// True while time alone can still change the status (so a sweeper must look again).
     pub fn time_sensitive(&self) -> bool {
-        self.connections > 0 || self.disconnected_at_ms.is_some() && self.status() != PresenceStatus::Offline
+        self.connections > 0
+            || self.disconnected_at_ms.is_some() && self.status() != PresenceStatus::Offline
     }
 }
 
@@ -99,7 +106,10 @@ mod tests {
     use super::*;
     use PresenceStatus::*;
 
-    const RULES: PresenceRules = PresenceRules { idle_threshold_ms: 60_000, offline_grace_ms: 5_000 };
+    const RULES: PresenceRules = PresenceRules {
+        idle_threshold_ms: 60_000,
+        offline_grace_ms: 5_000,
+    };
 
     #[test]
     fn never_connected_is_offline() {
@@ -141,7 +151,11 @@ mod tests {
         p.record_activity(1_000);
         p.refresh(1_000, RULES);
         p.disconnect(2_000);
-        assert_eq!(p.refresh(2_000 + 4_999, RULES), None, "still active inside the grace period");
+        assert_eq!(
+            p.refresh(2_000 + 4_999, RULES),
+            None,
+            "still active inside the grace period"
+        );
         p.connect();
         assert_eq!(p.refresh(8_000, RULES), None);
         assert_eq!(p.status(), Active);
@@ -168,7 +182,11 @@ mod tests {
         assert_eq!(p.refresh(1_000, RULES), Some(Active));
         p.disconnect(2_000);
         p.disconnect(2_000);
-        assert_eq!(p.refresh(100_000, RULES), Some(Idle), "one socket left: idle, not offline");
+        assert_eq!(
+            p.refresh(100_000, RULES),
+            Some(Idle),
+            "one socket left: idle, not offline"
+        );
         p.disconnect(100_000);
         assert_eq!(p.refresh(100_000 + 5_000, RULES), Some(Offline));
     }

@@ -37,7 +37,12 @@ pub enum EndRefusal {
 
 /// May `actor` end a session belonging to `owner_id` in this way? (Same organization is
 /// guaranteed by the lookup.)
-pub fn may_end(actor_id: i64, actor_role: Role, owner_id: i64, ending: &Ending) -> Result<(), EndRefusal> {
+pub fn may_end(
+    actor_id: i64,
+    actor_role: Role,
+    owner_id: i64,
+    ending: &Ending,
+) -> Result<(), EndRefusal> {
     match ending {
         Ending::Stopped { .. } if actor_id == owner_id => Ok(()),
         Ending::Stopped { .. } => Err(EndRefusal::NotYours),
@@ -71,7 +76,11 @@ pub fn check_manual(start_ms: i64, end_ms: i64, now_ms: i64) -> Result<(), Manua
 
 /// An end time given by a client (an offline stop) must lie between the start and now;
 /// later than now is pulled back to now so no time is counted that has not passed.
-pub fn effective_end(started_ms: i64, requested_ms: Option<i64>, now_ms: i64) -> Result<i64, ManualRefusal> {
+pub fn effective_end(
+    started_ms: i64,
+    requested_ms: Option<i64>,
+    now_ms: i64,
+) -> Result<i64, ManualRefusal> {
     match requested_ms {
         None => Ok(now_ms.max(started_ms)),
         Some(at) if at < started_ms => Err(ManualRefusal::EndNotAfterStart),
@@ -101,29 +110,56 @@ mod tests {
 
     #[test]
     fn seed_overlap_examples() {
-        let (ten, eleven, twelve, one) = (10 * 60 * MIN, 11 * 60 * MIN, 12 * 60 * MIN, 13 * 60 * MIN);
-        assert!(overlaps((ten, Some(twelve)), (eleven, Some(one))), "11:00-13:00 overlaps 10:00-12:00");
-        assert!(!overlaps((ten, Some(twelve)), (twelve, Some(one))), "touching ends do not overlap");
-        assert!(overlaps((ten, None), (eleven, Some(one))), "an active session blocks what comes after its start");
-        assert!(!overlaps((twelve, None), (ten, Some(eleven))), "but not what ended before it began");
+        let (ten, eleven, twelve, one) =
+            (10 * 60 * MIN, 11 * 60 * MIN, 12 * 60 * MIN, 13 * 60 * MIN);
+        assert!(
+            overlaps((ten, Some(twelve)), (eleven, Some(one))),
+            "11:00-13:00 overlaps 10:00-12:00"
+        );
+        assert!(
+            !overlaps((ten, Some(twelve)), (twelve, Some(one))),
+            "touching ends do not overlap"
+        );
+        assert!(
+            overlaps((ten, None), (eleven, Some(one))),
+            "an active session blocks what comes after its start"
+        );
+        assert!(
+            !overlaps((twelve, None), (ten, Some(eleven))),
+            "but not what ended before it began"
+        );
     }
 
     #[test]
     fn only_the_owner_stops_and_only_admins_end() {
         let stop = Ending::Stopped { note: None };
-        let end = Ending::AdminEnded { reason: "shift over".into() };
+        let end = Ending::AdminEnded {
+            reason: "shift over".into(),
+        };
         assert_eq!(may_end(1, Role::Member, 1, &stop), Ok(()));
         assert_eq!(may_end(2, Role::Owner, 1, &stop), Err(EndRefusal::NotYours));
         assert_eq!(may_end(2, Role::Admin, 1, &end), Ok(()));
         assert_eq!(may_end(2, Role::Owner, 1, &end), Ok(()));
-        assert_eq!(may_end(2, Role::Supervisor, 1, &end), Err(EndRefusal::RoleTooLow));
-        assert_eq!(may_end(1, Role::Member, 1, &end), Err(EndRefusal::RoleTooLow));
+        assert_eq!(
+            may_end(2, Role::Supervisor, 1, &end),
+            Err(EndRefusal::RoleTooLow)
+        );
+        assert_eq!(
+            may_end(1, Role::Member, 1, &end),
+            Err(EndRefusal::RoleTooLow)
+        );
     }
 
     #[test]
     fn manual_entries_end_after_they_start_and_not_in_the_future() {
-        assert_eq!(check_manual(10, 10, 100), Err(ManualRefusal::EndNotAfterStart));
-        assert_eq!(check_manual(10, 5, 100), Err(ManualRefusal::EndNotAfterStart));
+        assert_eq!(
+            check_manual(10, 10, 100),
+            Err(ManualRefusal::EndNotAfterStart)
+        );
+        assert_eq!(
+            check_manual(10, 5, 100),
+            Err(ManualRefusal::EndNotAfterStart)
+        );
         assert_eq!(check_manual(10, 101, 100), Err(ManualRefusal::EndInFuture));
         assert_eq!(check_manual(10, 100, 100), Ok(()));
     }
@@ -133,6 +169,9 @@ mod tests {
         assert_eq!(effective_end(100, None, 500), Ok(500));
         assert_eq!(effective_end(100, Some(300), 500), Ok(300));
         assert_eq!(effective_end(100, Some(900), 500), Ok(500));
-        assert_eq!(effective_end(100, Some(50), 500), Err(ManualRefusal::EndNotAfterStart));
+        assert_eq!(
+            effective_end(100, Some(50), 500),
+            Err(ManualRefusal::EndNotAfterStart)
+        );
     }
 }

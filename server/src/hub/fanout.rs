@@ -13,7 +13,10 @@ use shared::PresenceEntry;
 /// Serializes a message once for any number of recipients.
 pub fn frame<T: Serialize>(msg: &T, created: Instant) -> Option<Outgoing> {
     match serde_json::to_string(msg) {
-        Ok(text) => Some(Outgoing { text: text.into(), created }),
+        Ok(text) => Some(Outgoing {
+            text: text.into(),
+            created,
+        }),
         Err(e) => {
             tracing::error!(error = %e, "serializing an outgoing message");
             None
@@ -34,23 +37,37 @@ impl Hub {
     fn queue(&self, peer: &Peer, msg: &Outgoing) {
         if peer.send(msg) == Err(QueueError::SlowConsumer) {
             self.metrics.slow_consumers_dropped.inc();
-            tracing::info!(user_id = peer.user_id, "closing a socket that does not read its messages");
+            tracing::info!(
+                user_id = peer.user_id,
+                "closing a socket that does not read its messages"
+            );
         }
     }
 
     /// Queues `msg` to the agents and tabs of `org` selected by `audience`.
     /// Callers hold the organization's publish lock.
-    pub(super) fn send_locked(&self, org: &OrgHub, audience: Audience, agents: Option<&Outgoing>, tabs: Option<&Outgoing>) {
+    pub(super) fn send_locked(
+        &self,
+        org: &OrgHub,
+        audience: Audience,
+        agents: Option<&Outgoing>,
+        tabs: Option<&Outgoing>,
+    ) {
         if let Some(msg) = agents {
             for peer in org.agents.iter() {
-                if matches!(audience, Audience::Everyone) || matches!(audience, Audience::AboutUser(u) if u == peer.user_id) {
+                if matches!(audience, Audience::Everyone)
+                    || matches!(audience, Audience::AboutUser(u) if u == peer.user_id)
+                {
                     self.queue(&peer, msg);
                 }
             }
         }
         if let Some(msg) = tabs {
             for peer in org.tabs.iter() {
-                if peer.sees_org || matches!(audience, Audience::Everyone) || matches!(audience, Audience::AboutUser(u) if u == peer.user_id) {
+                if peer.sees_org
+                    || matches!(audience, Audience::Everyone)
+                    || matches!(audience, Audience::AboutUser(u) if u == peer.user_id)
+                {
                     self.queue(&peer, msg);
                 }
             }
@@ -58,7 +75,13 @@ impl Hub {
     }
 
     /// Sends one event to an organization's sockets, in order with every other event.
-    pub fn publish<A: Serialize, T: Serialize>(&self, org: &OrgHub, audience: Audience, to_agents: Option<&A>, to_tabs: Option<&T>) {
+    pub fn publish<A: Serialize, T: Serialize>(
+        &self,
+        org: &OrgHub,
+        audience: Audience,
+        to_agents: Option<&A>,
+        to_tabs: Option<&T>,
+    ) {
         let now = Instant::now();
         let agents = to_agents.and_then(|m| frame(m, now));
         let tabs = to_tabs.and_then(|m| frame(m, now));
@@ -68,21 +91,36 @@ impl Hub {
 
     /// Pushes presence changes: tabs that see the organization get them all in one diff,
     /// a member's tabs get only their own entry. Callers hold the publish lock.
-    pub(super) fn publish_changes_locked(&self, org: &OrgHub, changes: Vec<PresenceEntry>, created: Instant) {
+    pub(super) fn publish_changes_locked(
+        &self,
+        org: &OrgHub,
+        changes: Vec<PresenceEntry>,
+        created: Instant,
+    ) {
         if changes.is_empty() || org.tabs.is_empty() {
             return;
         }
         let mut own: HashMap<i64, Option<Outgoing>> = HashMap::new();
-        let all = frame(&ServerToTab::PresenceDiff { changes: changes.clone() }, created);
+        let all = frame(
+            &ServerToTab::PresenceDiff {
+                changes: changes.clone(),
+            },
+            created,
+        );
         for peer in org.tabs.iter() {
             if peer.sees_org {
                 if let Some(msg) = &all {
                     self.queue(&peer, msg);
                 }
             } else if let Some(entry) = changes.iter().find(|c| c.user_id == peer.user_id) {
-                let msg = own
-                    .entry(peer.user_id)
-                    .or_insert_with(|| frame(&ServerToTab::PresenceDiff { changes: vec![entry.clone()] }, created));
+                let msg = own.entry(peer.user_id).or_insert_with(|| {
+                    frame(
+                        &ServerToTab::PresenceDiff {
+                            changes: vec![entry.clone()],
+                        },
+                        created,
+                    )
+                });
                 if let Some(msg) = msg {
                     self.queue(&peer, msg);
                 }

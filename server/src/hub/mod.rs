@@ -52,7 +52,12 @@ pub struct Registration {
 
 impl Hub {
     pub fn new(settings: HubSettings, metrics: Metrics) -> Self {
-        Hub { orgs: DashMap::new(), settings, writer: PresenceWriter::new(metrics.clone()), metrics }
+        Hub {
+            orgs: DashMap::new(),
+            settings,
+            writer: PresenceWriter::new(metrics.clone()),
+            metrics,
+        }
     }
 
     /// Loads every organization, its policy and its users (all offline).
@@ -60,7 +65,10 @@ impl Hub {
         let policies = store.list_policies().await?;
         for org in store.list_orgs().await? {
             let Some(policy) = policies.iter().find(|p| p.org_id == org.id) else {
-                return Err(StoreError::Corrupt(format!("organization {} has no policy row", org.id)));
+                return Err(StoreError::Corrupt(format!(
+                    "organization {} has no policy row",
+                    org.id
+                )));
             };
             self.install_org(&org, policy);
         }
@@ -91,16 +99,18 @@ impl Hub {
         let org = match self.org(user.org_id) {
             Some(org) => org,
             None => {
-                let row = store
-                    .get_org(user.org_id)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt(format!("user {} has no organization", user.id)))?;
+                let row = store.get_org(user.org_id).await?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("user {} has no organization", user.id))
+                })?;
                 let policy = store.get_policy(user.org_id).await?;
                 let org = self.install_org(&row, &policy);
                 for u in store.list_users(user.org_id, 1, 500).await?.0 {
                     org.upsert_member(&u);
                 }
-                let running = SessionFilter { active: Some(true), ..SessionFilter::default() };
+                let running = SessionFilter {
+                    active: Some(true),
+                    ..SessionFilter::default()
+                };
                 for session in store.list_sessions(user.org_id, &running, 1, 500).await?.0 {
                     self.restore_active_session(session.info());
                 }
@@ -132,7 +142,9 @@ impl Hub {
     }
 
     pub fn open_connections(&self) -> (usize, usize) {
-        self.orgs.iter().fold((0, 0), |(a, t), o| (a + o.agent_count(), t + o.tab_count()))
+        self.orgs
+            .iter()
+            .fold((0, 0), |(a, t), o| (a + o.agent_count(), t + o.tab_count()))
     }
 
     /// Asks every socket to close with `code` (shutdown: 1012).
@@ -155,12 +167,27 @@ mod tests {
     use std::time::Duration;
 
     fn hub() -> Hub {
-        Hub::new(HubSettings { offline_grace_ms: 0, idle_threshold_override_ms: None }, Metrics::new())
+        Hub::new(
+            HubSettings {
+                offline_grace_ms: 0,
+                idle_threshold_override_ms: None,
+            },
+            Metrics::new(),
+        )
     }
 
     fn org(hub: &Hub, id: i64) -> Arc<OrgHub> {
-        let row = OrgRow { id, name: format!("Org {id}"), timezone: "UTC".into() };
-        let policy = PolicyRow { org_id: id, config_version: 1, config: Policy::default(), updated_at: 0 };
+        let row = OrgRow {
+            id,
+            name: format!("Org {id}"),
+            timezone: "UTC".into(),
+        };
+        let policy = PolicyRow {
+            org_id: id,
+            config_version: 1,
+            config: Policy::default(),
+            updated_at: 0,
+        };
         hub.install_org(&row, &policy)
     }
 
@@ -199,7 +226,11 @@ mod tests {
         let code = tokio::time::timeout(Duration::from_millis(100), reg.control.closed()).await;
         assert_eq!(code, Ok(close_code::TRY_AGAIN_LATER));
         assert_eq!(hub.metrics.slow_consumers_dropped.get(), 1);
-        assert_eq!(reg.rx.len(), TAB_QUEUE, "the queue never grows past its bound");
+        assert_eq!(
+            reg.rx.len(),
+            TAB_QUEUE,
+            "the queue never grows past its bound"
+        );
     }
 
     #[tokio::test]
@@ -211,20 +242,32 @@ mod tests {
         user(&a, 2, Role::Member);
         user(&a, 3, Role::Member);
         user(&b, 4, Role::Owner);
-        let snapshot = |org: &OrgHub| Hub::frame(&ServerToTab::PresenceSnapshot { users: org.snapshot_for(1, true) });
+        let snapshot = |org: &OrgHub| {
+            Hub::frame(&ServerToTab::PresenceSnapshot {
+                users: org.snapshot_for(1, true),
+            })
+        };
         let mut admin = hub.attach(&a, PeerKind::Tab, 1, Role::Admin, 1, snapshot);
         let mut member = hub.attach(&a, PeerKind::Tab, 3, Role::Member, 3, |_| None);
         let mut other = hub.attach(&b, PeerKind::Tab, 4, Role::Owner, 4, |_| None);
         let first = drain(&mut admin);
-        assert!(matches!(first.first(), Some(ServerToTab::PresenceSnapshot { users }) if users.len() == 3));
+        assert!(
+            matches!(first.first(), Some(ServerToTab::PresenceSnapshot { users }) if users.len() == 3)
+        );
         drain(&mut member);
         drain(&mut other);
         let agent = hub.attach(&a, PeerKind::Agent, 2, Role::Member, 2, |_| None);
         hub.activity(&a, 2, crate::store::now_ms());
         let seen = drain(&mut admin);
         assert!(seen.iter().any(|m| matches!(m, ServerToTab::PresenceDiff { changes } if changes[0].user_id == 2 && changes[0].status == shared::PresenceStatus::Active)));
-        assert!(drain(&mut member).is_empty(), "a member does not see another member");
-        assert!(drain(&mut other).is_empty(), "another organization sees nothing");
+        assert!(
+            drain(&mut member).is_empty(),
+            "a member does not see another member"
+        );
+        assert!(
+            drain(&mut other).is_empty(),
+            "another organization sees nothing"
+        );
         hub.detach(&agent);
         hub.sweep();
         let seen = drain(&mut admin);

@@ -54,7 +54,11 @@ impl OrgHub {
             org_id: org.id,
             name: org.name.clone(),
             timezone: org.timezone.clone(),
-            policy: RwLock::new(PolicyState { version: policy.config_version, config: policy.config.clone(), updated_at: policy.updated_at }),
+            policy: RwLock::new(PolicyState {
+                version: policy.config_version,
+                config: policy.config.clone(),
+                updated_at: policy.updated_at,
+            }),
             idle_threshold_ms: AtomicI64::new(policy.config.idle_threshold_seconds as i64 * 1000),
             members: DashMap::new(),
             tabs: DashMap::new(),
@@ -74,7 +78,10 @@ impl OrgHub {
     }
 
     pub fn set_policy(&self, next: PolicyState) {
-        self.idle_threshold_ms.store(next.config.idle_threshold_seconds as i64 * 1000, Ordering::Relaxed);
+        self.idle_threshold_ms.store(
+            next.config.idle_threshold_seconds as i64 * 1000,
+            Ordering::Relaxed,
+        );
         match self.policy.write() {
             Ok(mut p) => *p = next,
             Err(poisoned) => *poisoned.into_inner() = next,
@@ -82,8 +89,13 @@ impl OrgHub {
     }
 
     pub fn rules(&self) -> PresenceRules {
-        let idle = self.idle_override_ms.unwrap_or_else(|| self.idle_threshold_ms.load(Ordering::Relaxed));
-        PresenceRules { idle_threshold_ms: idle, offline_grace_ms: self.offline_grace_ms }
+        let idle = self
+            .idle_override_ms
+            .unwrap_or_else(|| self.idle_threshold_ms.load(Ordering::Relaxed));
+        PresenceRules {
+            idle_threshold_ms: idle,
+            offline_grace_ms: self.offline_grace_ms,
+        }
     }
 
     pub(super) fn lock_publish(&self) -> MutexGuard<'_, ()> {
@@ -138,9 +150,16 @@ impl OrgHub {
     /// only themselves for members. Sorted by name, then id.
     pub fn snapshot_for(&self, viewer_id: i64, sees_org: bool) -> Vec<PresenceEntry> {
         let mut users: Vec<PresenceEntry> = if sees_org {
-            self.members.iter().filter(|m| m.active).map(|m| Self::entry_of(*m.key(), m.value())).collect()
+            self.members
+                .iter()
+                .filter(|m| m.active)
+                .map(|m| Self::entry_of(*m.key(), m.value()))
+                .collect()
         } else {
-            self.members.get(&viewer_id).map(|m| vec![Self::entry_of(viewer_id, &m)]).unwrap_or_default()
+            self.members
+                .get(&viewer_id)
+                .map(|m| vec![Self::entry_of(viewer_id, &m)])
+                .unwrap_or_default()
         };
         users.sort_by(|a, b| a.name.cmp(&b.name).then(a.user_id.cmp(&b.user_id)));
         users

@@ -23,7 +23,10 @@ pub struct ConnControl {
 impl ConnControl {
     /// The first requested code wins; returns true for that first request.
     pub fn close(&self, code: u16) -> bool {
-        let first = self.code.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire).is_ok();
+        let first = self
+            .code
+            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
         if first {
             self.notify.notify_one();
         }
@@ -63,9 +66,23 @@ pub enum QueueError {
 }
 
 impl Peer {
-    pub fn new(user_id: i64, token_id: i64, sees_org: bool, capacity: usize) -> (Peer, mpsc::Receiver<Outgoing>) {
+    pub fn new(
+        user_id: i64,
+        token_id: i64,
+        sees_org: bool,
+        capacity: usize,
+    ) -> (Peer, mpsc::Receiver<Outgoing>) {
         let (tx, rx) = mpsc::channel(capacity);
-        (Peer { user_id, token_id, sees_org, tx, control: Arc::new(ConnControl::default()) }, rx)
+        (
+            Peer {
+                user_id,
+                token_id,
+                sees_org,
+                tx,
+                control: Arc::new(ConnControl::default()),
+            },
+            rx,
+        )
     }
 
     /// Queues without waiting; a full queue closes the connection instead of growing.
@@ -73,7 +90,10 @@ impl Peer {
         match self.tx.try_send(msg.clone()) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
-                if self.control.close(shared::protocol::close_code::TRY_AGAIN_LATER) {
+                if self
+                    .control
+                    .close(shared::protocol::close_code::TRY_AGAIN_LATER)
+                {
                     Err(QueueError::SlowConsumer)
                 } else {
                     Err(QueueError::Closed)

@@ -8,7 +8,11 @@ use shared::protocol::{ConfigUpdated, ServerToAgent, ServerToTab};
 
 impl Hub {
     pub fn policy_changed(&self, org: &OrgHub, state: PolicyState, changed: Vec<String>) {
-        let update = ConfigUpdated { config_version: state.version, config: state.config.clone(), changed };
+        let update = ConfigUpdated {
+            config_version: state.version,
+            config: state.config.clone(),
+            changed,
+        };
         org.set_policy(state);
         let to_agents = ServerToAgent::ConfigUpdated(update.clone());
         let to_tabs = ServerToTab::ConfigUpdated(update);

@@ -12,7 +12,12 @@ use crate::store::{now_ms, PresenceWrite};
 use shared::Role;
 
 fn write_of(org_id: i64, user_id: i64, m: &Member) -> PresenceWrite {
-    PresenceWrite { user_id, org_id, status: m.presence.status(), last_activity_at: m.presence.last_activity_ms() }
+    PresenceWrite {
+        user_id,
+        org_id,
+        status: m.presence.status(),
+        last_activity_at: m.presence.last_activity_ms(),
+    }
 }
 
 impl Hub {
@@ -56,7 +61,14 @@ impl Hub {
         if let Some(entry) = changed {
             self.publish_changes_locked(org, vec![entry], created);
         }
-        Registration { org: org.clone(), conn_id, kind, user_id, control, rx }
+        Registration {
+            org: org.clone(),
+            conn_id,
+            kind,
+            user_id,
+            control,
+            rx,
+        }
     }
 
     fn queue_direct(&self, peer: &Peer, msg: &Outgoing) {
@@ -94,7 +106,9 @@ impl Hub {
                 if advanced || changed {
                     self.writer.note(write_of(org.org_id, user_id, &m));
                 }
-                let stale_push = advanced && m.pushed_activity_ms.is_none_or(|pushed| at - pushed >= ACTIVITY_PUSH_MS);
+                let stale_push = advanced
+                    && m.pushed_activity_ms
+                        .is_none_or(|pushed| at - pushed >= ACTIVITY_PUSH_MS);
                 changed || stale_push
             }
         };
@@ -142,7 +156,9 @@ impl Hub {
             let _order = org.lock_publish();
             let mut changes = Vec::new();
             for mut m in org.members.iter_mut() {
-                if !m.presence.time_sensitive() && m.presence.status() == shared::PresenceStatus::Offline {
+                if !m.presence.time_sensitive()
+                    && m.presence.status() == shared::PresenceStatus::Offline
+                {
                     continue;
                 }
                 let user_id = *m.key();

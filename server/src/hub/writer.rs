@@ -17,7 +17,10 @@ pub struct PresenceWriter {
 
 impl PresenceWriter {
     pub fn new(metrics: Metrics) -> Self {
-        PresenceWriter { pending: Mutex::new(HashMap::new()), metrics }
+        PresenceWriter {
+            pending: Mutex::new(HashMap::new()),
+            metrics,
+        }
     }
 
     /// Records the latest presence of a user; replaces what was pending for them.
@@ -64,7 +67,13 @@ impl PresenceWriter {
     }
 
     /// Flushes every `interval` until cancelled, then once more.
-    pub async fn run(&self, store: Store, epoch: i64, interval: Duration, cancel: CancellationToken) {
+    pub async fn run(
+        &self,
+        store: Store,
+        epoch: i64,
+        interval: Duration,
+        cancel: CancellationToken,
+    ) {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -15,7 +15,10 @@ pub struct NewAudit {
 
 impl Store {
     /// Writes an audit entry inside the caller's transaction, so it commits with the change.
-    pub(crate) async fn insert_audit(conn: &mut sqlx::AnyConnection, entry: &NewAudit) -> StoreResult<()> {
+    pub(crate) async fn insert_audit(
+        conn: &mut sqlx::AnyConnection,
+        entry: &NewAudit,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO audit_log (org_id, actor_id, action, target_type, target_id, ip, details, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -34,7 +37,13 @@ impl Store {
     }
 
     /// Newest first, optionally only one action.
-    pub async fn list_audit(&self, org_id: i64, action: Option<&str>, page: u32, per_page: u32) -> StoreResult<(Vec<AuditEntry>, i64)> {
+    pub async fn list_audit(
+        &self,
+        org_id: i64,
+        action: Option<&str>,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<(Vec<AuditEntry>, i64)> {
         let (limit, offset) = limit_offset(page, per_page);
         let rows = sqlx::query(
             "SELECT a.id, a.org_id, a.actor_id, u.name AS actor_name, a.action, a.target_type, a.target_id, a.ip, a.details, a.created_at
@@ -48,11 +57,13 @@ impl Store {
         .bind(offset)
         .fetch_all(self.reader())
         .await?;
-        let total = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE org_id = $1 AND ($2 = '' OR action = $2)")
-            .bind(org_id)
-            .bind(action.unwrap_or(""))
-            .fetch_one(self.reader())
-            .await?;
+        let total = sqlx::query(
+            "SELECT COUNT(*) AS n FROM audit_log WHERE org_id = $1 AND ($2 = '' OR action = $2)",
+        )
+        .bind(org_id)
+        .bind(action.unwrap_or(""))
+        .fetch_one(self.reader())
+        .await?;
         let items = rows
             .iter()
             .map(|r| {
@@ -66,7 +77,8 @@ impl Store {
                     target_type: get(r, "target_type")?,
                     target_id: get(r, "target_id")?,
                     ip: get(r, "ip")?,
-                    details: serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(format!("audit details: {e}")))?,
+                    details: serde_json::from_str(&details)
+                        .map_err(|e| StoreError::Corrupt(format!("audit details: {e}")))?,
                     created_at: ms_to_time(get(r, "created_at")?),
                 })
             })

@@ -40,7 +40,10 @@ pub enum StoreError {
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     #[error("cannot prepare the database folder {path}: {source}")]
-    Folder { path: String, source: std::io::Error },
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -76,7 +79,12 @@ impl Store {
                 // The writer creates the file and switches it to WAL before readers open it.
                 write.execute("PRAGMA journal_mode = WAL").await?;
                 let read = sqlite_pool(&url, 8).await?;
-                Store { read, write, backend, metrics }
+                Store {
+                    read,
+                    write,
+                    backend,
+                    metrics,
+                }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -84,7 +92,12 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect(url)
                     .await?;
-                Store { read: pool.clone(), write: pool, backend, metrics }
+                Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                    metrics,
+                }
             }
         };
         store.migrate().await?;
@@ -93,8 +106,16 @@ impl Store {
 
     async fn migrate(&self) -> StoreResult<()> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.write).await?,
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.write).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&self.write)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.write)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -124,7 +145,9 @@ impl Store {
 
     /// Records how long a write took, for `/metrics`.
     pub(crate) fn observe_write(&self, started: Instant) {
-        self.metrics.db_write_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .db_write_seconds
+            .observe(started.elapsed().as_secs_f64());
     }
 }
 
@@ -146,15 +169,28 @@ async fn sqlite_pool(url: &str, max: u32) -> StoreResult<AnyPool> {
 
 /// Creates the folder of a SQLite file and asks sqlx to create the file if missing.
 fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
-    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:" {
-        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| StoreError::Folder { path: parent.display().to_string(), source })?;
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+                path: parent.display().to_string(),
+                source,
+            })?;
         }
     }
-    let query = if query.contains("mode=") { query.to_string() } else if query.is_empty() { "mode=rwc".to_string() } else { format!("{query}&mode=rwc") };
+    let query = if query.contains("mode=") {
+        query.to_string()
+    } else if query.is_empty() {
+        "mode=rwc".to_string()
+    } else {
+        format!("{query}&mode=rwc")
+    };
     Ok(format!("sqlite://{path}?{query}"))
 }
 
@@ -170,7 +206,9 @@ pub(crate) fn unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreErr
 /// or an overlap.
 pub(crate) fn is_constraint_conflict(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Database(db) => db.is_unique_violation() || db.code().as_deref() == Some("23P01"),
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation() || db.code().as_deref() == Some("23P01")
+        }
         _ => false,
     }
 }

@@ -23,7 +23,8 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let id: i64 = get(&row, "id")?;
-        let config = serde_json::to_string(&Policy::default()).map_err(|e| super::StoreError::Corrupt(e.to_string()))?;
+        let config = serde_json::to_string(&Policy::default())
+            .map_err(|e| super::StoreError::Corrupt(e.to_string()))?;
         sqlx::query("INSERT INTO org_policies (org_id, config_version, config, updated_at) VALUES ($1, 1, $2, $3)")
             .bind(id)
             .bind(config)
@@ -32,14 +33,20 @@ impl Store {
             .await?;
         tx.commit().await?;
         self.observe_write(started);
-        Ok(OrgRow { id, name: name.to_string(), timezone: timezone.to_string() })
+        Ok(OrgRow {
+            id,
+            name: name.to_string(),
+            timezone: timezone.to_string(),
+        })
     }
 
     pub async fn find_org_by_name(&self, name: &str) -> StoreResult<Option<OrgRow>> {
-        let row = sqlx::query("SELECT id, name, timezone FROM organizations WHERE name = $1 ORDER BY id LIMIT 1")
-            .bind(name)
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, timezone FROM organizations WHERE name = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(name)
+        .fetch_optional(self.reader())
+        .await?;
         row.map(|r| org_row(&r)).transpose()
     }
 
@@ -60,5 +67,9 @@ impl Store {
 }
 
 fn org_row(r: &sqlx::any::AnyRow) -> StoreResult<OrgRow> {
-    Ok(OrgRow { id: get(r, "id")?, name: get(r, "name")?, timezone: get(r, "timezone")? })
+    Ok(OrgRow {
+        id: get(r, "id")?,
+        name: get(r, "name")?,
+        timezone: get(r, "timezone")?,
+    })
 }

@@ -13,18 +13,21 @@ pub struct PolicyRow {
 
 impl Store {
     pub async fn get_policy(&self, org_id: i64) -> StoreResult<PolicyRow> {
-        let row = sqlx::query("SELECT org_id, config_version, config, updated_at FROM org_policies WHERE org_id = $1")
-            .bind(org_id)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("organization {org_id} has no policy row")))?;
+        let row = sqlx::query(
+            "SELECT org_id, config_version, config, updated_at FROM org_policies WHERE org_id = $1",
+        )
+        .bind(org_id)
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("organization {org_id} has no policy row")))?;
         policy_row(&row)
     }
 
     pub async fn list_policies(&self) -> StoreResult<Vec<PolicyRow>> {
-        let rows = sqlx::query("SELECT org_id, config_version, config, updated_at FROM org_policies")
-            .fetch_all(self.reader())
-            .await?;
+        let rows =
+            sqlx::query("SELECT org_id, config_version, config, updated_at FROM org_policies")
+                .fetch_all(self.reader())
+                .await?;
         rows.iter().map(policy_row).collect()
     }
 }
@@ -32,8 +35,8 @@ impl Store {
 fn policy_row(r: &sqlx::any::AnyRow) -> StoreResult<PolicyRow> {
     let text: String = get(r, "config")?;
     // Fields missing from an older row take their defaults; the stored values are clamped.
-    let stored: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("policy JSON: {e}")))?;
+    let stored: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Corrupt(format!("policy JSON: {e}")))?;
     let mut merged = Policy::default().to_map();
     merged.extend(stored);
     let config: Policy = serde_json::from_value(serde_json::Value::Object(merged))
@@ -52,7 +55,11 @@ pub enum PolicySave {
     /// Nothing changed: the version stays.
     Unchanged(PolicyRow),
     /// Saved as a new version; `changed` names the fields whose value changed.
-    Saved { row: PolicyRow, previous: Policy, changed: Vec<String> },
+    Saved {
+        row: PolicyRow,
+        previous: Policy,
+        changed: Vec<String>,
+    },
 }
 
 impl Store {
@@ -69,7 +76,11 @@ impl Store {
     ) -> StoreResult<Result<PolicySave, E>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
-        let lock = if self.backend() == super::Backend::Postgres { " FOR UPDATE" } else { "" };
+        let lock = if self.backend() == super::Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         let row = sqlx::query(&format!("SELECT org_id, config_version, config, updated_at FROM org_policies WHERE org_id = $1{lock}"))
             .bind(org_id)
             .fetch_optional(&mut *tx)
@@ -84,7 +95,8 @@ impl Store {
             return Ok(Ok(PolicySave::Unchanged(current)));
         }
         let now = super::now_ms();
-        let config = serde_json::to_string(&next).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let config =
+            serde_json::to_string(&next).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let version = current.config_version + 1;
         sqlx::query("UPDATE org_policies SET config_version = $1, config = $2, updated_at = $3, updated_by = $4 WHERE org_id = $5")
             .bind(version)
@@ -97,7 +109,16 @@ impl Store {
         Store::insert_audit(&mut tx, &audit(&current.config, &next, &changed, version)).await?;
         tx.commit().await?;
         self.observe_write(started);
-        let row = PolicyRow { org_id, config_version: version, config: next, updated_at: now };
-        Ok(Ok(PolicySave::Saved { row, previous: current.config, changed }))
+        let row = PolicyRow {
+            org_id,
+            config_version: version,
+            config: next,
+            updated_at: now,
+        };
+        Ok(Ok(PolicySave::Saved {
+            row,
+            previous: current.config,
+            changed,
+        }))
     }
 }

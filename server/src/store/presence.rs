@@ -17,12 +17,17 @@ impl Store {
     pub async fn begin_epoch(&self) -> StoreResult<i64> {
         let now = now_ms();
         let mut tx = self.writer().begin().await?;
-        let row = sqlx::query("INSERT INTO hub_epochs (started_at) VALUES ($1) RETURNING id").bind(now).fetch_one(&mut *tx).await?;
-        let epoch: i64 = get(&row, "id")?;
-        sqlx::query("UPDATE presence SET status = 'offline', updated_at = $1 WHERE status <> 'offline'")
+        let row = sqlx::query("INSERT INTO hub_epochs (started_at) VALUES ($1) RETURNING id")
             .bind(now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+        let epoch: i64 = get(&row, "id")?;
+        sqlx::query(
+            "UPDATE presence SET status = 'offline', updated_at = $1 WHERE status <> 'offline'",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(epoch)
     }
@@ -72,20 +77,30 @@ impl Store {
 
     /// Number of rows in `presence` with the given status (tests and diagnostics).
     pub async fn count_presence(&self, status: PresenceStatus) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM presence WHERE status = $1").bind(status.as_str()).fetch_one(self.reader()).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM presence WHERE status = $1")
+            .bind(status.as_str())
+            .fetch_one(self.reader())
+            .await?;
         get(&row, "n")
     }
 
-    pub async fn stored_presence(&self, user_id: i64) -> StoreResult<Option<(PresenceStatus, Option<i64>)>> {
-        let row = sqlx::query("SELECT status, last_activity_at FROM presence WHERE user_id = $1").bind(user_id).fetch_optional(self.reader()).await?;
+    pub async fn stored_presence(
+        &self,
+        user_id: i64,
+    ) -> StoreResult<Option<(PresenceStatus, Option<i64>)>> {
+        let row = sqlx::query("SELECT status, last_activity_at FROM presence WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(self.reader())
+            .await?;
         match row {
             None => Ok(None),
             Some(r) => {
                 let status: String = get(&r, "status")?;
-                let status = PresenceStatus::parse(&status).ok_or_else(|| super::StoreError::Corrupt(format!("presence status {status:?}")))?;
+                let status = PresenceStatus::parse(&status).ok_or_else(|| {
+                    super::StoreError::Corrupt(format!("presence status {status:?}"))
+                })?;
                 Ok(Some((status, get(&r, "last_activity_at")?)))
             }
         }
     }
 }
-

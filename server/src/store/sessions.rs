@@ -2,10 +2,14 @@
 //! and, on PostgreSQL, no overlap (exclusion constraint); SQLite's single writer makes the
 //! overlap check and the insert one atomic step.
 
-use super::{get, is_constraint_conflict, limit_offset, ms_to_time, now_ms, NewAudit, Store, StoreError, StoreResult};
+use super::{
+    get, is_constraint_conflict, limit_offset, ms_to_time, now_ms, NewAudit, Store, StoreError,
+    StoreResult,
+};
 use shared::protocol::SessionInfo;
 
-pub const ACTIVE_SESSION_MESSAGE: &str = "You have an active session. Please stop it before starting a new one.";
+pub const ACTIVE_SESSION_MESSAGE: &str =
+    "You have an active session. Please stop it before starting a new one.";
 pub const OVERLAP_MESSAGE: &str = "This time overlaps another of your sessions.";
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,15 +98,19 @@ impl Store {
     /// and a second active session. A known client id returns the first result.
     pub async fn create_session(&self, new: NewSession<'_>) -> StoreResult<Created<SessionRow>> {
         let started = std::time::Instant::now();
-        if let Some(existing) = self.session_by_client_id(new.user_id, new.client_id).await? {
+        if let Some(existing) = self
+            .session_by_client_id(new.user_id, new.client_id)
+            .await?
+        {
             return Ok(Created::Existing(existing));
         }
         let mut tx = self.writer().begin().await?;
         if new.ended_at.is_none() {
-            let active = sqlx::query("SELECT id FROM work_sessions WHERE user_id = $1 AND ended_at IS NULL")
-                .bind(new.user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let active =
+                sqlx::query("SELECT id FROM work_sessions WHERE user_id = $1 AND ended_at IS NULL")
+                    .bind(new.user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if active.is_some() {
                 return Err(StoreError::Conflict(ACTIVE_SESSION_MESSAGE));
             }
@@ -116,7 +124,11 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if overlap.is_some() {
-            return Err(StoreError::Conflict(if new.ended_at.is_none() { ACTIVE_SESSION_MESSAGE } else { OVERLAP_MESSAGE }));
+            return Err(StoreError::Conflict(if new.ended_at.is_none() {
+                ACTIVE_SESSION_MESSAGE
+            } else {
+                OVERLAP_MESSAGE
+            }));
         }
         let inserted = sqlx::query(
             "INSERT INTO work_sessions (org_id, user_id, ticket_id, started_at, ended_at, duration_seconds, note, source, client_id, created_at)
@@ -139,32 +151,56 @@ impl Store {
             Err(e) if is_constraint_conflict(&e) => {
                 drop(tx);
                 // A concurrent replay of the same client id won the race: answer with it.
-                if let Some(existing) = self.session_by_client_id(new.user_id, new.client_id).await? {
+                if let Some(existing) = self
+                    .session_by_client_id(new.user_id, new.client_id)
+                    .await?
+                {
                     return Ok(Created::Existing(existing));
                 }
-                return Err(StoreError::Conflict(if new.ended_at.is_none() { ACTIVE_SESSION_MESSAGE } else { OVERLAP_MESSAGE }));
+                return Err(StoreError::Conflict(if new.ended_at.is_none() {
+                    ACTIVE_SESSION_MESSAGE
+                } else {
+                    OVERLAP_MESSAGE
+                }));
             }
             Err(e) => return Err(e.into()),
         };
         tx.commit().await?;
         self.observe_write(started);
-        let row = self.get_session(new.org_id, id).await?.ok_or_else(|| StoreError::Corrupt(format!("session {id} vanished")))?;
+        let row = self
+            .get_session(new.org_id, id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("session {id} vanished")))?;
         Ok(Created::New(row))
     }
 
-    async fn session_by_client_id(&self, user_id: i64, client_id: Option<&str>) -> StoreResult<Option<SessionRow>> {
-        let Some(client_id) = client_id else { return Ok(None) };
-        let row = sqlx::query(&format!("{SELECT} WHERE s.user_id = $1 AND s.client_id = $2"))
-            .bind(user_id)
-            .bind(client_id)
-            .fetch_optional(self.writer())
-            .await?;
+    async fn session_by_client_id(
+        &self,
+        user_id: i64,
+        client_id: Option<&str>,
+    ) -> StoreResult<Option<SessionRow>> {
+        let Some(client_id) = client_id else {
+            return Ok(None);
+        };
+        let row = sqlx::query(&format!(
+            "{SELECT} WHERE s.user_id = $1 AND s.client_id = $2"
+        ))
+        .bind(user_id)
+        .bind(client_id)
+        .fetch_optional(self.writer())
+        .await?;
         row.map(|r| session_row(&r)).transpose()
     }
 
     /// Ends an active session; `None` if it is not active (already ended or unknown).
     /// The audit entry, if any, commits in the same transaction.
-    pub async fn end_session(&self, org_id: i64, id: i64, end: &SessionEnd<'_>, audit: Option<&NewAudit>) -> StoreResult<Option<SessionRow>> {
+    pub async fn end_session(
+        &self,
+        org_id: i64,
+        id: i64,
+        end: &SessionEnd<'_>,
+        audit: Option<&NewAudit>,
+    ) -> StoreResult<Option<SessionRow>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
         let done = sqlx::query(
@@ -189,7 +225,10 @@ impl Store {
         }
         tx.commit().await?;
         self.observe_write(started);
-        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1")).bind(id).fetch_one(self.writer()).await?;
+        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
+            .bind(id)
+            .fetch_one(self.writer())
+            .await?;
         Ok(Some(session_row(&row)?))
     }
 
@@ -204,12 +243,20 @@ impl Store {
 
     /// Every running session: the hub's view at start-up.
     pub async fn active_sessions(&self) -> StoreResult<Vec<SessionRow>> {
-        let rows = sqlx::query(&format!("{SELECT} WHERE s.ended_at IS NULL")).fetch_all(self.reader()).await?;
+        let rows = sqlx::query(&format!("{SELECT} WHERE s.ended_at IS NULL"))
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(session_row).collect()
     }
 
     /// Newest first.
-    pub async fn list_sessions(&self, org_id: i64, filter: &SessionFilter, page: u32, per_page: u32) -> StoreResult<(Vec<SessionRow>, i64)> {
+    pub async fn list_sessions(
+        &self,
+        org_id: i64,
+        filter: &SessionFilter,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<(Vec<SessionRow>, i64)> {
         let mut conds = vec!["s.org_id = $1".to_string()];
         let mut binds = vec![org_id];
         let mut push = |cond: &str, value: i64| {
@@ -245,7 +292,10 @@ impl Store {
         }
         let rows = rows_q.fetch_all(self.reader()).await?;
         let total = count_q.fetch_one(self.reader()).await?;
-        Ok((rows.iter().map(session_row).collect::<StoreResult<_>>()?, get(&total, "n")?))
+        Ok((
+            rows.iter().map(session_row).collect::<StoreResult<_>>()?,
+            get(&total, "n")?,
+        ))
     }
 }
 

@@ -11,10 +11,20 @@ const SELECT: &str = "SELECT t.id, t.org_id, t.number, t.title, t.description, t
 
 impl Store {
     /// Numbers tickets 1, 2, 3… per organization.
-    pub async fn create_ticket(&self, org_id: i64, title: &str, description: Option<&str>, created_by: i64) -> StoreResult<Ticket> {
+    pub async fn create_ticket(
+        &self,
+        org_id: i64,
+        title: &str,
+        description: Option<&str>,
+        created_by: i64,
+    ) -> StoreResult<Ticket> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
-        let next = sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 AS n FROM tickets WHERE org_id = $1").bind(org_id).fetch_one(&mut *tx).await?;
+        let next =
+            sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 AS n FROM tickets WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_one(&mut *tx)
+                .await?;
         let number: i64 = get(&next, "n")?;
         let row = sqlx::query("INSERT INTO tickets (org_id, number, title, description, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(org_id)
@@ -29,25 +39,44 @@ impl Store {
         let id: i64 = get(&row, "id")?;
         tx.commit().await?;
         self.observe_write(started);
-        self.get_ticket(org_id, id).await?.ok_or_else(|| super::StoreError::Corrupt(format!("ticket {id} vanished")))
+        self.get_ticket(org_id, id)
+            .await?
+            .ok_or_else(|| super::StoreError::Corrupt(format!("ticket {id} vanished")))
     }
 
     pub async fn get_ticket(&self, org_id: i64, id: i64) -> StoreResult<Option<Ticket>> {
-        let row = sqlx::query(&format!("{SELECT} WHERE t.id = $1 AND t.org_id = $2")).bind(id).bind(org_id).fetch_optional(self.reader()).await?;
+        let row = sqlx::query(&format!("{SELECT} WHERE t.id = $1 AND t.org_id = $2"))
+            .bind(id)
+            .bind(org_id)
+            .fetch_optional(self.reader())
+            .await?;
         row.map(|r| ticket(&r)).transpose()
     }
 
     /// Newest first.
-    pub async fn list_tickets(&self, org_id: i64, page: u32, per_page: u32) -> StoreResult<(Vec<Ticket>, i64)> {
+    pub async fn list_tickets(
+        &self,
+        org_id: i64,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<(Vec<Ticket>, i64)> {
         let (limit, offset) = limit_offset(page, per_page);
-        let rows = sqlx::query(&format!("{SELECT} WHERE t.org_id = $1 ORDER BY t.number DESC LIMIT $2 OFFSET $3"))
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE t.org_id = $1 ORDER BY t.number DESC LIMIT $2 OFFSET $3"
+        ))
+        .bind(org_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.reader())
+        .await?;
+        let total = sqlx::query("SELECT COUNT(*) AS n FROM tickets WHERE org_id = $1")
             .bind(org_id)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.reader())
+            .fetch_one(self.reader())
             .await?;
-        let total = sqlx::query("SELECT COUNT(*) AS n FROM tickets WHERE org_id = $1").bind(org_id).fetch_one(self.reader()).await?;
-        Ok((rows.iter().map(ticket).collect::<StoreResult<_>>()?, get(&total, "n")?))
+        Ok((
+            rows.iter().map(ticket).collect::<StoreResult<_>>()?,
+            get(&total, "n")?,
+        ))
     }
 }
 

@@ -14,7 +14,13 @@ pub struct TokenOwner {
 }
 
 impl Store {
-    pub async fn insert_token(&self, user: &UserRow, token_hash: &str, kind: &str, expires_at: i64) -> StoreResult<i64> {
+    pub async fn insert_token(
+        &self,
+        user: &UserRow,
+        token_hash: &str,
+        kind: &str,
+        expires_at: i64,
+    ) -> StoreResult<i64> {
         let started = std::time::Instant::now();
         let row = sqlx::query(
             "INSERT INTO auth_tokens (token_hash, user_id, org_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -43,7 +49,11 @@ impl Store {
         .fetch_optional(self.reader())
         .await?;
         match row {
-            Some(r) => Ok(Some(TokenOwner { token_id: get(&r, "token_id")?, kind: get(&r, "token_kind")?, user: user_row(&r)? })),
+            Some(r) => Ok(Some(TokenOwner {
+                token_id: get(&r, "token_id")?,
+                kind: get(&r, "token_kind")?,
+                user: user_row(&r)?,
+            })),
             None => Ok(None),
         }
     }
@@ -57,16 +67,19 @@ impl Store {
             .fetch_optional(self.writer())
             .await?;
         self.observe_write(started);
-        row.map(|r| Ok((get(&r, "id")?, get(&r, "org_id")?))).transpose()
+        row.map(|r| Ok((get(&r, "id")?, get(&r, "org_id")?)))
+            .transpose()
     }
 
     pub async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64> {
         let started = std::time::Instant::now();
-        let done = sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(user_id)
-            .execute(self.writer())
-            .await?;
+        let done = sqlx::query(
+            "UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(user_id)
+        .execute(self.writer())
+        .await?;
         self.observe_write(started);
         Ok(done.rows_affected())
     }

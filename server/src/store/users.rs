@@ -19,7 +19,13 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn info(&self) -> UserInfo {
-        UserInfo { id: self.id, name: self.name.clone(), email: self.email.clone(), role: self.role, org_id: self.org_id }
+        UserInfo {
+            id: self.id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: self.role,
+            org_id: self.org_id,
+        }
     }
 
     pub fn record(&self) -> UserRecord {
@@ -52,7 +58,8 @@ pub struct UserPatch {
     pub active: Option<bool>,
 }
 
-const COLUMNS: &str = "id, org_id, email, name, role, password_hash, game_name, active, last_activity_at";
+const COLUMNS: &str =
+    "id, org_id, email, name, role, password_hash, game_name, active, last_activity_at";
 
 impl Store {
     pub async fn create_user(&self, new: NewUser<'_>) -> StoreResult<UserRow> {
@@ -86,34 +93,56 @@ impl Store {
 
     /// A user of `org_id`; another organization's id reads as absent.
     pub async fn get_user(&self, org_id: i64, id: i64) -> StoreResult<Option<UserRow>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1 AND org_id = $2"))
-            .bind(id)
-            .bind(org_id)
-            .fetch_optional(self.reader())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE id = $1 AND org_id = $2"
+        ))
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(self.reader())
+        .await?;
         row.map(|r| user_row(&r)).transpose()
     }
 
-    pub async fn list_users(&self, org_id: i64, page: u32, per_page: u32) -> StoreResult<(Vec<UserRow>, i64)> {
+    pub async fn list_users(
+        &self,
+        org_id: i64,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<(Vec<UserRow>, i64)> {
         let (limit, offset) = limit_offset(page, per_page);
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 ORDER BY name, id LIMIT $2 OFFSET $3"))
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE org_id = $1 ORDER BY name, id LIMIT $2 OFFSET $3"
+        ))
+        .bind(org_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.reader())
+        .await?;
+        let total = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE org_id = $1")
             .bind(org_id)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.reader())
+            .fetch_one(self.reader())
             .await?;
-        let total = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE org_id = $1").bind(org_id).fetch_one(self.reader()).await?;
-        Ok((rows.iter().map(user_row).collect::<StoreResult<_>>()?, get(&total, "n")?))
+        Ok((
+            rows.iter().map(user_row).collect::<StoreResult<_>>()?,
+            get(&total, "n")?,
+        ))
     }
 
     /// Every user of every organization: the hub's in-memory directory at start-up.
     pub async fn all_users(&self) -> StoreResult<Vec<UserRow>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM users ORDER BY id")).fetch_all(self.reader()).await?;
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM users ORDER BY id"))
+            .fetch_all(self.reader())
+            .await?;
         rows.iter().map(user_row).collect()
     }
 
     /// Applies the set fields of `patch` to a user of `org_id`; `None` if there is no such user.
-    pub async fn update_user(&self, org_id: i64, id: i64, patch: &UserPatch) -> StoreResult<Option<UserRow>> {
+    pub async fn update_user(
+        &self,
+        org_id: i64,
+        id: i64,
+        patch: &UserPatch,
+    ) -> StoreResult<Option<UserRow>> {
         let started = std::time::Instant::now();
         let Some(current) = self.get_user(org_id, id).await? else {
             return Ok(None);
@@ -146,7 +175,9 @@ pub(super) fn user_row(r: &sqlx::any::AnyRow) -> StoreResult<UserRow> {
         org_id: get(r, "org_id")?,
         email: get(r, "email")?,
         name: get(r, "name")?,
-        role: role.parse().map_err(|e: shared::role::UnknownRole| StoreError::Corrupt(e.to_string()))?,
+        role: role
+            .parse()
+            .map_err(|e: shared::role::UnknownRole| StoreError::Corrupt(e.to_string()))?,
         password_hash: get(r, "password_hash")?,
         game_name: get(r, "game_name")?,
         active: active != 0,

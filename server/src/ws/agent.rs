@@ -16,13 +16,23 @@ use crate::hub::{Hub, OrgHub, PeerKind};
 use crate::store::{now_ms, TokenOwner};
 use shared::protocol::{AgentToServer, ServerToAgent, SocketError};
 
-pub async fn agent_socket(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
+pub async fn agent_socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
     state.refuse_when_stopping()?;
     let token = bearer_token(&headers).ok_or(ApiError::Unauthorized)?;
-    let owner = state.authenticate(&token).await?.ok_or(ApiError::Unauthorized)?;
+    let owner = state
+        .authenticate(&token)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let org = state.hub.org_for(&state.store, &owner.user).await?;
     let tasks = state.tasks.clone();
-    Ok(configure(ws).on_upgrade(move |socket| tasks.track_future(serve(state, org, owner, socket))))
+    Ok(
+        configure(ws)
+            .on_upgrade(move |socket| tasks.track_future(serve(state, org, owner, socket))),
+    )
 }
 
 struct AgentMessages {
@@ -47,19 +57,39 @@ impl MessageHandler for AgentMessages {
 async fn serve(state: AppState, org: Arc<OrgHub>, owner: TokenOwner, socket: WebSocket) {
     let user = owner.user.info();
     let user_id = user.id;
-    let mut reg = state.hub.attach(&org, PeerKind::Agent, user_id, owner.user.role, owner.token_id, |org| {
-        let policy = org.policy();
-        Hub::frame(&ServerToAgent::Hello {
-            active_session: org.member(user_id).and_then(|m| m.active_session),
-            user,
-            config_version: policy.version,
-            config: policy.config,
-            server_time: chrono::Utc::now(),
-        })
-    });
-    let mut handler = AgentMessages { hub: state.hub.clone(), org: org.clone(), user_id };
+    let mut reg = state.hub.attach(
+        &org,
+        PeerKind::Agent,
+        user_id,
+        owner.user.role,
+        owner.token_id,
+        |org| {
+            let policy = org.policy();
+            Hub::frame(&ServerToAgent::Hello {
+                active_session: org.member(user_id).and_then(|m| m.active_session),
+                user,
+                config_version: policy.version,
+                config: policy.config,
+                server_time: chrono::Utc::now(),
+            })
+        },
+    );
+    let mut handler = AgentMessages {
+        hub: state.hub.clone(),
+        org: org.clone(),
+        user_id,
+    };
     let metrics = &state.hub.metrics;
-    let ended = drive(socket, &mut reg, &mut handler, state.socket_limits(), &state.shutdown, metrics, &metrics.agent_messages_in).await;
+    let ended = drive(
+        socket,
+        &mut reg,
+        &mut handler,
+        state.socket_limits(),
+        &state.shutdown,
+        metrics,
+        &metrics.agent_messages_in,
+    )
+    .await;
     state.hub.detach(&reg);
     tracing::debug!(user_id, ?ended, "agent socket closed");
 }

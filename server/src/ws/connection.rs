@@ -136,10 +136,22 @@ async fn send_timed(socket: &mut WebSocket, msg: Message, limits: SocketLimits) 
     }
 }
 
-async fn close(mut socket: WebSocket, code: u16, reason: &'static str, limits: SocketLimits) -> Ended {
-    let frame = CloseFrame { code, reason: reason.into() };
+async fn close(
+    mut socket: WebSocket,
+    code: u16,
+    reason: &'static str,
+    limits: SocketLimits,
+) -> Ended {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
     // Best effort: a client that does not read will not get it, and that is fine.
-    let _ = tokio::time::timeout(limits.write_timeout.min(Duration::from_secs(1)), socket.send(Message::Close(Some(frame)))).await;
+    let _ = tokio::time::timeout(
+        limits.write_timeout.min(Duration::from_secs(1)),
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
     Ended::ClosedByHub(code)
 }
 

@@ -15,7 +15,10 @@ use connection::MAX_MESSAGE_BYTES;
 
 /// Buffers sized on purpose: sockets are many and messages are small.
 fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
-    ws.max_message_size(MAX_MESSAGE_BYTES).max_frame_size(MAX_MESSAGE_BYTES).read_buffer_size(4 * 1024).write_buffer_size(0)
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
 }
 
 /// Explains why a text message could not be read: not JSON, an unknown `type`, or bad fields.
@@ -25,11 +28,21 @@ fn explain(text: &str, known: &[&str], error: serde_json::Error) -> SocketError 
         r#type: String,
     }
     match serde_json::from_str::<Tagged>(text) {
-        Err(_) => SocketError { code: "invalid_message".into(), message: format!("Expected a JSON object with a \"type\": {error}") },
+        Err(_) => SocketError {
+            code: "invalid_message".into(),
+            message: format!("Expected a JSON object with a \"type\": {error}"),
+        },
         Ok(t) if !known.contains(&t.r#type.as_str()) => SocketError {
             code: "unknown_type".into(),
-            message: format!("Unknown message type {:?}; expected one of: {}.", t.r#type, known.join(", ")),
+            message: format!(
+                "Unknown message type {:?}; expected one of: {}.",
+                t.r#type,
+                known.join(", ")
+            ),
         },
-        Ok(t) => SocketError { code: "invalid_message".into(), message: format!("Invalid {:?} message: {error}", t.r#type) },
+        Ok(t) => SocketError {
+            code: "invalid_message".into(),
+            message: format!("Invalid {:?} message: {error}", t.r#type),
+        },
     }
 }

@@ -16,22 +16,34 @@ use crate::hub::{Hub, OrgHub, PeerKind};
 use crate::store::{now_ms, TokenOwner};
 use shared::protocol::{ServerToTab, SocketError, TabToServer};
 
-pub async fn tab_socket(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Result<Response, ApiError> {
+pub async fn tab_socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
     state.refuse_when_stopping()?;
     let token = match bearer_token(&headers) {
         Some(token) => token,
         None => {
             let token = cookie_token(&headers).ok_or(ApiError::Unauthorized)?;
             if !crate::origin::is_same_origin(&headers) {
-                return Err(ApiError::Forbidden("This page's origin may not open the dashboard socket."));
+                return Err(ApiError::Forbidden(
+                    "This page's origin may not open the dashboard socket.",
+                ));
             }
             token
         }
     };
-    let owner = state.authenticate(&token).await?.ok_or(ApiError::Unauthorized)?;
+    let owner = state
+        .authenticate(&token)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let org = state.hub.org_for(&state.store, &owner.user).await?;
     let tasks = state.tasks.clone();
-    Ok(configure(ws).on_upgrade(move |socket| tasks.track_future(serve(state, org, owner, socket))))
+    Ok(
+        configure(ws)
+            .on_upgrade(move |socket| tasks.track_future(serve(state, org, owner, socket))),
+    )
 }
 
 struct TabMessages {
@@ -55,12 +67,34 @@ impl MessageHandler for TabMessages {
 async fn serve(state: AppState, org: Arc<OrgHub>, owner: TokenOwner, socket: WebSocket) {
     let user_id = owner.user.id;
     let sees_org = owner.user.role.reads_whole_org();
-    let mut reg = state.hub.attach(&org, PeerKind::Tab, user_id, owner.user.role, owner.token_id, |org| {
-        Hub::frame(&ServerToTab::PresenceSnapshot { users: org.snapshot_for(user_id, sees_org) })
-    });
-    let mut handler = TabMessages { hub: state.hub.clone(), org: org.clone(), user_id };
+    let mut reg = state.hub.attach(
+        &org,
+        PeerKind::Tab,
+        user_id,
+        owner.user.role,
+        owner.token_id,
+        |org| {
+            Hub::frame(&ServerToTab::PresenceSnapshot {
+                users: org.snapshot_for(user_id, sees_org),
+            })
+        },
+    );
+    let mut handler = TabMessages {
+        hub: state.hub.clone(),
+        org: org.clone(),
+        user_id,
+    };
     let metrics = &state.hub.metrics;
-    let ended = drive(socket, &mut reg, &mut handler, state.socket_limits(), &state.shutdown, metrics, &metrics.tab_messages_in).await;
+    let ended = drive(
+        socket,
+        &mut reg,
+        &mut handler,
+        state.socket_limits(),
+        &state.shutdown,
+        metrics,
+        &metrics.tab_messages_in,
+    )
+    .await;
     state.hub.detach(&reg);
     tracing::debug!(user_id, ?ended, "tab socket closed");
 }

@@ -38,8 +38,13 @@ async fn fresh_database_url(dir: &std::path::Path) -> String {
         Ok(admin) if !admin.is_empty() => {
             use sqlx::Connection;
             let name = format!("ph_test_{}", rand_suffix());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the PostgreSQL test server");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the PostgreSQL test server");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             format!("{base}/{name}")
         }
@@ -49,7 +54,10 @@ async fn fresh_database_url(dir: &std::path::Path) -> String {
 
 fn rand_suffix() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
 }
 
@@ -74,7 +82,13 @@ impl TestHub {
         let hub = server::start(config.clone()).await.expect("hub starts");
         let url = hub.url();
         let store = hub.state.store.clone();
-        TestHub { hub: Some(hub), config, url, store, dir: Some(dir) }
+        TestHub {
+            hub: Some(hub),
+            config,
+            url,
+            store,
+            dir: Some(dir),
+        }
     }
 
     /// Stops the hub (gracefully) and starts a new one on the same database.
@@ -103,13 +117,24 @@ impl TestHub {
 
     /// A new organization with one user per (e-mail, role); all with password `PASSWORD`.
     pub async fn org(&self, name: &str, users: &[(&str, Role)]) -> (OrgRow, Vec<UserRow>) {
-        let org = self.store.create_org(name, "UTC").await.expect("create org");
+        let org = self
+            .store
+            .create_org(name, "UTC")
+            .await
+            .expect("create org");
         let mut rows = Vec::new();
         for (email, role) in users {
             let display = email.split('@').next().unwrap_or(email).to_string();
             let user = self
                 .store
-                .create_user(NewUser { org_id: org.id, email, name: &display, role: *role, password_hash: password_hash(), game_name: None })
+                .create_user(NewUser {
+                    org_id: org.id,
+                    email,
+                    name: &display,
+                    role: *role,
+                    password_hash: password_hash(),
+                    game_name: None,
+                })
                 .await
                 .expect("create user");
             rows.push(user);
@@ -118,7 +143,10 @@ impl TestHub {
     }
 
     pub fn http(&self) -> reqwest::Client {
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
     }
 
     pub async fn login(&self, email: &str) -> String {
@@ -135,16 +163,32 @@ impl TestHub {
     }
 
     pub async fn agent(&self, token: &str) -> Ws {
-        let mut req = self.ws_url("/ws/agent").into_client_request().expect("request");
-        req.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).expect("header"));
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("agent socket");
+        let mut req = self
+            .ws_url("/ws/agent")
+            .into_client_request()
+            .expect("request");
+        req.headers_mut().insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("agent socket");
         ws
     }
 
     pub async fn tab(&self, token: &str) -> Ws {
-        let mut req = self.ws_url("/ws/tab").into_client_request().expect("request");
-        req.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {token}")).expect("header"));
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("tab socket");
+        let mut req = self
+            .ws_url("/ws/tab")
+            .into_client_request()
+            .expect("request");
+        req.headers_mut().insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("tab socket");
         ws
     }
 }
@@ -165,7 +209,11 @@ pub async fn next_json(ws: &mut Ws, secs: u64) -> Value {
 pub async fn next_json_within(ws: &mut Ws, within: Duration) -> Value {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next()).await.expect("a message in time").expect("socket open").expect("frame");
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("a message in time")
+            .expect("socket open")
+            .expect("frame");
         match msg {
             Message::Text(t) => return serde_json::from_str(&t).expect("JSON"),
             Message::Close(f) => panic!("socket closed: {f:?}"),
@@ -189,11 +237,17 @@ pub async fn wait_for(ws: &mut Ws, kind: &str, secs: u64, pred: impl Fn(&Value) 
 
 /// The status of `user_id` in a presence diff, if it is there.
 pub fn status_in_diff(msg: &Value, user_id: i64) -> Option<String> {
-    msg["changes"].as_array()?.iter().find(|c| c["user_id"] == user_id).map(|c| c["status"].as_str().unwrap_or("").to_string())
+    msg["changes"]
+        .as_array()?
+        .iter()
+        .find(|c| c["user_id"] == user_id)
+        .map(|c| c["status"].as_str().unwrap_or("").to_string())
 }
 
 pub async fn send_json(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.expect("send");
+    ws.send(Message::Text(v.to_string().into()))
+        .await
+        .expect("send");
 }
 
 /// Reads until the socket closes; returns the close code.

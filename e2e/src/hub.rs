@@ -1,0 +1,252 @@
+//! The real `presence-hub` binary, started as a separate process on a free loopback port over a
+//! fresh SQLite database in a temporary folder.
+
+use crate::process::ChildProcess;
+use crate::{free_port, output_dir, wait_for, workspace_root};
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+pub const DEMO_PASSWORD: &str = "demo-pass-1";
+
+/// How to start the hub.
+#[derive(Debug, Clone)]
+pub struct HubOptions {
+    /// Prefix of the log file in `e2e/output/` (`<label>.log`).
+    pub label: String,
+    /// `--demo`: the demo company and its six logins.
+    pub demo: bool,
+    /// `HUB_OFFLINE_GRACE_MS`.
+    pub offline_grace_ms: u64,
+    /// `HUB_IDLE_THRESHOLD_MS_OVERRIDE` (0 = the policy's threshold).
+    pub idle_threshold_ms_override: u64,
+    /// More environment for the process.
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        HubOptions {
+            label: "hub".into(),
+            demo: true,
+            offline_grace_ms: 1500,
+            idle_threshold_ms_override: 0,
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A running hub process; SIGTERM on drop.
+pub struct Hub {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    process: ChildProcess,
+    _dir: tempfile::TempDir,
+}
+
+impl Hub {
+    /// Starts the hub and waits until `GET /healthz` answers 200.
+    pub async fn start(options: HubOptions) -> anyhow::Result<Hub> {
+        let binary = binary()?;
+        warn_if_stale(&binary);
+        let mut last = None;
+        for _attempt in 0..3 {
+            match Self::start_once(&binary, &options).await {
+                Ok(hub) => return Ok(hub),
+                // Another process took the port between our probe and the hub's bind: retry.
+                Err(e) if format!("{e:#}").contains("cannot listen") => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("three attempts"))
+    }
+
+    async fn start_once(binary: &Path, options: &HubOptions) -> anyhow::Result<Hub> {
+        let dir = tempfile::Builder::new()
+            .prefix("presence-hub-e2e.")
+            .tempdir()?;
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let data_dir = dir.path().join("data");
+        std::fs::create_dir_all(&data_dir)?;
+        let mut cmd = Command::new(binary);
+        cmd.arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--database-url")
+            .arg(format!("sqlite://{}", dir.path().join("hub.db").display()))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("HUB_OFFLINE_GRACE_MS", options.offline_grace_ms.to_string())
+            .env(
+                "HUB_IDLE_THRESHOLD_MS_OVERRIDE",
+                options.idle_threshold_ms_override.to_string(),
+            )
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG")
+                    .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
+            )
+            .env("NO_COLOR", "1")
+            .current_dir(dir.path());
+        if options.demo {
+            cmd.arg("--demo");
+        }
+        for (k, v) in &options.env {
+            cmd.env(k, v);
+        }
+        let log = output_dir().join(format!("{}.log", options.label));
+        let mut process = ChildProcess::spawn("presence-hub", cmd, &log, false)?;
+
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let health = format!("{url}/healthz");
+        let ready = wait_for(
+            "the hub's /healthz",
+            Duration::from_secs(30),
+            Duration::from_millis(50),
+            || {
+                let exited = process.exited();
+                let http = http.clone();
+                let health = health.clone();
+                async move {
+                    if let Some(status) = exited {
+                        bail!("presence-hub exited early ({status})");
+                    }
+                    Ok(match http.get(&health).send().await {
+                        Ok(res) if res.status() == 200 => Some(()),
+                        _ => None,
+                    })
+                }
+            },
+        )
+        .await;
+        if let Err(e) = ready {
+            let tail = process.log_tail(30);
+            return Err(e.context(format!(
+                "presence-hub did not become healthy; log {}:\n{tail}",
+                log.display()
+            )));
+        }
+        Ok(Hub {
+            url,
+            process,
+            _dir: dir,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT{path}`
+    pub fn http_url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// `ws://127.0.0.1:PORT{path}`
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.url.replacen("http://", "ws://", 1))
+    }
+
+    pub fn log_path(&self) -> &Path {
+        self.process.log_path()
+    }
+
+    pub fn log_tail(&self, lines: usize) -> String {
+        self.process.log_tail(lines)
+    }
+
+    /// Stops the hub with SIGTERM and checks that it shut down cleanly (exit code 0, in time).
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        let (status, on_its_own) = self.process.stop(Duration::from_secs(15));
+        if !on_its_own {
+            bail!(
+                "presence-hub ignored SIGTERM for 15 s; log:\n{}",
+                self.process.log_tail(20)
+            );
+        }
+        match status {
+            Some(s) if s.success() => Ok(()),
+            other => bail!(
+                "presence-hub exited with {other:?} after SIGTERM; log:\n{}",
+                self.process.log_tail(20)
+            ),
+        }
+    }
+}
+
+/// `PRESENCE_HUB_BIN`, else `presence-hub` beside this test's own target folder, else
+/// `$CARGO_TARGET_DIR/debug`, else `<workspace>/target/debug`.
+pub fn binary() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("PRESENCE_HUB_BIN") {
+        let path = PathBuf::from(path);
+        if !path.is_file() {
+            bail!("PRESENCE_HUB_BIN={} is not a file", path.display());
+        }
+        return Ok(path);
+    }
+    let mut candidates = Vec::new();
+    // Test executables live in <target>/debug/deps/; the hub in <target>/debug/.
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(profile_dir) = exe.parent().and_then(Path::parent) {
+            candidates.push(profile_dir.join("presence-hub"));
+        }
+    }
+    if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
+        candidates.push(PathBuf::from(target).join("debug/presence-hub"));
+    }
+    candidates.push(workspace_root().join("target/debug/presence-hub"));
+    for path in &candidates {
+        if path.is_file() {
+            return Ok(path.clone());
+        }
+    }
+    let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+    Err(anyhow::anyhow!(
+        "the presence-hub binary was not found (looked at {}); build it first with \
+         `cargo build -p server --bin presence-hub`, or set PRESENCE_HUB_BIN",
+        looked.join(", ")
+    ))
+    .context("end-to-end tests need the hub binary")
+}
+
+/// The binary is built separately from the tests: say so loudly if it is older than the code.
+fn warn_if_stale(binary: &Path) {
+    let Ok(built) = binary.metadata().and_then(|m| m.modified()) else {
+        return;
+    };
+    let root = workspace_root();
+    let newest = ["server/src", "web/src", "shared/src", "migrations"]
+        .iter()
+        .filter_map(|dir| newest_mtime(&root.join(dir)))
+        .max();
+    if let Some((when, path)) = newest {
+        if when > built {
+            eprintln!(
+                "WARNING: {} is older than {}; rebuild with `cargo build -p server --bin presence-hub`",
+                binary.display(),
+                path.display()
+            );
+        }
+    }
+}
+
+fn newest_mtime(dir: &Path) -> Option<(SystemTime, PathBuf)> {
+    let mut newest: Option<(SystemTime, PathBuf)> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let found = if path.is_dir() {
+            newest_mtime(&path)
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| (t, path))
+        };
+        if let Some(found) = found {
+            if newest.as_ref().is_none_or(|(t, _)| found.0 > *t) {
+                newest = Some(found);
+            }
+        }
+    }
+    newest
+}
