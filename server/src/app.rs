@@ -9,7 +9,6 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::accounts::LoginLimiter;
@@ -26,7 +25,7 @@ use crate::{api, demo, pages, ws};
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// How often old rows are cleaned up.
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
-/// Largest accepted request body.
+/// Largest accepted request body (screenshot uploads have their own limit).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub struct AppInner {
@@ -103,7 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/pkg/web.js", get(pages::script))
         .route("/pkg/web_bg.wasm", get(pages::wasm))
         .fallback(pages::not_found_page)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

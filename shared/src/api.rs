@@ -180,3 +180,17 @@ pub struct AuditEntry {
     pub details: serde_json::Value,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// A screenshot's metadata; the JPEG itself is at `url`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Screenshot {
+    pub id: i64,
+    pub user_id: i64,
+    pub user_name: String,
+    pub session_id: Option<i64>,
+    pub captured_at: chrono::DateTime<chrono::Utc>,
+    pub width: i64,
+    pub height: i64,
+    pub bytes: i64,
+    pub url: String,
+}

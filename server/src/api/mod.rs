@@ -6,10 +6,12 @@ mod config;
 pub mod extract;
 mod health;
 mod policy;
+mod screenshots;
 mod sessions;
 mod tickets;
 mod users;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -37,6 +39,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/tickets/{id}", get(tickets::show))
         .route("/api/tickets/{id}/sessions", get(sessions::of_ticket))
         .route("/api/audit", get(audit::list))
+        .route(
+            "/api/screenshots",
+            get(screenshots::list)
+                .post(screenshots::upload)
+                .layer(DefaultBodyLimit::max(screenshots::MAX_UPLOAD_BYTES)),
+        )
+        .route("/api/screenshots/{id}/image", get(screenshots::image))
         .route("/api/config", get(config::show))
         .route("/api/policy", axum::routing::put(policy::update))
         .route("/api/{*rest}", axum::routing::any(not_found))

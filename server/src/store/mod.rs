@@ -5,6 +5,7 @@ mod audit;
 mod orgs;
 mod policy;
 mod presence;
+mod screenshots;
 mod sessions;
 mod tickets;
 mod tokens;
@@ -16,6 +17,7 @@ pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use orgs::OrgRow;
 pub use policy::{PolicyRow, PolicySave};
 pub use presence::PresenceWrite;
+pub use screenshots::NewScreenshot;
 pub use tokens::TokenOwner;
 pub use users::{NewUser, UserPatch, UserRow};
 
