@@ -1,1 +1,14 @@
-//! The desktop agent's client code: the `/ws/agent` connection.
+//! presence-agent: the Presence Hub desktop agent.
+//!
+//! `client` talks to the hub (REST, the socket, the offline queue), `tracking` observes the
+//! desktop (idle time, screenshots), `engine` decides, `state` is what is shown, `ui` the
+//! window, `swarm` many simulated agents for load tests.
+
+pub mod client;
+pub mod control;
+pub mod engine;
+pub mod paths;
+pub mod state;
+pub mod swarm;
+pub mod tracking;
+pub mod ui;

@@ -45,6 +45,25 @@ impl ApiSession {
         })
     }
 
+    /// `{method} {base}{path}` with the Bearer token and a JSON body: the status and the JSON
+    /// answer (`null` if there is none), whatever the status.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        base: &str,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<(u16, Value)> {
+        let res = reqwest::Client::new()
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
     /// `GET {base}{path}` with the Bearer token, as JSON.
     pub async fn get_json(&self, base: &str, path: &str) -> anyhow::Result<Value> {
         let res = reqwest::Client::new()

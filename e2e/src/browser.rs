@@ -304,6 +304,35 @@ impl Browser {
         Ok(cookie.value().to_string())
     }
 
+    /// Light or dark: what `prefers-color-scheme` reports to the page from now on.
+    pub async fn color_scheme(&self, dark: bool) -> anyhow::Result<()> {
+        let value = if dark { "dark" } else { "light" };
+        self.chromedriver_command(
+            "goog/cdp/execute",
+            json!({
+                "cmd": "Emulation.setEmulatedMedia",
+                "params": { "features": [{ "name": "prefers-color-scheme", "value": value }] },
+            }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Emulates a viewport of `width` × `height` CSS pixels (a phone: 390 × 844), or the
+    /// window's own size again with `None`.
+    pub async fn viewport(&self, size: Option<(u32, u32)>) -> anyhow::Result<()> {
+        let command = match size {
+            Some((width, height)) => json!({
+                "cmd": "Emulation.setDeviceMetricsOverride",
+                "params": { "width": width, "height": height, "deviceScaleFactor": 1, "mobile": true },
+            }),
+            None => json!({ "cmd": "Emulation.clearDeviceMetricsOverride", "params": {} }),
+        };
+        self.chromedriver_command("goog/cdp/execute", command)
+            .await
+            .map(|_| ())
+    }
+
     /// Ends the WebDriver session (and its Chromium).
     pub async fn close(self) -> anyhow::Result<()> {
         self.client.close().await?;

@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod browser;
+pub mod dashboard;
 pub mod hub;
 pub mod process;
 pub mod wait;

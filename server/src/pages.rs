@@ -1,4 +1,16 @@
 //! HTML pages (rendered by the `web` crate), the login/logout forms, and static assets.
+//! The work pages live in submodules, one per page; each fills its part of [`PageData`] from
+//! the store and the hub with the same role scoping as the matching API handler.
+
+mod audit;
+mod policy;
+mod sessions;
+mod tickets;
+
+pub use audit::audit_page;
+pub use policy::policy_page;
+pub use sessions::sessions_page;
+pub use tickets::{ticket_page, tickets_page};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -29,6 +41,50 @@ async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Option<TokenOwner> 
             None
         }
     }
+}
+
+/// A signed-in page view: who, as the page shows them, and their organization.
+pub(crate) struct SignedIn {
+    pub owner: TokenOwner,
+    pub viewer: Viewer,
+    pub org: std::sync::Arc<crate::hub::OrgHub>,
+}
+
+/// The viewer of a page request, or `None` (the caller redirects to `/login`).
+pub(crate) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<SignedIn>, ApiError> {
+    let Some(owner) = viewer_of(state, headers).await else {
+        return Ok(None);
+    };
+    let (viewer, org) = viewer_data(state, &owner).await?;
+    Ok(Some(SignedIn { owner, viewer, org }))
+}
+
+/// The request's query parameters, decoded.
+pub(crate) fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Renders the app for `req` with `data`, never cached; `status` overrides the app's own.
+pub(crate) async fn page_response(
+    state: &AppState,
+    data: PageData,
+    req: Request,
+    status: Option<StatusCode>,
+) -> Response {
+    let mut response = no_store(render_page(state.leptos.clone(), data, req).await);
+    if let Some(status) = status {
+        *response.status_mut() = status;
+    }
+    response
+}
+
+fn to_login() -> Response {
+    Redirect::to("/login").into_response()
 }
 
 async fn viewer_data(
@@ -62,7 +118,7 @@ pub async fn status_page(
             users,
             idle_threshold_seconds,
         }),
-        login_error: None,
+        ..PageData::default()
     };
     Ok(no_store(render_page(state.leptos.clone(), data, req).await))
 }

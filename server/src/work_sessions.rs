@@ -12,6 +12,8 @@ use shared::protocol::SessionEnded;
 
 const MAX_NOTE_CHARS: usize = 2000;
 const MAX_CLIENT_ID_CHARS: usize = 100;
+/// How far back a replayed offline start may be dated.
+const MAX_REPLAY_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
 
 fn check_note(field: &str, note: Option<&str>) -> ApiResult<()> {
     match note {
@@ -56,13 +58,25 @@ pub async fn start(
     check_note("note", req.note.as_deref())?;
     check_client_id(req.client_id.as_deref())?;
     check_ticket(state, actor.org_id, req.ticket_id).await?;
+    let now = now_ms();
+    let started_at = match req.started_at.map(|t| t.timestamp_millis()) {
+        None => now,
+        Some(at) if at < now - MAX_REPLAY_AGE_MS => {
+            return Err(ApiError::invalid_field(
+                "started_at",
+                "must be within the last 7 days",
+            ))
+        }
+        // A client clock running ahead never starts a session in the future.
+        Some(at) => at.min(now),
+    };
     let created = state
         .store
         .create_session(NewSession {
             org_id: actor.org_id,
             user_id: actor.id,
             ticket_id: req.ticket_id,
-            started_at: now_ms(),
+            started_at,
             ended_at: None,
             note: req.note.as_deref(),
             source,

@@ -134,6 +134,9 @@ pub struct StartSessionRequest {
     /// Set by clients that may replay the request (the agent's offline queue).
     #[serde(default)]
     pub client_id: Option<String>,
+    /// When the user started, for a start made offline and replayed later (at most 7 days ago).
+    #[serde(default)]
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,7 +8,10 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::data::PageData;
-use crate::pages::{login::LoginPage, not_found::NotFound, status::StatusPage};
+use crate::pages::{
+    audit::AuditPage, login::LoginPage, not_found::NotFound, policy::PolicyPage,
+    sessions::SessionsPage, status::StatusPage, ticket::TicketPage, tickets::TicketsPage,
+};
 
 /// The whole document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -49,6 +52,11 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=StatusPage/>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/sessions") view=SessionsPage/>
+                <Route path=path!("/tickets") view=TicketsPage/>
+                <Route path=path!("/tickets/:id") view=TicketPage/>
+                <Route path=path!("/settings/policy") view=PolicyPage/>
+                <Route path=path!("/audit") view=AuditPage/>
             </Routes>
         </Router>
     }

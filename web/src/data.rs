@@ -1,9 +1,14 @@
 //! What the hub hands the app for one request. The server fills it before rendering;
 //! the app serializes what it shows into the page so that hydration sees the same data.
+//! Every list is already scoped to what the viewer may see (the same rules as the API).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shared::api::UserInfo;
-use shared::PresenceEntry;
+use shared::api::{AuditEntry, Paged, Ticket, UserInfo};
+use shared::protocol::SessionInfo;
+use shared::{Policy, PresenceEntry};
+
+use crate::query::{AuditQuery, SessionQuery};
 
 /// The logged-in user looking at the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,11 +25,83 @@ pub struct StatusPageData {
     pub idle_threshold_seconds: u32,
 }
 
-/// Provided as Leptos context by the hub for each server-side render.
+/// A choice in a user picker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserOption {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A choice in a ticket picker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketOption {
+    pub id: i64,
+    pub number: i64,
+    pub title: String,
+}
+
+impl TicketOption {
+    /// "#3 Login bug".
+    pub fn label(&self) -> String {
+        format!("#{} {}", self.number, self.title)
+    }
+}
+
+/// `/sessions`: one page of the filtered list and what the forms need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionsPageData {
+    /// The filters as applied (a member's `user_id` is always their own).
+    pub query: SessionQuery,
+    pub list: Paged<SessionInfo>,
+    /// For the user filter; empty for members, who only see themselves.
+    pub users: Vec<UserOption>,
+    pub tickets: Vec<TicketOption>,
+    /// The viewer's own running session, for Start/Stop.
+    pub own_active: Option<SessionInfo>,
+}
+
+/// `/tickets`: one page of tickets, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketsPageData {
+    pub list: Paged<Ticket>,
+}
+
+/// `/tickets/{id}`: the ticket and one page of its sessions (a member sees only theirs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketPageData {
+    pub ticket: Ticket,
+    pub sessions: Paged<SessionInfo>,
+}
+
+/// `/settings/policy`: the organization's policy; only an owner may change it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyPageData {
+    pub config_version: i64,
+    pub config: Policy,
+    pub updated_at: DateTime<Utc>,
+    pub can_edit: bool,
+}
+
+/// `/audit`: one page of the log, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPageData {
+    pub query: AuditQuery,
+    pub list: Paged<AuditEntry>,
+}
+
+/// Provided as Leptos context by the hub for each server-side render. Exactly one page's
+/// field is set (or none, for the login, not-found and forbidden pages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PageData {
     pub viewer: Option<Viewer>,
     pub status: Option<StatusPageData>,
+    pub sessions: Option<SessionsPageData>,
+    pub tickets: Option<TicketsPageData>,
+    pub ticket: Option<TicketPageData>,
+    pub policy: Option<PolicyPageData>,
+    pub audit: Option<AuditPageData>,
+    /// Set when the viewer's role is too low for the page: why (rendered with status 403).
+    pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.
     pub login_error: Option<String>,
 }

@@ -6,13 +6,18 @@
 
 #![recursion_limit = "256"]
 
+pub mod api;
 mod app;
 pub mod backoff;
 mod components;
+mod connect;
 pub mod data;
 #[cfg(feature = "hydrate")]
 mod live;
 mod pages;
+pub mod policy_store;
+pub mod query;
+pub mod session_list;
 pub mod store;
 pub mod time;
 

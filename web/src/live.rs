@@ -1,6 +1,6 @@
-//! The `/ws/tab` client (browser only): applies what the hub pushes to the status page and
-//! reports the viewer's activity. Reconnects with backoff; each connection starts with a
-//! `presence_snapshot`, which resyncs the page. No polling.
+//! The `/ws/tab` client (browser only): hands what the hub pushes to the page and reports the
+//! viewer's activity. Reconnects with backoff; each connection starts with a
+//! `presence_snapshot`, which resyncs the status page. No polling.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -16,7 +16,7 @@ use web_sys::{
 };
 
 use crate::backoff::retry_delay_ms;
-use crate::store::{LiveState, StatusStore};
+use crate::store::LiveState;
 
 /// At most one `activity` message per this many ms.
 const ACTIVITY_EVERY_MS: f64 = 1_000.0;
@@ -34,7 +34,8 @@ pub struct LiveHandle {
 }
 
 struct Inner {
-    store: StatusStore,
+    live: RwSignal<LiveState>,
+    on_message: Callback<ServerToTab>,
     conn: Option<Conn>,
     /// Tells the current connection's callbacks from stale ones.
     generation: u64,
@@ -62,10 +63,12 @@ impl Conn {
     }
 }
 
-/// Connects to `/ws/tab` and starts reporting activity.
-pub fn start(store: StatusStore) -> LiveHandle {
+/// Connects to `/ws/tab` and starts reporting activity. Every message goes to `on_message`;
+/// `live` tells the page whether the link is up.
+pub fn start(live: RwSignal<LiveState>, on_message: Callback<ServerToTab>) -> LiveHandle {
     let inner = Rc::new(RefCell::new(Inner {
-        store,
+        live,
+        on_message,
         conn: None,
         generation: 0,
         failures: 0,
@@ -139,12 +142,12 @@ fn connect(rc: &Rc<RefCell<Inner>>) {
         let weak = weak.clone();
         move |_: Event| {
             let Some(rc) = current(&weak) else { return };
-            let store = {
+            let live = {
                 let mut inner = rc.borrow_mut();
                 inner.opened_at_ms = Some(js_sys::Date::now());
-                inner.store
+                inner.live
             };
-            store.live.set(LiveState::Connected);
+            live.set(LiveState::Connected);
         }
     });
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
@@ -154,9 +157,9 @@ fn connect(rc: &Rc<RefCell<Inner>>) {
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            let store = rc.borrow().store;
+            let on_message = rc.borrow().on_message;
             match serde_json::from_str::<ServerToTab>(&text) {
-                Ok(message) => store.apply(message),
+                Ok(message) => on_message.run(message),
                 Err(err) => leptos::logging::warn!("/ws/tab: unreadable message: {err}"),
             }
         }
@@ -171,7 +174,7 @@ fn connect(rc: &Rc<RefCell<Inner>>) {
                 _ = window().location().assign("/login");
                 return;
             }
-            let store = {
+            let live = {
                 let mut inner = rc.borrow_mut();
                 let stable = inner
                     .opened_at_ms
@@ -179,9 +182,9 @@ fn connect(rc: &Rc<RefCell<Inner>>) {
                 if stable {
                     inner.failures = 0;
                 }
-                inner.store
+                inner.live
             };
-            store.live.set(LiveState::Reconnecting);
+            live.set(LiveState::Reconnecting);
             schedule_retry(&rc);
         }
     });

@@ -1,4 +1,4 @@
-//! The status page's live state and how `/ws/tab` messages change it.
+//! The status page's live state and how `/ws/tab` messages change it; the live link's state.
 
 use leptos::prelude::*;
 use shared::protocol::ServerToTab;
@@ -66,13 +66,12 @@ fn sort_rows(rows: &mut [Row]) {
 pub struct StatusStore {
     pub rows: RwSignal<Vec<Row>>,
     pub idle_threshold_seconds: RwSignal<u32>,
-    pub live: RwSignal<LiveState>,
     /// The browser clock in ms since the epoch; `None` on the server and until hydrated.
     pub now_ms: RwSignal<Option<i64>>,
 }
 
 impl StatusStore {
-    pub fn new(initial: Option<StatusPageData>) -> Self {
+    pub fn new(initial: Option<StatusPageData>, now_ms: RwSignal<Option<i64>>) -> Self {
         let StatusPageData {
             mut users,
             idle_threshold_seconds,
@@ -84,8 +83,7 @@ impl StatusStore {
         StatusStore {
             rows: RwSignal::new(users.into_iter().map(Row::new).collect()),
             idle_threshold_seconds: RwSignal::new(idle_threshold_seconds),
-            live: RwSignal::new(LiveState::Connecting),
-            now_ms: RwSignal::new(None),
+            now_ms,
         }
     }
 
@@ -224,10 +222,13 @@ mod tests {
     }
 
     fn store_with(users: Vec<PresenceEntry>) -> StatusStore {
-        StatusStore::new(Some(StatusPageData {
-            users,
-            idle_threshold_seconds: 300,
-        }))
+        StatusStore::new(
+            Some(StatusPageData {
+                users,
+                idle_threshold_seconds: 300,
+            }),
+            RwSignal::new(None),
+        )
     }
 
     #[test]
@@ -304,6 +305,26 @@ mod tests {
             }));
             assert_eq!(running(2), None);
             assert_eq!(running(1), None);
+        })
+    }
+
+    #[test]
+    fn the_idle_threshold_follows_the_policy() {
+        // Signals need an owner (the `ssr` build sandboxes them in arenas).
+        Owner::new().with(|| {
+            let s = store_with(vec![]);
+            let config = shared::Policy {
+                idle_threshold_seconds: 120,
+                ..shared::Policy::default()
+            };
+            s.apply(ServerToTab::ConfigUpdated(
+                shared::protocol::ConfigUpdated {
+                    config_version: 2,
+                    config,
+                    changed: vec!["idle_threshold_seconds".into()],
+                },
+            ));
+            assert_eq!(s.idle_threshold_seconds.get_untracked(), 120);
         })
     }
 

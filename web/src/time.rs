@@ -77,6 +77,54 @@ pub fn threshold(seconds: u32) -> String {
     }
 }
 
+/// A duration in whole seconds as "H:MM:SS" (hours may exceed 24): totals and finished
+/// sessions read like the running timers.
+pub fn hms(seconds: i64) -> String {
+    let secs = seconds.max(0);
+    format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// "2024-05-01": the day of an instant, UTC.
+pub fn day(at: DateTime<Utc>) -> String {
+    let mut out = String::with_capacity(10);
+    push_date(&mut out, at);
+    out
+}
+
+/// The current time in ms since the epoch: the browser's clock after hydration (chrono has no
+/// clock on wasm32-unknown-unknown), the system's on the server.
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        Utc::now().timestamp_millis()
+    }
+}
+
+/// A `<input type="datetime-local">` value ("2024-05-01T14:30", the viewer's local time) as
+/// a UTC instant, read by the browser, which knows the viewer's time zone. `None` if empty or
+/// unreadable (and always on the server, which never handles form input).
+pub fn local_input_to_utc(value: &str) -> Option<DateTime<Utc>> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value)).get_time();
+        if ms.is_nan() {
+            return None;
+        }
+        DateTime::<Utc>::from_timestamp_millis(ms as i64)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
+    }
+}
+
 /// Starts the browser clock: sets `now_ms` at once, then every second.
 #[cfg(feature = "hydrate")]
 pub fn start_clock(now_ms: leptos::prelude::RwSignal<Option<i64>>) {
@@ -128,6 +176,14 @@ mod tests {
         assert_eq!(elapsed(t, ms + 249_000), "0:04:09");
         assert_eq!(elapsed(t, ms + 43_200_000), "12:00:00");
         assert_eq!(elapsed(t, ms - 1_000), "0:00:00");
+    }
+
+    #[test]
+    fn hms_and_day() {
+        assert_eq!(hms(0), "0:00:00");
+        assert_eq!(hms(94_000), "26:06:40");
+        assert_eq!(hms(-5), "0:00:00");
+        assert_eq!(day(at(23, 59, 59)), "2024-05-01");
     }
 
     #[test]

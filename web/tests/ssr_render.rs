@@ -74,7 +74,7 @@ fn status_data() -> PageData {
             ],
             idle_threshold_seconds: 300,
         }),
-        login_error: None,
+        ..PageData::default()
     }
 }
 

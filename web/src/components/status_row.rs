@@ -7,12 +7,14 @@
 use leptos::prelude::*;
 use shared::PresenceEntry;
 
+use crate::components::end_session::{EndButton, EndTarget};
 use crate::components::{session_cell::SessionCell, since::Since, status_dot::StatusDot};
 
 #[component]
 pub fn StatusRow(
     entry: ArcRwSignal<PresenceEntry>,
     now_ms: RwSignal<Option<i64>>,
+    on_end: Option<Callback<EndTarget>>,
 ) -> impl IntoView {
     let id = entry.with_untracked(|e| e.user_id);
     let name = field(&entry, |e| e.name.clone());
@@ -21,6 +23,21 @@ pub fn StatusRow(
     let status_attr = field(&entry, |e| e.status.as_str());
     let last_activity = field(&entry, |e| e.last_activity_at);
     let session = field(&entry, |e| e.active_session.clone());
+    // Only for admins: the button of the running session, if there is one. Keyed by the
+    // session id alone, so a presence change does not rebuild it (and drop its focus).
+    let end = on_end.map(|on_end| {
+        let entry = entry.clone();
+        let running = Memo::new({
+            let entry = entry.clone();
+            move |_| entry.with(|e| e.active_session.as_ref().map(|s| s.id))
+        });
+        move || {
+            running.get().map(|session_id| {
+                let user_name = entry.with_untracked(|e| e.name.clone());
+                view! { <EndButton session_id user_name on_end/> }
+            })
+        }
+    });
 
     view! {
         <tr data-user-id=id data-status=status_attr>
@@ -34,6 +51,7 @@ pub fn StatusRow(
             </td>
             <td class="session">
                 <SessionCell session now_ms/>
+                {end}
             </td>
         </tr>
     }

@@ -2,11 +2,13 @@
 
 use leptos::prelude::*;
 
+use crate::components::end_session::EndTarget;
 use crate::components::status_row::StatusRow;
 use crate::store::StatusStore;
 
+/// `on_end`: set for admins and owners, who get "End session" on running sessions.
 #[component]
-pub fn StatusTable(store: StatusStore) -> impl IntoView {
+pub fn StatusTable(store: StatusStore, on_end: Option<Callback<EndTarget>>) -> impl IntoView {
     let now_ms = store.now_ms;
     let empty = move || store.rows.with(Vec::is_empty);
     view! {
@@ -25,7 +27,7 @@ pub fn StatusTable(store: StatusStore) -> impl IntoView {
                     <For
                         each=move || store.rows.get()
                         key=|row| row.id
-                        children=move |row| view! { <StatusRow entry=row.entry now_ms/> }
+                        children=move |row| view! { <StatusRow entry=row.entry now_ms on_end/> }
                     />
                 </tbody>
             </table>

@@ -1,25 +1,58 @@
-//! The header: organization, who is signed in, and the logout form.
+//! The header: organization, the page links the viewer's role may use, who is signed in, and
+//! the logout form.
 
 use leptos::prelude::*;
+use shared::Role;
 
 use crate::data::Viewer;
 
+/// The pages of the navigation bar: path, label, lowest role that may open it.
+const LINKS: [(&str, &str, Role); 5] = [
+    ("/", "Status", Role::Member),
+    ("/sessions", "Sessions", Role::Member),
+    ("/tickets", "Tickets", Role::Member),
+    ("/settings/policy", "Policy", Role::Member),
+    ("/audit", "Audit log", Role::Admin),
+];
+
+/// `current`: the path of the page's section, marked `aria-current="page"`.
 #[component]
-pub fn TopBar(viewer: Option<Viewer>) -> impl IntoView {
+pub fn TopBar(viewer: Option<Viewer>, #[prop(optional)] current: &'static str) -> impl IntoView {
     let (org, who) = match viewer {
-        Some(v) => (v.org_name, Some((v.user.name, v.user.role.as_str()))),
+        Some(v) => (v.org_name, Some((v.user.name, v.user.role))),
         None => (String::new(), None),
     };
+    let nav = who.as_ref().map(|(_, role)| {
+        let links = LINKS
+            .iter()
+            .filter(|(_, _, lowest)| role.at_least(*lowest))
+            .map(|(path, label, _)| {
+                let here = (*path == current).then_some("page");
+                view! {
+                    <li>
+                        <a href=*path rel="external" aria-current=here>{*label}</a>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <nav class="main-nav" aria-label="Pages">
+                <ul>{links}</ul>
+            </nav>
+        }
+    });
     view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="top-bar">
             <div class="brand">
                 <span class="org-name">{org}</span>
                 <span class="app-name">"Presence Hub"</span>
             </div>
+            {nav}
             {who.map(|(name, role)| view! {
                 <div class="viewer">
                     <span class="viewer-name">{name}</span>
-                    <span class="role-badge">{role}</span>
+                    <span class="role-badge">{role.as_str()}</span>
                     <form class="logout-form" method="post" action="/logout">
                         <button type="submit">"Log out"</button>
                     </form>

@@ -1,47 +1,56 @@
-//! `/`: who is active, idle or offline, updated live over `/ws/tab`.
+//! `/`: who is active, idle or offline, updated live over `/ws/tab`; admins end sessions here.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use shared::protocol::{ServerToTab, SessionEnded};
+use shared::Role;
 
+use crate::components::end_session::EndSessionDialog;
 use crate::components::{live_badge::LiveBadge, status_table::StatusTable, top_bar::TopBar};
+use crate::connect::{clock, live_link};
 use crate::data::PageData;
+use crate::pages::title;
 use crate::store::StatusStore;
 use crate::time::threshold;
 
 #[component]
 pub fn StatusPage() -> impl IntoView {
     let data = use_context::<PageData>().unwrap_or_default();
-    let title = match &data.viewer {
-        Some(v) => format!("Status · {} · Presence Hub", v.org_name),
-        None => "Status · Presence Hub".to_string(),
-    };
-    let store = StatusStore::new(data.status);
+    let can_end = data
+        .viewer
+        .as_ref()
+        .is_some_and(|v| v.user.role.at_least(Role::Admin));
+    let store = StatusStore::new(data.status, clock());
+    let live = live_link(move |message| store.apply(message));
 
-    #[cfg(feature = "hydrate")]
-    {
-        // Lives as long as the page; dropping it closes the socket and removes the listeners.
-        let live = StoredValue::new_local(None::<crate::live::LiveHandle>);
-        Effect::new(move || {
-            untrack(|| {
-                crate::time::start_clock(store.now_ms);
-                live.set_value(Some(crate::live::start(store)));
-            })
-        });
-    }
+    let end_target = RwSignal::new(None);
+    let on_end = can_end.then(|| Callback::new(move |t| end_target.set(Some(t))));
+    // The admin's own answer updates the row at once; the push that follows changes nothing.
+    let on_ended = Callback::new(move |s: shared::protocol::SessionInfo| {
+        if let Some(ended_at) = s.ended_at {
+            store.apply(ServerToTab::SessionEnded(SessionEnded {
+                session_id: s.id,
+                reason: s.end_note.unwrap_or_default(),
+                ended_by: s.ended_by,
+                ended_at,
+            }));
+        }
+    });
 
     let idle = move || threshold(store.idle_threshold_seconds.get());
     view! {
-        <Title text=title/>
-        <TopBar viewer=data.viewer/>
-        <main class="page">
+        <Title text=title("Status", &data.viewer)/>
+        <TopBar viewer=data.viewer current="/"/>
+        <main class="page" id="main">
             <div class="page-head">
                 <h1 id="status-heading">"Team status"</h1>
                 <div class="page-meta">
                     <span id="idle-threshold">"Idle after " {idle}</span>
-                    <LiveBadge live=store.live/>
+                    <LiveBadge live/>
                 </div>
             </div>
-            <StatusTable store/>
+            <StatusTable store on_end/>
+            {can_end.then(|| view! { <EndSessionDialog target=end_target on_ended/> })}
         </main>
     }
 }

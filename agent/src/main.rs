@@ -1,0 +1,361 @@
+//! `presence-agent`: log in once, then run (with a window, or `--headless`).
+
+use agent::client::api::HubApi;
+use agent::client::credentials::Credentials;
+use agent::engine::{Command, Engine};
+use agent::paths::{read_json, AgentPaths};
+use agent::state::AgentState;
+use agent::tracking::idle::DesktopIdle;
+use agent::tracking::screenshots::Desktop;
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+#[derive(Parser)]
+#[command(name = "presence-agent", version, about = "Presence Hub desktop agent")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Log in and store a device token in the config folder.
+    Login {
+        #[arg(long, env = "PRESENCE_SERVER")]
+        server: String,
+        #[arg(long, env = "PRESENCE_EMAIL")]
+        email: String,
+        /// Read the password from standard input instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Revoke the device token and forget it.
+    Logout,
+    /// Print the connection state, config version and the running session.
+    Status,
+    /// Run the agent (a window; `--headless` for none).
+    Run {
+        #[arg(long)]
+        headless: bool,
+    },
+    /// Ask the running agent to start a session.
+    Start {
+        #[arg(long)]
+        ticket: Option<i64>,
+    },
+    /// Ask the running agent to stop its session.
+    Stop,
+    /// Run N simulated agents (load tests): real protocol, no window, no capture.
+    Swarm {
+        #[arg(long)]
+        count: usize,
+        /// File with one token per line (default: this device's token for every agent).
+        #[arg(long)]
+        tokens: Option<std::path::PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        heartbeat_seconds: u64,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let paths = match AgentPaths::resolve() {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("no config folder: {e}")),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start: {e}")),
+    };
+    match cli.command {
+        Cmd::Login {
+            server,
+            email,
+            password_stdin,
+        } => runtime.block_on(login(&paths, &server, &email, password_stdin)),
+        Cmd::Logout => runtime.block_on(logout(&paths)),
+        Cmd::Status => status(&paths),
+        Cmd::Start { ticket } => runtime.block_on(control(
+            &paths,
+            &ticket
+                .map(|t| format!("start {t}"))
+                .unwrap_or_else(|| "start".into()),
+        )),
+        Cmd::Stop => runtime.block_on(control(&paths, "stop")),
+        Cmd::Run { headless } => run(runtime, paths, headless),
+        Cmd::Swarm {
+            count,
+            tokens,
+            heartbeat_seconds,
+            seconds,
+        } => runtime.block_on(swarm(&paths, count, tokens, heartbeat_seconds, seconds)),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("presence-agent: {message}");
+    ExitCode::FAILURE
+}
+
+fn read_password(from_stdin: bool) -> std::io::Result<String> {
+    if let Ok(p) = std::env::var("PRESENCE_PASSWORD") {
+        if !p.is_empty() {
+            return Ok(p);
+        }
+    }
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s.trim_end_matches(['\n', '\r']).to_string());
+    }
+    rpassword::prompt_password("Password: ")
+}
+
+async fn login(paths: &AgentPaths, server: &str, email: &str, password_stdin: bool) -> ExitCode {
+    let password = match read_password(password_stdin) {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot read the password: {e}")),
+    };
+    let api = HubApi::new(server, None);
+    match api.login(email, &password).await {
+        Ok(res) => {
+            let creds = Credentials {
+                server: api.base().to_string(),
+                token: res.token,
+                user_id: res.user.id,
+                email: res.user.email,
+                name: res.user.name.clone(),
+            };
+            if let Err(e) = creds.save(paths) {
+                return fail(&format!("cannot store the device token: {e}"));
+            }
+            println!(
+                "Logged in as {} ({}). Token stored in {}.",
+                res.user.name,
+                res.user.role,
+                paths.credentials().display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("login failed: {e}")),
+    }
+}
+
+async fn logout(paths: &AgentPaths) -> ExitCode {
+    let Some(creds) = Credentials::load(paths) else {
+        println!("Not logged in.");
+        return ExitCode::SUCCESS;
+    };
+    if let Err(e) = HubApi::new(&creds.server, Some(creds.token.clone()))
+        .logout()
+        .await
+    {
+        eprintln!("presence-agent: the hub could not be told ({e}); forgetting the token anyway");
+    }
+    match Credentials::remove(paths) {
+        Ok(()) => {
+            println!("Logged out.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("cannot remove the token: {e}")),
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    // Signal 0 checks for existence without touching the process.
+    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+}
+
+fn status(paths: &AgentPaths) -> ExitCode {
+    let Some(creds) = Credentials::load(paths) else {
+        println!("Not logged in. Run `presence-agent login --server URL --email E`.");
+        return ExitCode::FAILURE;
+    };
+    match read_json::<AgentState>(&paths.status()) {
+        Some(state) if process_alive(state.pid) => {
+            println!("agent:           running (pid {})", state.pid);
+            for line in state.describe(chrono::Utc::now()) {
+                println!("{line}");
+            }
+        }
+        last => {
+            println!("agent:           not running");
+            println!("server:          {}", creds.server);
+            println!("user:            {} <{}>", creds.name, creds.email);
+            if let Some(state) = last {
+                println!("config version:  {} (cached)", state.config_version);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn run(runtime: tokio::runtime::Runtime, paths: AgentPaths, headless: bool) -> ExitCode {
+    let Some(creds) = Credentials::load(&paths) else {
+        return fail("not logged in; run `presence-agent login --server URL --email E` first");
+    };
+    let api = HubApi::new(&creds.server, Some(creds.token.clone()));
+    let (commands, command_rx) = mpsc::channel(16);
+    let (engine, state) = Engine::new(
+        api.clone(),
+        paths.clone(),
+        Box::new(DesktopIdle::default()),
+        Box::new(Desktop),
+    );
+    let control_path = paths.control_socket();
+    let engine_task = runtime.spawn(engine.run(command_rx));
+    {
+        let commands = commands.clone();
+        runtime.spawn(async move {
+            if let Err(e) = agent::control::serve(&control_path, commands).await {
+                tracing::warn!(error = %e, "control socket unavailable; `presence-agent start/stop` will not reach this agent");
+            }
+        });
+    }
+    let quit = commands.clone();
+    runtime.spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = quit.send(Command::Quit).await;
+    });
+    #[cfg(unix)]
+    {
+        let quit = commands.clone();
+        runtime.spawn(async move {
+            if let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                term.recv().await;
+                let _ = quit.send(Command::Quit).await;
+            }
+        });
+    }
+    if headless {
+        runtime.spawn(log_what_the_window_would_show(state.clone()));
+        let _ = runtime.block_on(engine_task);
+        return ExitCode::SUCCESS;
+    }
+    let tickets = Arc::new(Mutex::new(Vec::new()));
+    {
+        let tickets = tickets.clone();
+        runtime.spawn(async move {
+            if let Ok(list) = api.tickets().await {
+                if let Ok(mut t) = tickets.lock() {
+                    *t = list;
+                }
+            }
+        });
+    }
+    let shown = agent::ui::window::run(state, commands, tickets);
+    let _ =
+        runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), engine_task).await });
+    match shown {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!(
+            "cannot open the window ({e}); try `presence-agent run --headless`"
+        )),
+    }
+}
+
+/// Headless: every change of what the window would show goes to the log.
+async fn log_what_the_window_would_show(state: agent::engine::SharedState) {
+    let mut last = String::new();
+    loop {
+        let shown = {
+            let s = match state.lock() {
+                Ok(s) => s.clone(),
+                Err(p) => p.into_inner().clone(),
+            };
+            let session = s
+                .session
+                .as_ref()
+                .map(|x| format!("running since {}", x.started_at.to_rfc3339()))
+                .unwrap_or_else(|| "none".into());
+            let notice = s
+                .notice
+                .as_ref()
+                .map(|n| n.text.clone())
+                .unwrap_or_default();
+            format!(
+                "connection={} config_version={} session={} pending={} notice={:?}",
+                s.connection.as_str(),
+                s.config_version,
+                session,
+                s.pending_writes,
+                notice
+            )
+        };
+        if shown != last {
+            tracing::info!(target: "window", "{shown}");
+            last = shown;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn control(paths: &AgentPaths, line: &str) -> ExitCode {
+    match agent::control::send(&paths.control_socket(), line).await {
+        Ok(answer) if answer == "ok" => ExitCode::SUCCESS,
+        Ok(answer) => fail(&answer),
+        Err(e) => fail(&format!(
+            "no running agent to ask ({e}); start one with `presence-agent run`"
+        )),
+    }
+}
+
+async fn swarm(
+    paths: &AgentPaths,
+    count: usize,
+    tokens_file: Option<std::path::PathBuf>,
+    heartbeat_seconds: u64,
+    seconds: u64,
+) -> ExitCode {
+    let Some(creds) = Credentials::load(paths) else {
+        return fail("not logged in; the swarm needs the hub's URL and a token");
+    };
+    let tokens: Vec<String> = match tokens_file {
+        Some(path) => match std::fs::read_to_string(&path) {
+            Ok(text) => text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+            Err(e) => return fail(&format!("cannot read {}: {e}", path.display())),
+        },
+        None => vec![creds.token.clone()],
+    };
+    let url = HubApi::new(&creds.server, None).socket_url();
+    let counters = agent::swarm::run(
+        url,
+        tokens,
+        count,
+        Duration::from_secs(heartbeat_seconds.max(1)),
+        Duration::from_secs(seconds),
+    )
+    .await;
+    use std::sync::atomic::Ordering::Relaxed;
+    println!(
+        "swarm: {count} agents, {} connections, {} hellos, {} heartbeats sent, {} other messages received",
+        counters.connected.load(Relaxed),
+        counters.hellos.load(Relaxed),
+        counters.heartbeats.load(Relaxed),
+        counters.messages.load(Relaxed)
+    );
+    ExitCode::SUCCESS
+}

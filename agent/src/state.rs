@@ -1,0 +1,125 @@
+//! What the agent knows and shows: the window draws it, `presence-agent status` reads it
+//! from the status file the running agent keeps up to date.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shared::api::UserInfo;
+use shared::Policy;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    Connecting,
+    Online,
+    Offline,
+}
+
+impl Connection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connection::Connecting => "connecting",
+            Connection::Online => "online",
+            Connection::Offline => "offline",
+        }
+    }
+}
+
+/// The session this agent is tracking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackedSession {
+    /// `None` while its start waits in the offline queue.
+    pub id: Option<i64>,
+    pub client_id: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub ticket_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentState {
+    pub server: String,
+    pub connection: Connection,
+    pub user: Option<UserInfo>,
+    pub session: Option<TrackedSession>,
+    pub config: Policy,
+    pub config_version: i64,
+    /// When this agent last applied a config (from `hello`, a push, or the cache).
+    pub config_applied_at: Option<DateTime<Utc>>,
+    pub notice: Option<Notice>,
+    pub pending_writes: usize,
+    pub idle_seconds: u32,
+    pub screenshots_uploaded: u64,
+    pub last_screenshot_at: Option<DateTime<Utc>>,
+    pub pid: u32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AgentState {
+    pub fn new(server: String) -> Self {
+        AgentState {
+            server,
+            connection: Connection::Connecting,
+            user: None,
+            session: None,
+            config: Policy::default(),
+            config_version: 0,
+            config_applied_at: None,
+            notice: None,
+            pending_writes: 0,
+            idle_seconds: 0,
+            screenshots_uploaded: 0,
+            last_screenshot_at: None,
+            pid: std::process::id(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    /// The lines `presence-agent status` prints.
+    pub fn describe(&self, now: DateTime<Utc>) -> Vec<String> {
+        let mut lines = vec![
+            format!("server:          {}", self.server),
+            format!("connection:      {}", self.connection.as_str()),
+        ];
+        if let Some(user) = &self.user {
+            lines.push(format!(
+                "user:            {} <{}> ({})",
+                user.name, user.email, user.role
+            ));
+        }
+        lines.push(format!("config version:  {}", self.config_version));
+        lines.push(format!(
+            "config updated:  {}",
+            self.config_applied_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_else(|| "never".into())
+        ));
+        match &self.session {
+            Some(s) => {
+                let secs = (now - s.started_at).num_seconds().max(0);
+                let id =
+                    s.id.map(|id| id.to_string())
+                        .unwrap_or_else(|| "queued".into());
+                lines.push(format!(
+                    "session:         running (id {id}) for {}",
+                    clock(secs)
+                ));
+            }
+            None => lines.push("session:         none".to_string()),
+        }
+        lines.push(format!("pending writes:  {}", self.pending_writes));
+        if let Some(notice) = &self.notice {
+            lines.push(format!("notice:          {}", notice.text));
+        }
+        lines
+    }
+}
+
+/// `h:mm:ss`.
+pub fn clock(secs: i64) -> String {
+    format!("{}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
+}

@@ -1,0 +1,69 @@
+//! `presence-agent swarm --count N`: N simulated agents for load tests — the real socket code,
+//! heartbeats at a set rate, no window, no capture.
+
+use shared::protocol::AgentToServer;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+use crate::client::socket::{self, SocketEvent, SocketSettings};
+
+#[derive(Debug, Default)]
+pub struct SwarmCounters {
+    pub connected: AtomicU64,
+    pub hellos: AtomicU64,
+    pub messages: AtomicU64,
+    pub heartbeats: AtomicU64,
+}
+
+/// Runs `count` agents with the given tokens (cycled) for `duration`.
+pub async fn run(
+    ws_url: String,
+    tokens: Vec<String>,
+    count: usize,
+    heartbeat_every: Duration,
+    duration: Duration,
+) -> Arc<SwarmCounters> {
+    let counters = Arc::new(SwarmCounters::default());
+    let (_, max_delay) = tokio::sync::watch::channel(Duration::from_secs(10));
+    let mut tasks = Vec::new();
+    for i in 0..count {
+        let Some(token) = tokens.get(i % tokens.len().max(1)).cloned() else {
+            break;
+        };
+        let settings = SocketSettings {
+            url: ws_url.clone(),
+            token,
+            max_delay: max_delay.clone(),
+        };
+        let counters = counters.clone();
+        tasks.push(tokio::spawn(async move {
+            let (events_tx, mut events) = mpsc::channel(16);
+            let (out_tx, out_rx) = mpsc::channel(4);
+            tokio::spawn(socket::run(settings, events_tx, out_rx));
+            let mut beat = tokio::time::interval(heartbeat_every);
+            loop {
+                tokio::select! {
+                    event = events.recv() => match event {
+                        Some(SocketEvent::Connected) => { counters.connected.fetch_add(1, Ordering::Relaxed); }
+                        Some(SocketEvent::Message(shared::protocol::ServerToAgent::Hello { .. })) => { counters.hellos.fetch_add(1, Ordering::Relaxed); }
+                        Some(SocketEvent::Message(_)) => { counters.messages.fetch_add(1, Ordering::Relaxed); }
+                        Some(SocketEvent::Disconnected(_)) => {}
+                        Some(SocketEvent::Unauthorized) | None => return,
+                    },
+                    _ = beat.tick() => {
+                        if out_tx.try_send(AgentToServer::Heartbeat { idle_seconds: 0, active_app: None }).is_ok() {
+                            counters.heartbeats.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    for t in tasks {
+        t.abort();
+    }
+    counters
+}

@@ -1,0 +1,3 @@
+//! The agent's window.
+
+pub mod window;

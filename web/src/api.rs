@@ -1,0 +1,132 @@
+//! Calls to the hub's REST API from the browser (fetch, with the session cookie). Only event
+//! handlers call these, and those only run after hydration; the server build has a stub.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shared::api::ErrorBody;
+use std::collections::BTreeMap;
+
+/// A refused or failed call: the hub's message and, for 422, what is wrong with each field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApiFailure {
+    /// The HTTP status; 0 when the hub could not be reached.
+    pub status: u16,
+    pub message: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl ApiFailure {
+    fn unreachable() -> Self {
+        ApiFailure {
+            status: 0,
+            message: "Could not reach the hub. Check the connection and try again.".into(),
+            fields: BTreeMap::new(),
+        }
+    }
+
+    /// Reads the hub's error body (`{"error": {code, message, fields?}}`).
+    pub fn from_body(status: u16, body: &str) -> Self {
+        match serde_json::from_str::<ErrorBody>(body) {
+            Ok(ErrorBody { error }) => ApiFailure {
+                status,
+                message: error.message,
+                fields: error.fields.unwrap_or_default(),
+            },
+            Err(_) => ApiFailure {
+                status,
+                message: format!("The hub answered {status}. Try again."),
+                fields: BTreeMap::new(),
+            },
+        }
+    }
+}
+
+/// `POST path` with a JSON body.
+pub async fn post<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<T, ApiFailure> {
+    send("POST", path, body).await
+}
+
+/// `PUT path` with a JSON body.
+pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    send("PUT", path, body).await
+}
+
+#[cfg(feature = "hydrate")]
+async fn send<B: Serialize, T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: &B,
+) -> Result<T, ApiFailure> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{Headers, RequestInit, Response};
+
+    let json = serde_json::to_string(body).map_err(|e| ApiFailure {
+        message: format!("Could not send the request: {e}"),
+        ..ApiFailure::default()
+    })?;
+    let headers = Headers::new().map_err(|_| ApiFailure::unreachable())?;
+    _ = headers.set("content-type", "application/json");
+    _ = headers.set("accept", "application/json");
+    let init = RequestInit::new();
+    init.set_method(method);
+    init.set_headers(&headers);
+    init.set_body(&wasm_bindgen::JsValue::from_str(&json));
+    // Same-origin requests carry the session cookie (fetch's default credentials mode).
+    let promise = leptos::prelude::window().fetch_with_str_and_init(path, &init);
+    let response: Response = JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|r| r.dyn_into().ok())
+        .ok_or_else(ApiFailure::unreachable)?;
+    let text = match response.text() {
+        Ok(p) => JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if !response.ok() {
+        return Err(ApiFailure::from_body(response.status(), &text));
+    }
+    serde_json::from_str(&text).map_err(|e| ApiFailure {
+        status: response.status(),
+        message: format!("The hub's answer was unreadable: {e}"),
+        fields: BTreeMap::new(),
+    })
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn send<B: Serialize, T: DeserializeOwned>(
+    _method: &str,
+    _path: &str,
+    _body: &B,
+) -> Result<T, ApiFailure> {
+    Err(ApiFailure::unreachable())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_error_shape() {
+        let f = ApiFailure::from_body(
+            422,
+            r#"{"error":{"code":"invalid_value","message":"Nothing was saved: invalid screenshot_quality.",
+                "fields":{"screenshot_quality":"must be an integer from 50 to 95"}}}"#,
+        );
+        assert_eq!(f.status, 422);
+        assert!(f.message.starts_with("Nothing was saved"));
+        assert_eq!(
+            f.fields["screenshot_quality"],
+            "must be an integer from 50 to 95"
+        );
+        let f = ApiFailure::from_body(502, "<html>");
+        assert!(f.message.contains("502") && f.fields.is_empty());
+    }
+}

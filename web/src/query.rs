@@ -1,0 +1,290 @@
+//! The filters and page numbers of list pages, as query parameters. The server parses them to
+//! render the filtered first HTML; the page builds its links (paging, CSV export) from them, so
+//! both ends read and write one format.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use shared::protocol::SessionInfo;
+
+/// Rows per page of the list pages.
+pub const PER_PAGE: u32 = 25;
+
+/// The audit actions the filter offers (the log may hold others; they show under "All").
+pub const AUDIT_ACTIONS: [&str; 2] = ["POLICY_CHANGED", "SESSION_FORCE_ENDED"];
+
+/// `/sessions?user_id=&ticket_id=&active=&from=&to=&page=`. Dates are whole UTC days and
+/// `to` is inclusive. Anything unreadable counts as "no filter": a hand-edited URL still shows
+/// a page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionQuery {
+    pub user_id: Option<i64>,
+    pub ticket_id: Option<i64>,
+    pub active: Option<bool>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for SessionQuery {
+    fn default() -> Self {
+        SessionQuery {
+            user_id: None,
+            ticket_id: None,
+            active: None,
+            from: None,
+            to: None,
+            page: 1,
+            per_page: PER_PAGE,
+        }
+    }
+}
+
+impl SessionQuery {
+    pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut q = SessionQuery::default();
+        for (key, value) in pairs {
+            let value = value.trim();
+            match key {
+                "user_id" => q.user_id = value.parse().ok(),
+                "ticket_id" => q.ticket_id = value.parse().ok(),
+                "active" => q.active = value.parse().ok(),
+                "from" => q.from = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
+                "to" => q.to = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
+                "page" => q.page = parse_page(value),
+                _ => {}
+            }
+        }
+        q
+    }
+
+    /// Start of the `from` day, in ms since the epoch.
+    pub fn from_ms(&self) -> Option<i64> {
+        self.from.map(day_start_ms)
+    }
+
+    /// End of the `to` day (exclusive), in ms since the epoch.
+    pub fn to_ms(&self) -> Option<i64> {
+        self.to.and_then(|d| d.succ_opt()).map(day_start_ms)
+    }
+
+    /// Whether a session belongs in this list (every filter but the page).
+    pub fn matches(&self, s: &SessionInfo) -> bool {
+        let started = s.started_at.timestamp_millis();
+        self.user_id.is_none_or(|u| u == s.user_id)
+            && self.ticket_id.is_none_or(|t| Some(t) == s.ticket_id)
+            && self.active.is_none_or(|a| a == s.ended_at.is_none())
+            && self.from_ms().is_none_or(|from| started >= from)
+            && self.to_ms().is_none_or(|to| started < to)
+    }
+
+    /// The filter parameters (no page), `&`-joined, for both the page and the API.
+    fn filters(&self, api: bool) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(u) = self.user_id {
+            out.push(("user_id", u.to_string()));
+        }
+        if let Some(t) = self.ticket_id {
+            out.push(("ticket_id", t.to_string()));
+        }
+        if let Some(a) = self.active {
+            out.push(("active", a.to_string()));
+        }
+        // The API takes instants; the page takes days.
+        let instant = |ms: i64| rfc3339_ms(ms);
+        if let Some(from) = self.from {
+            out.push((
+                "from",
+                match api {
+                    true => instant(day_start_ms(from)),
+                    false => from.to_string(),
+                },
+            ));
+        }
+        if let Some(to) = self.to {
+            out.push((
+                "to",
+                match (api, self.to_ms()) {
+                    (true, Some(end)) => instant(end),
+                    _ => to.to_string(),
+                },
+            ));
+        }
+        out
+    }
+
+    /// `/sessions?…&page=N`: this list's page `page`.
+    pub fn page_href(&self, page: u32) -> String {
+        let mut params = self.filters(false);
+        if page > 1 {
+            params.push(("page", page.to_string()));
+        }
+        with_query("/sessions", &params)
+    }
+
+    /// The CSV download of the whole filtered list.
+    pub fn csv_href(&self) -> String {
+        with_query("/api/sessions/export.csv", &self.filters(true))
+    }
+}
+
+/// `/audit?action=&page=`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub action: Option<String>,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Default for AuditQuery {
+    fn default() -> Self {
+        AuditQuery {
+            action: None,
+            page: 1,
+            per_page: PER_PAGE,
+        }
+    }
+}
+
+impl AuditQuery {
+    pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut q = AuditQuery::default();
+        for (key, value) in pairs {
+            match key {
+                "action" => {
+                    let value = value.trim();
+                    q.action = (!value.is_empty()).then(|| value.to_string());
+                }
+                "page" => q.page = parse_page(value.trim()),
+                _ => {}
+            }
+        }
+        q
+    }
+
+    pub fn page_href(&self, page: u32) -> String {
+        let mut params = Vec::new();
+        if let Some(action) = &self.action {
+            params.push(("action", action.clone()));
+        }
+        if page > 1 {
+            params.push(("page", page.to_string()));
+        }
+        with_query("/audit", &params)
+    }
+}
+
+/// Just a page number: `/tickets?page=`, `/tickets/{id}?page=`.
+pub fn parse_page_only<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> u32 {
+    pairs
+        .into_iter()
+        .filter(|(k, _)| *k == "page")
+        .map(|(_, v)| parse_page(v.trim()))
+        .last()
+        .unwrap_or(1)
+}
+
+/// `path` or `path?page=N` for a page number.
+pub fn page_href(path: &str, page: u32) -> String {
+    if page > 1 {
+        format!("{path}?page={page}")
+    } else {
+        path.to_string()
+    }
+}
+
+fn parse_page(value: &str) -> u32 {
+    value.parse().ok().filter(|p| *p >= 1).unwrap_or(1)
+}
+
+fn day_start_ms(day: NaiveDate) -> i64 {
+    day.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis())
+        .unwrap_or_default()
+}
+
+fn rfc3339_ms(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(crate::time::machine)
+        .unwrap_or_default()
+}
+
+fn with_query(path: &str, params: &[(&str, String)]) -> String {
+    if params.is_empty() {
+        return path.to_string();
+    }
+    let query = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{path}?{query}")
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_query_round_trips_through_links() {
+        let q = SessionQuery::parse([
+            ("user_id", "4"),
+            ("ticket_id", ""),
+            ("active", "false"),
+            ("from", "2024-05-01"),
+            ("to", "2024-05-03"),
+            ("page", "2"),
+        ]);
+        assert_eq!(q.user_id, Some(4));
+        assert_eq!(q.ticket_id, None);
+        assert_eq!(q.active, Some(false));
+        assert_eq!(q.page, 2);
+        assert_eq!(
+            q.page_href(3),
+            "/sessions?user_id=4&active=false&from=2024-05-01&to=2024-05-03&page=3"
+        );
+        assert_eq!(
+            q.csv_href(),
+            "/api/sessions/export.csv?user_id=4&active=false&from=2024-05-01T00%3A00%3A00Z&to=2024-05-04T00%3A00%3A00Z"
+        );
+        assert_eq!(SessionQuery::default().page_href(1), "/sessions");
+    }
+
+    #[test]
+    fn junk_reads_as_no_filter() {
+        let q = SessionQuery::parse([
+            ("user_id", "x"),
+            ("active", "maybe"),
+            ("from", "May"),
+            ("page", "0"),
+        ]);
+        assert_eq!(q, SessionQuery::default());
+    }
+
+    #[test]
+    fn to_day_is_inclusive() {
+        let q = SessionQuery::parse([("from", "2024-05-01"), ("to", "2024-05-01")]);
+        assert_eq!(q.to_ms().unwrap() - q.from_ms().unwrap(), 86_400_000);
+    }
+
+    #[test]
+    fn audit_query_links() {
+        let q = AuditQuery::parse([("action", "POLICY_CHANGED"), ("page", "2")]);
+        assert_eq!(q.page_href(1), "/audit?action=POLICY_CHANGED");
+        assert_eq!(AuditQuery::parse([("action", " ")]).action, None);
+        assert_eq!(encode("a b&c"), "a%20b%26c");
+    }
+}
