@@ -10,13 +10,18 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
     rustup target add wasm32-unknown-unknown
 fi
 
-[ "$what" = test ] || exit 0
-
 need=()
+# The desktop agent: xcap builds PipeWire bindings (bindgen needs libclang); user-idle needs
+# the X screensaver extension; the window needs EGL and xkbcommon.
+for pkg in libpipewire-0.3-dev libclang-dev libxss-dev libx11-dev libxcb1-dev libegl-dev libxkbcommon-dev pkg-config; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ "$what" = test ]; then
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+fi
 if [ ${#need[@]} -gt 0 ]; then
     echo "prepare: installing ${need[*]}"
     sudo_cmd=""
