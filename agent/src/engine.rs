@@ -205,7 +205,7 @@ impl Engine {
                 self.update(|s| s.connection = Connection::Offline);
             }
             SocketEvent::Unauthorized => {}
-            SocketEvent::Message(msg) => self.on_message(msg).await,
+            SocketEvent::Message(msg) => self.on_message(*msg).await,
         }
     }
 

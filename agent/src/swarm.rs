@@ -47,7 +47,7 @@ pub async fn run(
                 tokio::select! {
                     event = events.recv() => match event {
                         Some(SocketEvent::Connected) => { counters.connected.fetch_add(1, Ordering::Relaxed); }
-                        Some(SocketEvent::Message(shared::protocol::ServerToAgent::Hello { .. })) => { counters.hellos.fetch_add(1, Ordering::Relaxed); }
+                        Some(SocketEvent::Message(m)) if matches!(*m, shared::protocol::ServerToAgent::Hello { .. }) => { counters.hellos.fetch_add(1, Ordering::Relaxed); }
                         Some(SocketEvent::Message(_)) => { counters.messages.fetch_add(1, Ordering::Relaxed); }
                         Some(SocketEvent::Disconnected(_)) => {}
                         Some(SocketEvent::Unauthorized) | None => return,

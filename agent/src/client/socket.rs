@@ -14,7 +14,7 @@ use super::backoff::Backoff;
 #[derive(Debug)]
 pub enum SocketEvent {
     Connected,
-    Message(ServerToAgent),
+    Message(Box<ServerToAgent>),
     Disconnected(String),
     /// The token is no longer valid (revoked, user deactivated): stop and log in again.
     Unauthorized,
@@ -49,7 +49,7 @@ pub async fn run(
                                     if matches!(msg, ServerToAgent::Hello { .. }) {
                                         backoff.reset();
                                     }
-                                    if events.send(SocketEvent::Message(msg)).await.is_err() {
+                                    if events.send(SocketEvent::Message(Box::new(msg))).await.is_err() {
                                         return;
                                     }
                                 }
