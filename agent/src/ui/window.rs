@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::engine::{Command, SharedState};
-use crate::state::{clock, Connection};
+use crate::state::{clock, AgentState, Connection};
 
 pub struct AgentWindow {
     state: SharedState,
@@ -65,30 +65,65 @@ impl eframe::App for AgentWindow {
             Ok(s) => s.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
+        egui::Frame::new()
+            .inner_margin(egui::Margin::same(14))
+            .show(ui, |ui| {
+                ui.spacing_mut().item_spacing.y = 6.0;
+                self.header(ui, &s);
+                ui.separator();
+                self.session(ui, &s);
+                ui.separator();
+                footer(ui, &s);
+            });
+        ui.ctx().request_repaint_after(Duration::from_millis(500));
+    }
+}
+
+impl AgentWindow {
+    fn header(&self, ui: &mut egui::Ui, s: &AgentState) {
         ui.heading("Presence Agent");
         match &s.user {
             Some(user) => ui.label(format!("{} — {} ({})", user.name, user.email, user.role)),
             None => ui.label("Not connected yet"),
         };
         let (color, text) = match s.connection {
-            Connection::Online => (egui::Color32::from_rgb(22, 163, 74), "● Online"),
-            Connection::Connecting => (egui::Color32::from_rgb(217, 119, 6), "● Connecting…"),
+            Connection::Online => (egui::Color32::from_rgb(22, 163, 74), "Online"),
+            Connection::Connecting => (egui::Color32::from_rgb(217, 119, 6), "Connecting…"),
             Connection::Offline => (
                 egui::Color32::from_rgb(220, 38, 38),
-                "● Offline (working from cache)",
+                "Offline (working from cache)",
             ),
         };
-        ui.colored_label(color, text);
-        ui.label(format!("Policy version {}", s.config_version));
-        ui.separator();
+        ui.horizontal(|ui| {
+            // A painted dot: the default fonts have no "●".
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+            ui.painter().circle_filled(rect.center(), 5.0, color);
+            ui.colored_label(color, text);
+            ui.weak(format!("· policy version {}", s.config_version));
+        });
+    }
 
+    fn session(&mut self, ui: &mut egui::Ui, s: &AgentState) {
+        let tickets = self.tickets.lock().map(|t| t.clone()).unwrap_or_default();
+        let ticket_name = |id: i64| {
+            tickets
+                .iter()
+                .find(|t| t.id == id)
+                .map(|t| format!("#{} {}", t.number, t.title))
+                .unwrap_or_else(|| format!("ticket {id}"))
+        };
         match &s.session {
             Some(session) => {
                 let secs = (Utc::now() - session.started_at).num_seconds().max(0);
-                ui.label(egui::RichText::new(clock(secs)).size(36.0).monospace());
+                ui.label(
+                    egui::RichText::new(clock(secs))
+                        .size(36.0)
+                        .monospace()
+                        .strong(),
+                );
                 let ticket = session
                     .ticket_id
-                    .map(|t| format!("ticket #{t}"))
+                    .map(ticket_name)
                     .unwrap_or_else(|| "no ticket".into());
                 ui.label(format!("Session running · {ticket}"));
                 if ui.button("Stop").clicked() {
@@ -97,11 +132,9 @@ impl eframe::App for AgentWindow {
             }
             None => {
                 ui.label(egui::RichText::new("0:00:00").size(36.0).monospace().weak());
-                let tickets = self.tickets.lock().map(|t| t.clone()).unwrap_or_default();
                 let chosen = self
                     .selected_ticket
-                    .and_then(|id| tickets.iter().find(|t| t.id == id))
-                    .map(|t| format!("#{} {}", t.number, t.title))
+                    .map(ticket_name)
                     .unwrap_or_else(|| "No ticket".into());
                 egui::ComboBox::from_label("Ticket")
                     .selected_text(chosen)
@@ -122,16 +155,33 @@ impl eframe::App for AgentWindow {
                 }
             }
         }
-        ui.separator();
-        if s.pending_writes > 0 {
-            ui.label(format!(
-                "{} change(s) waiting for the hub",
-                s.pending_writes
-            ));
-        }
-        if let Some(notice) = &s.notice {
-            ui.colored_label(egui::Color32::from_rgb(37, 99, 235), &notice.text);
-        }
-        ui.ctx().request_repaint_after(Duration::from_millis(500));
+    }
+}
+
+/// Pending writes, screenshots, and the latest notice (such as an admin's reason).
+fn footer(ui: &mut egui::Ui, s: &AgentState) {
+    if s.pending_writes > 0 {
+        ui.label(format!(
+            "{} change(s) waiting for the hub",
+            s.pending_writes
+        ));
+    }
+    if s.config.screenshots_enabled {
+        ui.weak(format!(
+            "Screenshots every {} s · {} uploaded",
+            s.config.screenshot_interval_seconds, s.screenshots_uploaded
+        ));
+    }
+    if let Some(notice) = &s.notice {
+        egui::Frame::new()
+            .fill(egui::Color32::from_rgb(30, 58, 138))
+            .corner_radius(6.0)
+            .inner_margin(egui::Margin::same(8))
+            .show(ui, |ui| {
+                ui.colored_label(
+                    egui::Color32::WHITE,
+                    format!("{} · {}", notice.at.format("%H:%M:%S"), notice.text),
+                );
+            });
     }
 }
