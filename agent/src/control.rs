@@ -24,15 +24,23 @@ pub async fn serve(path: &Path, commands: mpsc::Sender<Command>) -> std::io::Res
                 return;
             }
             let reply = match parse(line.trim()) {
-                Some(cmd) => match commands.send(cmd).await {
-                    Ok(()) => "ok\n".to_string(),
-                    Err(_) => "error: the agent is stopping\n".to_string(),
+                Some(cmd) => match execute(&commands, cmd).await {
+                    Some(notice) => format!("ok {notice}\n"),
+                    None => "error: the agent is stopping\n".to_string(),
                 },
                 None => format!("error: unknown command {:?}\n", line.trim()),
             };
             let _ = write.write_all(reply.as_bytes()).await;
         });
     }
+}
+
+/// Sends `cmd`, then waits until the engine has done it: the notice it left, if any.
+async fn execute(commands: &mpsc::Sender<Command>, cmd: Command) -> Option<String> {
+    commands.send(cmd).await.ok()?;
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    commands.send(Command::Report(reply)).await.ok()?;
+    answer.await.ok()
 }
 
 fn parse(line: &str) -> Option<Command> {
@@ -47,7 +55,8 @@ fn parse(line: &str) -> Option<Command> {
     }
 }
 
-/// Sends one command to the running agent; returns its answer.
+/// Sends one command to the running agent; returns its answer (`ok [notice]` once done, or
+/// `error: …`).
 pub async fn send(path: &Path, line: &str) -> std::io::Result<String> {
     let mut stream = UnixStream::connect(path).await?;
     stream.write_all(format!("{line}\n").as_bytes()).await?;

@@ -19,10 +19,15 @@ use crate::tracking::idle::IdleSource;
 use crate::tracking::screenshots::{encode_to_fit, ScreenSource};
 
 /// What the window (or a test) asks the agent to do.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Command {
-    Start { ticket_id: Option<i64> },
+    Start {
+        ticket_id: Option<i64>,
+    },
     Stop,
+    /// Answers with the latest notice once every command sent before it is done (so
+    /// `presence-agent stop` returns after the stop, with what happened).
+    Report(tokio::sync::oneshot::Sender<String>),
     Quit,
 }
 
@@ -128,6 +133,10 @@ impl Engine {
                     None | Some(Command::Quit) => break,
                     Some(Command::Start { ticket_id }) => self.start(ticket_id).await,
                     Some(Command::Stop) => self.stop().await,
+                    Some(Command::Report(reply)) => {
+                        let notice = self.snapshot().notice.map(|n| n.text).unwrap_or_default();
+                        let _ = reply.send(notice);
+                    }
                 },
                 _ = tick.tick() => {
                     let now = Instant::now();
@@ -360,7 +369,10 @@ impl Engine {
         let cid = client_id("start");
         let now = Utc::now();
         match self.api.start_session(ticket_id, &cid, None).await {
-            Ok(session) => self.adopt(Some(session)),
+            Ok(session) => {
+                self.adopt(Some(session));
+                self.notice("Session started.");
+            }
             Err(e) if e.is_unreachable() => {
                 self.enqueue(QueuedOp::Start {
                     client_id: cid.clone(),

@@ -10,6 +10,7 @@ use agent::tracking::screenshots::Desktop;
 use clap::{Parser, Subcommand};
 use std::io::Read;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -228,21 +229,15 @@ fn run(runtime: tokio::runtime::Runtime, paths: AgentPaths, headless: bool) -> E
             }
         });
     }
-    let quit = commands.clone();
-    runtime.spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        let _ = quit.send(Command::Quit).await;
-    });
-    #[cfg(unix)]
+    // Ctrl-C or SIGTERM: the engine stops, and the window (if any) closes itself.
+    let stopping = Arc::new(AtomicBool::new(false));
     {
         let quit = commands.clone();
+        let stopping = stopping.clone();
         runtime.spawn(async move {
-            if let Ok(mut term) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            {
-                term.recv().await;
-                let _ = quit.send(Command::Quit).await;
-            }
+            stop_signal().await;
+            stopping.store(true, Ordering::Relaxed);
+            let _ = quit.send(Command::Quit).await;
         });
     }
     if headless {
@@ -261,7 +256,7 @@ fn run(runtime: tokio::runtime::Runtime, paths: AgentPaths, headless: bool) -> E
             }
         });
     }
-    let shown = agent::ui::window::run(state, commands, tickets);
+    let shown = agent::ui::window::run(state, commands, tickets, stopping);
     let _ =
         runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), engine_task).await });
     match shown {
@@ -270,6 +265,19 @@ fn run(runtime: tokio::runtime::Runtime, paths: AgentPaths, headless: bool) -> E
             "cannot open the window ({e}); try `presence-agent run --headless`"
         )),
     }
+}
+
+async fn stop_signal() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        return;
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Headless: every change of what the window would show goes to the log.
@@ -310,7 +318,13 @@ async fn log_what_the_window_would_show(state: agent::engine::SharedState) {
 
 async fn control(paths: &AgentPaths, line: &str) -> ExitCode {
     match agent::control::send(&paths.control_socket(), line).await {
-        Ok(answer) if answer == "ok" => ExitCode::SUCCESS,
+        Ok(answer) if answer == "ok" || answer.starts_with("ok ") => {
+            let notice = answer.trim_start_matches("ok").trim();
+            if !notice.is_empty() {
+                println!("{notice}");
+            }
+            ExitCode::SUCCESS
+        }
         Ok(answer) => fail(&answer),
         Err(e) => fail(&format!(
             "no running agent to ask ({e}); start one with `presence-agent run`"

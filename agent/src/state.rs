@@ -111,6 +111,14 @@ impl AgentState {
             }
             None => lines.push("session:         none".to_string()),
         }
+        lines.push(format!("idle:            {} s", self.idle_seconds));
+        lines.push(format!(
+            "screenshots:     {} uploaded, last {}",
+            self.screenshots_uploaded,
+            self.last_screenshot_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_else(|| "never".into())
+        ));
         lines.push(format!("pending writes:  {}", self.pending_writes));
         if let Some(notice) = &self.notice {
             lines.push(format!("notice:          {}", notice.text));

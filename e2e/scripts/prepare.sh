@@ -20,6 +20,9 @@ if [ "$what" = test ]; then
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+# Pictures of the agent's window (import) and input on the virtual display (xdotool).
+command -v import >/dev/null 2>&1 || need+=(imagemagick)
+command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fi
 if [ ${#need[@]} -gt 0 ]; then

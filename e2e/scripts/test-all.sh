@@ -18,14 +18,17 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "build the hub binary for the end-to-end tests"
-cargo build -p server --bin presence-hub
+step "build the hub and agent binaries for the end-to-end tests"
+cargo build -p server -p agent --bin presence-hub --bin presence-agent
 
 step "tests on SQLite (unit, integration, end-to-end)"
 cargo test --workspace
 
 step "integration tests on PostgreSQL"
-eval "$(e2e/scripts/postgres.sh start)"
+# Not `eval "$(…)"` alone: a failed start must fail the run, not test SQLite twice.
+pg_env="$(e2e/scripts/postgres.sh start)"
+eval "$pg_env"
+[ -n "${PRESENCE_TEST_PG:-}" ] || { echo "PostgreSQL did not start" >&2; exit 1; }
 trap 'e2e/scripts/postgres.sh stop "$PGDATA_DIR"' EXIT
 cargo test -p server --tests
 

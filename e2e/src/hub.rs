@@ -3,7 +3,7 @@
 
 use crate::process::ChildProcess;
 use crate::{free_port, output_dir, wait_for, workspace_root};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
@@ -41,8 +41,23 @@ impl Default for HubOptions {
 pub struct Hub {
     /// `http://127.0.0.1:PORT`
     pub url: String,
+    port: u16,
     process: ChildProcess,
-    _dir: tempfile::TempDir,
+    /// The database and data folder; removed when the hub is dropped.
+    dir: tempfile::TempDir,
+}
+
+/// A hub that was stopped to be started again: same port, same database, same data folder.
+pub struct StoppedHub {
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl StoppedHub {
+    /// Starts the hub again where it was (its log goes to `<options.label>.log`).
+    pub async fn start(self, options: &HubOptions) -> anyhow::Result<Hub> {
+        Hub::launch(&binary()?, options, self.dir, self.port).await
+    }
 }
 
 impl Hub {
@@ -67,6 +82,16 @@ impl Hub {
             .prefix("presence-hub-e2e.")
             .tempdir()?;
         let port = free_port()?;
+        Self::launch(binary, options, dir, port).await
+    }
+
+    /// Starts the hub on `port` over the database and data folder in `dir`.
+    async fn launch(
+        binary: &Path,
+        options: &HubOptions,
+        dir: tempfile::TempDir,
+        port: u16,
+    ) -> anyhow::Result<Hub> {
         let url = format!("http://127.0.0.1:{port}");
         let data_dir = dir.path().join("data");
         std::fs::create_dir_all(&data_dir)?;
@@ -131,8 +156,9 @@ impl Hub {
         }
         Ok(Hub {
             url,
+            port,
             process,
-            _dir: dir,
+            dir,
         })
     }
 
@@ -154,8 +180,22 @@ impl Hub {
         self.process.log_tail(lines)
     }
 
+    /// Stops the hub cleanly (as [`Hub::stop`]) but keeps its port and database for
+    /// [`StoppedHub::start`]: a hub that goes away and comes back.
+    pub fn stop_for_restart(mut self) -> anyhow::Result<StoppedHub> {
+        self.stop_cleanly()?;
+        Ok(StoppedHub {
+            port: self.port,
+            dir: self.dir,
+        })
+    }
+
     /// Stops the hub with SIGTERM and checks that it shut down cleanly (exit code 0, in time).
     pub fn stop(mut self) -> anyhow::Result<()> {
+        self.stop_cleanly()
+    }
+
+    fn stop_cleanly(&mut self) -> anyhow::Result<()> {
         let (status, on_its_own) = self.process.stop(Duration::from_secs(15));
         if !on_its_own {
             bail!(
@@ -173,39 +213,13 @@ impl Hub {
     }
 }
 
-/// `PRESENCE_HUB_BIN`, else `presence-hub` beside this test's own target folder, else
-/// `$CARGO_TARGET_DIR/debug`, else `<workspace>/target/debug`.
+/// `PRESENCE_HUB_BIN`, else `presence-hub` in the build folder (see [`crate::binary`]).
 pub fn binary() -> anyhow::Result<PathBuf> {
-    if let Ok(path) = std::env::var("PRESENCE_HUB_BIN") {
-        let path = PathBuf::from(path);
-        if !path.is_file() {
-            bail!("PRESENCE_HUB_BIN={} is not a file", path.display());
-        }
-        return Ok(path);
-    }
-    let mut candidates = Vec::new();
-    // Test executables live in <target>/debug/deps/; the hub in <target>/debug/.
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(profile_dir) = exe.parent().and_then(Path::parent) {
-            candidates.push(profile_dir.join("presence-hub"));
-        }
-    }
-    if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
-        candidates.push(PathBuf::from(target).join("debug/presence-hub"));
-    }
-    candidates.push(workspace_root().join("target/debug/presence-hub"));
-    for path in &candidates {
-        if path.is_file() {
-            return Ok(path.clone());
-        }
-    }
-    let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-    Err(anyhow::anyhow!(
-        "the presence-hub binary was not found (looked at {}); build it first with \
-         `cargo build -p server --bin presence-hub`, or set PRESENCE_HUB_BIN",
-        looked.join(", ")
-    ))
-    .context("end-to-end tests need the hub binary")
+    crate::binary(
+        "presence-hub",
+        "PRESENCE_HUB_BIN",
+        "cargo build -p server --bin presence-hub",
+    )
 }
 
 /// The binary is built separately from the tests: say so loudly if it is older than the code.

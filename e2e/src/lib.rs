@@ -12,22 +12,26 @@
 //! cargo test -p e2e -- --nocapture
 //! ```
 //!
-//! Overrides: `PRESENCE_HUB_BIN` (the hub binary), `CHROMIUM_BIN`, `CHROMEDRIVER_BIN`.
+//! Overrides: `PRESENCE_HUB_BIN` (the hub binary), `PRESENCE_AGENT_BIN` (the desktop agent),
+//! `CHROMIUM_BIN`, `CHROMEDRIVER_BIN`.
 
+pub mod agent;
 pub mod api;
 pub mod browser;
 pub mod dashboard;
 pub mod hub;
 pub mod process;
 pub mod wait;
+pub mod xvfb;
 
 pub use api::{AgentSocket, ApiSession};
 pub use browser::{Browser, ChromeDriver};
 pub use hub::{Hub, HubOptions};
 pub use wait::wait_for;
 
+use anyhow::bail;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The workspace root (the folder holding the top-level `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
@@ -47,4 +51,36 @@ pub fn output_dir() -> PathBuf {
 pub fn free_port() -> std::io::Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// A binary of this workspace that the tests start but do not build: `$env_var`, else `name`
+/// beside this test's own target folder, else `$CARGO_TARGET_DIR/debug`, else
+/// `<workspace>/target/debug`. The error says how to build it.
+pub fn binary(name: &str, env_var: &str, build: &str) -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var(env_var) {
+        let path = PathBuf::from(path);
+        if !path.is_file() {
+            bail!("{env_var}={} is not a file", path.display());
+        }
+        return Ok(path);
+    }
+    let mut candidates = Vec::new();
+    // Test executables live in <target>/debug/deps/; binaries in <target>/debug/.
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(profile_dir) = exe.parent().and_then(Path::parent) {
+            candidates.push(profile_dir.join(name));
+        }
+    }
+    if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
+        candidates.push(PathBuf::from(target).join("debug").join(name));
+    }
+    candidates.push(workspace_root().join("target/debug").join(name));
+    if let Some(found) = candidates.iter().find(|p| p.is_file()) {
+        return Ok(found.clone());
+    }
+    let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+    bail!(
+        "{name} was not found (looked at {}); build it first with `{build}`, or set {env_var}",
+        looked.join(", ")
+    )
 }

@@ -6,6 +6,7 @@
 use chrono::Utc;
 use eframe::egui;
 use shared::api::Ticket;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -18,6 +19,8 @@ pub struct AgentWindow {
     commands: mpsc::Sender<Command>,
     tickets: Arc<Mutex<Vec<Ticket>>>,
     selected_ticket: Option<i64>,
+    /// Set on Ctrl-C or SIGTERM: the window closes itself.
+    stopping: Arc<AtomicBool>,
 }
 
 impl AgentWindow {
@@ -25,12 +28,14 @@ impl AgentWindow {
         state: SharedState,
         commands: mpsc::Sender<Command>,
         tickets: Arc<Mutex<Vec<Ticket>>>,
+        stopping: Arc<AtomicBool>,
     ) -> Self {
         AgentWindow {
             state,
             commands,
             tickets,
             selected_ticket: None,
+            stopping,
         }
     }
 }
@@ -40,6 +45,7 @@ pub fn run(
     state: SharedState,
     commands: mpsc::Sender<Command>,
     tickets: Arc<Mutex<Vec<Ticket>>>,
+    stopping: Arc<AtomicBool>,
 ) -> Result<(), String> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -52,7 +58,10 @@ pub fn run(
         "Presence Agent",
         options,
         Box::new(move |_cc| {
-            Ok(Box::new(AgentWindow::new(state, commands, tickets)) as Box<dyn eframe::App>)
+            Ok(
+                Box::new(AgentWindow::new(state, commands, tickets, stopping))
+                    as Box<dyn eframe::App>,
+            )
         }),
     );
     let _ = quit.try_send(Command::Quit);
@@ -61,6 +70,9 @@ pub fn run(
 
 impl eframe::App for AgentWindow {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        if self.stopping.load(Ordering::Relaxed) {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         let s = match self.state.lock() {
             Ok(s) => s.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),

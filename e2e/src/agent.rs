@@ -1,0 +1,153 @@
+//! The real `presence-agent` binary, used as a person would: `login`, `run` (headless, or with
+//! its window on an X display), `start`/`stop`, `status`. Each [`AgentHome`] is a fresh config
+//! folder (`PRESENCE_AGENT_HOME`), so tests never touch the user's own.
+
+use crate::output_dir;
+use crate::process::ChildProcess;
+use anyhow::{bail, Context};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// `PRESENCE_AGENT_BIN`, else `presence-agent` in the build folder (see [`crate::binary`]).
+pub fn binary() -> anyhow::Result<PathBuf> {
+    crate::binary(
+        "presence-agent",
+        "PRESENCE_AGENT_BIN",
+        "cargo build -p agent --bin presence-agent",
+    )
+}
+
+/// One device: a config folder and the agent binary.
+pub struct AgentHome {
+    dir: tempfile::TempDir,
+    binary: PathBuf,
+}
+
+/// How `presence-agent run` is started.
+pub enum Display<'a> {
+    /// `run --headless`, no `DISPLAY`.
+    Headless,
+    /// `run --headless` with `DISPLAY` set: idle detection and screenshots work, no window.
+    HeadlessOn(&'a str),
+    /// `run` with its window on this display.
+    Window(&'a str),
+}
+
+impl AgentHome {
+    pub fn new() -> anyhow::Result<AgentHome> {
+        Ok(AgentHome {
+            dir: tempfile::Builder::new()
+                .prefix("presence-agent-e2e.")
+                .tempdir()?,
+            binary: binary()?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `presence-agent ARGS` in this home (no display).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.binary);
+        cmd.args(args)
+            .env("PRESENCE_AGENT_HOME", self.dir.path())
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env("NO_COLOR", "1")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            );
+        cmd
+    }
+
+    /// Runs a short command to its end: its stdout, or an error with its output.
+    fn finish(&self, mut cmd: Command, stdin: Option<&str>) -> anyhow::Result<String> {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("start presence-agent")?;
+        if let Some(mut pipe) = child.stdin.take() {
+            if let Some(text) = stdin {
+                pipe.write_all(text.as_bytes())?;
+            }
+        }
+        let out = child.wait_with_output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            bail!(
+                "presence-agent {:?} failed ({}):\n{stdout}{}",
+                cmd.get_args().collect::<Vec<_>>(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(stdout)
+    }
+
+    /// `presence-agent login --server URL --email E --password-stdin`.
+    pub fn login(&self, server: &str, email: &str, password: &str) -> anyhow::Result<String> {
+        let cmd = self.command(&[
+            "login",
+            "--server",
+            server,
+            "--email",
+            email,
+            "--password-stdin",
+        ]);
+        self.finish(cmd, Some(&format!("{password}\n")))
+    }
+
+    /// What `presence-agent status` prints.
+    pub fn status(&self) -> anyhow::Result<String> {
+        self.finish(self.command(&["status"]), None)
+    }
+
+    /// `presence-agent start`, answered by the running agent.
+    pub fn start_session(&self) -> anyhow::Result<()> {
+        self.finish(self.command(&["start"]), None).map(|_| ())
+    }
+
+    /// `presence-agent stop`, answered by the running agent.
+    pub fn stop_session(&self) -> anyhow::Result<()> {
+        self.finish(self.command(&["stop"]), None).map(|_| ())
+    }
+
+    /// The status file the running agent rewrites on every change (what `status` reads);
+    /// read directly to time changes without starting a process per probe.
+    pub fn status_file(&self) -> Option<Value> {
+        let text = std::fs::read_to_string(self.dir.path().join("status.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// `presence-agent run`, its log in `e2e/output/<label>.log`; stopped with the handle.
+    pub fn run(&self, label: &str, display: Display<'_>) -> anyhow::Result<ChildProcess> {
+        let mut cmd = match display {
+            Display::Headless => self.command(&["run", "--headless"]),
+            Display::HeadlessOn(d) => {
+                let mut cmd = self.command(&["run", "--headless"]);
+                cmd.env("DISPLAY", d);
+                cmd
+            }
+            Display::Window(d) => {
+                let mut cmd = self.command(&["run"]);
+                cmd.env("DISPLAY", d);
+                cmd
+            }
+        };
+        cmd.current_dir(self.dir.path());
+        let log = output_dir().join(format!("{label}.log"));
+        ChildProcess::spawn("presence-agent", cmd, &log, false)
+    }
+}
+
+/// A value printed by `presence-agent status` on its `name:` line, trimmed.
+pub fn status_line<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+    status.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key.trim() == name).then(|| value.trim())
+    })
+}
