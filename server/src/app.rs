@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}", get(pages::ticket_page))
         .route("/settings/policy", get(pages::policy_page))
         .route("/audit", get(pages::audit_page))
+        .route("/screenshots", get(pages::screenshots_page))
         .route("/login", get(pages::login_page).post(pages::login_form))
         .route("/logout", post(pages::logout_form))
         .route("/style/main.css", get(pages::stylesheet))

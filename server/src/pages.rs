@@ -4,11 +4,13 @@
 
 mod audit;
 mod policy;
+mod screenshots;
 mod sessions;
 mod tickets;
 
 pub use audit::audit_page;
 pub use policy::policy_page;
+pub use screenshots::screenshots_page;
 pub use sessions::sessions_page;
 pub use tickets::{ticket_page, tickets_page};
 

@@ -126,6 +126,50 @@ async fn an_uploaded_screenshot_is_stored_listed_and_served_to_the_right_people(
         0,
         "another organization sees nothing"
     );
+    // The /screenshots page, server-rendered with the same scoping.
+    let page = |token: String, path: &'static str| {
+        let http = http.clone();
+        let url = format!("{}{path}", hub.url);
+        async move {
+            let res = http
+                .get(url)
+                .header("cookie", format!("ph_session={token}"))
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let marker = format!("data-screenshot-id=\"{}\"", shot["id"]);
+    let img_src = format!("src=\"{}\"", shot["url"].as_str().unwrap());
+    let (status, html) = page(lead.clone(), "/screenshots").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&marker) && html.contains(&img_src), "{html}");
+    assert!(
+        html.contains(&format!("session #{sid}")),
+        "grouped by session"
+    );
+    assert!(
+        html.contains("id=\"shots-user\""),
+        "supervisors get a user filter"
+    );
+    let (_, filtered) = page(lead.clone(), "/screenshots?session_id=999999").await;
+    assert!(!filtered.contains(&marker), "the session filter applies");
+    let (_, own) = page(ann.clone(), "/screenshots").await;
+    assert!(own.contains(&marker), "ann sees her own");
+    assert!(
+        !own.contains("id=\"shots-user\""),
+        "members get no user filter"
+    );
+    let (status, others) = page(bob.clone(), "/screenshots").await;
+    assert_eq!(status, 200);
+    assert!(!others.contains(&marker), "bob does not see ann's");
+    let (_, foreign) = page(eve.clone(), "/screenshots").await;
+    assert!(
+        !foreign.contains(&marker),
+        "another organization sees nothing"
+    );
+
     let url = format!("{}{}", hub.url, shot["url"].as_str().unwrap());
     let img = http.get(&url).bearer_auth(&lead).send().await.unwrap();
     assert_eq!(img.status(), 200);

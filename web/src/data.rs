@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shared::api::{AuditEntry, Paged, Ticket, UserInfo};
+use shared::api::{AuditEntry, Paged, Screenshot, Ticket, UserInfo};
 use shared::protocol::SessionInfo;
 use shared::{Policy, PresenceEntry};
 
-use crate::query::{AuditQuery, SessionQuery};
+use crate::query::{AuditQuery, ScreenshotQuery, SessionQuery};
 
 /// The logged-in user looking at the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +89,15 @@ pub struct AuditPageData {
     pub list: Paged<AuditEntry>,
 }
 
+/// `/screenshots`: one page of screenshots, newest first (a member's are always their own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScreenshotsPageData {
+    pub query: ScreenshotQuery,
+    pub list: Paged<Screenshot>,
+    /// For the user filter; empty for members, who only see themselves.
+    pub users: Vec<UserOption>,
+}
+
 /// Provided as Leptos context by the hub for each server-side render. Exactly one page's
 /// field is set (or none, for the login, not-found and forbidden pages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -100,6 +109,7 @@ pub struct PageData {
     pub ticket: Option<TicketPageData>,
     pub policy: Option<PolicyPageData>,
     pub audit: Option<AuditPageData>,
+    pub screenshots: Option<ScreenshotsPageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).
     pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.

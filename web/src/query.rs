@@ -174,6 +174,59 @@ impl AuditQuery {
     }
 }
 
+/// `/screenshots?user_id=&session_id=&page=`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScreenshotQuery {
+    pub user_id: Option<i64>,
+    pub session_id: Option<i64>,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Screenshots per page: a grid of thumbnails.
+pub const SCREENSHOTS_PER_PAGE: u32 = 24;
+
+impl Default for ScreenshotQuery {
+    fn default() -> Self {
+        ScreenshotQuery {
+            user_id: None,
+            session_id: None,
+            page: 1,
+            per_page: SCREENSHOTS_PER_PAGE,
+        }
+    }
+}
+
+impl ScreenshotQuery {
+    pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut q = ScreenshotQuery::default();
+        for (key, value) in pairs {
+            let value = value.trim();
+            match key {
+                "user_id" => q.user_id = value.parse().ok(),
+                "session_id" => q.session_id = value.parse().ok(),
+                "page" => q.page = parse_page(value),
+                _ => {}
+            }
+        }
+        q
+    }
+
+    pub fn page_href(&self, page: u32) -> String {
+        let mut params = Vec::new();
+        if let Some(id) = self.user_id {
+            params.push(("user_id", id.to_string()));
+        }
+        if let Some(id) = self.session_id {
+            params.push(("session_id", id.to_string()));
+        }
+        if page > 1 {
+            params.push(("page", page.to_string()));
+        }
+        with_query("/screenshots", &params)
+    }
+}
+
 /// Just a page number: `/tickets?page=`, `/tickets/{id}?page=`.
 pub fn parse_page_only<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> u32 {
     pairs
