@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/tab", get(ws::tab_socket))
         .route("/", get(pages::status_page))
         .route("/sessions", get(pages::sessions_page))
+        .route("/sessions/{id}", get(pages::session_page))
         .route("/tickets", get(pages::tickets_page))
         .route("/tickets/{id}", get(pages::ticket_page))
         .route("/settings/policy", get(pages::policy_page))

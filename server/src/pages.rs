@@ -4,11 +4,13 @@
 
 mod audit;
 mod policy;
+mod session;
 mod sessions;
 mod tickets;
 
 pub use audit::audit_page;
 pub use policy::policy_page;
+pub use session::session_page;
 pub use sessions::sessions_page;
 pub use tickets::{ticket_page, tickets_page};
 

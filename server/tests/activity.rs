@@ -32,6 +32,19 @@ async fn call(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// `GET path` with `token` as the session cookie, as a browser would.
+async fn page(hub: &TestHub, token: &str, path: &str) -> (u16, String) {
+    let res = hub
+        .http()
+        .get(format!("{}{path}", hub.url))
+        .header("cookie", format!("ph_session={token}"))
+        .send()
+        .await
+        .expect("page request");
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap_or_default())
+}
+
 fn sum(activity: &Value, field: &str) -> i64 {
     activity["slots"]
         .as_array()
@@ -201,6 +214,22 @@ async fn heartbeats_of_a_running_session_become_slots_and_app_time() {
     )
     .await;
     assert_eq!(status, 404);
+
+    // The session page shows the bars and the apps in its first HTML, scoped the same way;
+    // the sessions list links to it.
+    let (status, html) = page(&hub, &lead, &format!("/sessions/{session_id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"activity-slots\""), "{html}");
+    assert!(html.contains("data-percent=\"67\""), "{html}");
+    assert!(html.contains("data-app=\"code\"") && html.contains("data-app=\"firefox\""));
+    assert!(html.contains("id=\"session-activity\">67%"), "{html}");
+    for token in [&bob, &stranger] {
+        let (status, _) = page(&hub, token, &format!("/sessions/{session_id}")).await;
+        assert_eq!(status, 404);
+    }
+    let (status, html) = page(&hub, &alice, "/sessions").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("href=\"/sessions/{session_id}\"")));
 
     // After the stop, heartbeats add nothing.
     let (status, _) = call(

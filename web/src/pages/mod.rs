@@ -5,6 +5,7 @@ pub mod forbidden;
 pub mod login;
 pub mod not_found;
 pub mod policy;
+pub mod session;
 pub mod sessions;
 pub mod status;
 pub mod ticket;
