@@ -69,7 +69,8 @@ impl Link {
                 false,
                 self.root,
                 self.atoms.net_active_window,
-                AtomEnum::WINDOW,
+                // WINDOW as window managers set it; any 32-bit type is read the same.
+                AtomEnum::ANY,
                 0,
                 1,
             )?
