@@ -124,6 +124,11 @@ impl ActivityWriter {
         (slots, apps)
     }
 
+    #[cfg(test)]
+    pub(crate) fn take_for_tests(&self) -> (Vec<SlotWrite>, Vec<AppWrite>) {
+        self.take()
+    }
+
     /// Puts a failed batch back; sums are additive, so it merges with what arrived meanwhile
     /// (a newer title wins).
     fn restore(&self, slots: Vec<SlotWrite>, apps: Vec<AppWrite>) {
