@@ -20,6 +20,8 @@ if [ "$what" = test ]; then
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+# The agent's input-count test types and clicks under Xvfb.
+command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fi
 if [ ${#need[@]} -gt 0 ]; then
