@@ -15,7 +15,9 @@ use crate::client::queue::{Queue, QueuedOp, SessionRef};
 use crate::client::socket::{self, SocketEvent, SocketSettings};
 use crate::paths::{read_json, write_json, AgentPaths};
 use crate::state::{AgentState, Connection, Notice, TrackedSession};
+use crate::tracking::focus::{FocusSource, NoFocus};
 use crate::tracking::idle::IdleSource;
+use crate::tracking::input::{InputSource, NoInput};
 use crate::tracking::screenshots::{encode_to_fit, ScreenSource};
 
 /// What the window (or a test) asks the agent to do.
@@ -48,6 +50,8 @@ pub struct Engine {
     queue: Queue,
     idle: Box<dyn IdleSource>,
     screen: Box<dyn ScreenSource>,
+    input: Box<dyn InputSource>,
+    focus: Box<dyn FocusSource>,
     heartbeat_tx: Option<mpsc::Sender<AgentToServer>>,
     sync_interval: watch::Sender<Duration>,
     next_screenshot: Option<Instant>,
@@ -86,12 +90,26 @@ impl Engine {
             queue,
             idle,
             screen,
+            input: Box::new(NoInput),
+            focus: Box::new(NoFocus),
             heartbeat_tx: None,
             sync_interval,
             next_screenshot: None,
             next_notice: None,
         };
         (engine, state)
+    }
+
+    /// Where key/mouse counts and the focused app come from (the desktop in `run`; nothing
+    /// by default).
+    pub fn with_activity(
+        mut self,
+        input: Box<dyn InputSource>,
+        focus: Box<dyn FocusSource>,
+    ) -> Self {
+        self.input = input;
+        self.focus = focus;
+        self
     }
 
     /// Runs until `Command::Quit` or the token is refused.
@@ -329,6 +347,7 @@ impl Engine {
         if screenshots_changed {
             self.schedule_tracking();
         }
+        self.sync_input();
         if let Some(changed) = changed {
             tracing::info!(version, changed, "config updated");
             if notify {
@@ -339,8 +358,20 @@ impl Engine {
         }
     }
 
+    /// Counts key presses and mouse events only while a session runs and the policy's
+    /// switch for each is on.
+    fn sync_input(&mut self) {
+        let s = self.snapshot();
+        let running = s.session.is_some();
+        self.input.set_counting(
+            running && s.config.enable_keyboard_tracking,
+            running && s.config.enable_mouse_tracking,
+        );
+    }
+
     /// (Re)plans the screenshot and notice timers from now.
     fn schedule_tracking(&mut self) {
+        self.sync_input();
         let s = self.snapshot();
         let running = s.session.is_some();
         // The first shot comes right after the start (or the change), then every interval.
@@ -359,6 +390,7 @@ impl Engine {
         self.update(|s| s.session = None);
         self.next_screenshot = None;
         self.next_notice = None;
+        self.sync_input();
     }
 
     async fn start(&mut self, ticket_id: Option<i64>) {
@@ -484,21 +516,33 @@ impl Engine {
         }
     }
 
+    /// Idle time always; while a session runs, the input counts since the previous heartbeat
+    /// and the focused app, each only when its policy switch is on (absent otherwise).
     fn heartbeat(&mut self) {
-        let config = self.config();
+        let s = self.snapshot();
+        let config = &s.config;
         let idle = if config.enable_idle_detection {
             self.idle.idle_seconds().unwrap_or(0)
         } else {
             0
         };
+        // Taken every time, so that counts made while offline are not sent later.
+        let counts = self.input.take();
         self.update(|s| s.idle_seconds = idle);
-        if self.connection() != Connection::Online {
+        if s.connection != Connection::Online {
             return;
         }
+        let active_app = if s.session.is_some() && config.website_tracking_enabled {
+            self.focus.active_app()
+        } else {
+            None
+        };
         if let Some(tx) = &self.heartbeat_tx {
             let _ = tx.try_send(AgentToServer::Heartbeat {
                 idle_seconds: idle,
-                active_app: None,
+                active_app,
+                key_presses: counts.keys,
+                mouse_events: counts.mouse,
             });
         }
     }

@@ -5,7 +5,9 @@ use agent::client::credentials::Credentials;
 use agent::engine::{Command, Engine};
 use agent::paths::{read_json, AgentPaths};
 use agent::state::AgentState;
+use agent::tracking::focus::X11Focus;
 use agent::tracking::idle::DesktopIdle;
+use agent::tracking::input::X11Input;
 use agent::tracking::screenshots::Desktop;
 use clap::{Parser, Subcommand};
 use std::io::Read;
@@ -219,6 +221,7 @@ fn run(runtime: tokio::runtime::Runtime, paths: AgentPaths, headless: bool) -> E
         Box::new(DesktopIdle::default()),
         Box::new(Desktop),
     );
+    let engine = engine.with_activity(Box::new(X11Input::new(None)), Box::new(X11Focus::new(None)));
     let control_path = paths.control_socket();
     let engine_task = runtime.spawn(engine.run(command_rx));
     {

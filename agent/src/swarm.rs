@@ -53,7 +53,7 @@ pub async fn run(
                         Some(SocketEvent::Unauthorized) | None => return,
                     },
                     _ = beat.tick() => {
-                        if out_tx.try_send(AgentToServer::Heartbeat { idle_seconds: 0, active_app: None }).is_ok() {
+                        if out_tx.try_send(AgentToServer::idle_heartbeat(0)).is_ok() {
                             counters.heartbeats.fetch_add(1, Ordering::Relaxed);
                         }
                     }

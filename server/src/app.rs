@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/tab", get(ws::tab_socket))
         .route("/", get(pages::status_page))
         .route("/sessions", get(pages::sessions_page))
+        .route("/sessions/{id}", get(pages::session_page))
         .route("/tickets", get(pages::tickets_page))
         .route("/tickets/{id}", get(pages::ticket_page))
         .route("/settings/policy", get(pages::policy_page))
@@ -190,6 +191,16 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
                 .await;
         })
     };
+    let activity = {
+        let s = state.clone();
+        tokio::spawn(async move {
+            let interval = Duration::from_millis(s.config.activity_flush_ms.max(10));
+            s.hub
+                .activity_writer
+                .run(s.store.clone(), interval, s.shutdown.clone())
+                .await;
+        })
+    };
     let sweeper = {
         let s = state.clone();
         tokio::spawn(async move {
@@ -215,7 +226,7 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         })
     };
-    vec![writer, sweeper, cleanup]
+    vec![writer, activity, sweeper, cleanup]
 }
 
 /// Drops stale presence rows and dead tokens; forgets idle rate-limit keys.
@@ -236,8 +247,8 @@ impl RunningHub {
         format!("http://{}", self.addr)
     }
 
-    /// Graceful stop: no new connections, every socket closed with 1012, pending presence
-    /// written, database closed.
+    /// Graceful stop: no new connections, every socket closed with 1012, pending presence and
+    /// activity written, database closed.
     pub async fn stop(self) {
         let state = self.state.clone();
         state.shutdown.cancel();
@@ -256,6 +267,12 @@ impl RunningHub {
         state.hub.mark_everyone_offline();
         for _ in 0..3 {
             if state.hub.writer.flush(&state.store, state.epoch).await {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        for _ in 0..3 {
+            if state.hub.activity_writer.flush(&state.store).await {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;

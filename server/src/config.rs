@@ -42,6 +42,10 @@ pub struct Config {
     #[arg(long, env = "HUB_PRESENCE_FLUSH_MS", default_value_t = 5_000)]
     pub presence_flush_ms: u64,
 
+    /// How often session activity (input counts, app time) is written to the database (ms).
+    #[arg(long, env = "HUB_ACTIVITY_FLUSH_MS", default_value_t = 10_000)]
+    pub activity_flush_ms: u64,
+
     /// Seconds between WebSocket pings.
     #[arg(long, env = "HUB_WS_PING_SECONDS", default_value_t = 20)]
     pub ws_ping_seconds: u64,
@@ -96,6 +100,7 @@ impl Config {
         config.data_dir = data_dir;
         config.offline_grace_ms = 300;
         config.presence_flush_ms = 100;
+        config.activity_flush_ms = 100;
         config.login_attempts_per_minute = 1000;
         config
     }

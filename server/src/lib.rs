@@ -14,6 +14,7 @@ pub mod hub;
 pub mod metrics;
 pub mod origin;
 pub mod pages;
+pub mod session_activity;
 pub mod store;
 pub mod web_render;
 pub mod work_sessions;

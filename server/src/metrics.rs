@@ -17,6 +17,7 @@ pub struct Metrics {
     pub push_latency_seconds: Histogram,
     pub db_write_seconds: Histogram,
     pub presence_rows_written: IntCounter,
+    pub activity_rows_written: IntCounter,
 }
 
 impl Metrics {
@@ -71,6 +72,11 @@ impl Metrics {
             "Presence rows written through to the database",
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let activity_rows = IntCounter::new(
+            "presence_hub_activity_rows_written_total",
+            "Session activity rows (slots, apps) written through to the database",
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         for c in [
             Box::new(open.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(messages_in.clone()),
@@ -79,6 +85,7 @@ impl Metrics {
             Box::new(push.clone()),
             Box::new(db.clone()),
             Box::new(rows.clone()),
+            Box::new(activity_rows.clone()),
         ] {
             registry
                 .register(c)
@@ -94,6 +101,7 @@ impl Metrics {
             push_latency_seconds: push,
             db_write_seconds: db,
             presence_rows_written: rows,
+            activity_rows_written: activity_rows,
             registry,
         }
     }

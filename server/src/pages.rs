@@ -5,12 +5,14 @@
 mod audit;
 mod policy;
 mod screenshots;
+mod session;
 mod sessions;
 mod tickets;
 
 pub use audit::audit_page;
 pub use policy::policy_page;
 pub use screenshots::screenshots_page;
+pub use session::session_page;
 pub use sessions::sessions_page;
 pub use tickets::{ticket_page, tickets_page};
 

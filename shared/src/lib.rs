@@ -1,5 +1,6 @@
 //! Types both ends of Presence Hub speak. Compiles for wasm: serde and chrono only.
 
+pub mod activity;
 pub mod api;
 pub mod policy;
 pub mod presence;

@@ -73,14 +73,68 @@ pub enum ServerToAgent {
     },
 }
 
+/// The focused window as the agent saw it: its application (the X11 `WM_CLASS` class) and
+/// its title. On the wire an object `{"app": "firefox", "title": "Docs — Mozilla Firefox"}`;
+/// a plain string is also read, as the app with no title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ActiveAppWire")]
+pub struct ActiveApp {
+    pub app: String,
+    #[serde(default)]
+    pub title: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ActiveAppWire {
+    Full {
+        app: String,
+        #[serde(default)]
+        title: String,
+    },
+    AppOnly(String),
+}
+
+impl From<ActiveAppWire> for ActiveApp {
+    fn from(wire: ActiveAppWire) -> Self {
+        match wire {
+            ActiveAppWire::Full { app, title } => ActiveApp { app, title },
+            ActiveAppWire::AppOnly(app) => ActiveApp {
+                app,
+                title: String::new(),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AgentToServer {
+    /// Every few seconds. The optional fields are absent when the policy switch behind them is
+    /// off (or no session runs): `active_app` for `website_tracking_enabled`, `key_presses`
+    /// for `enable_keyboard_tracking`, `mouse_events` (motion, buttons, wheel) for
+    /// `enable_mouse_tracking`. The counts are those since the previous heartbeat.
     Heartbeat {
         idle_seconds: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        active_app: Option<String>,
+        active_app: Option<ActiveApp>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_presses: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mouse_events: Option<u32>,
     },
+}
+
+impl AgentToServer {
+    /// A heartbeat with only the idle time (the switches off).
+    pub fn idle_heartbeat(idle_seconds: u32) -> Self {
+        AgentToServer::Heartbeat {
+            idle_seconds,
+            active_app: None,
+            key_presses: None,
+            mouse_events: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,17 +181,49 @@ mod tests {
     fn messages_are_tagged_snake_case() {
         let m: AgentToServer =
             serde_json::from_value(json!({"type": "heartbeat", "idle_seconds": 3})).unwrap();
-        assert_eq!(
-            m,
-            AgentToServer::Heartbeat {
-                idle_seconds: 3,
-                active_app: None
-            }
-        );
+        assert_eq!(m, AgentToServer::idle_heartbeat(3));
         let t: TabToServer = serde_json::from_value(json!({"type": "activity"})).unwrap();
         assert_eq!(t, TabToServer::Activity {});
         let s = serde_json::to_value(ServerToTab::PresenceDiff { changes: vec![] }).unwrap();
         assert_eq!(s, json!({"type": "presence_diff", "changes": []}));
+    }
+
+    #[test]
+    fn heartbeats_carry_optional_activity() {
+        let full = AgentToServer::Heartbeat {
+            idle_seconds: 0,
+            active_app: Some(ActiveApp {
+                app: "firefox".into(),
+                title: "Docs".into(),
+            }),
+            key_presses: Some(12),
+            mouse_events: Some(40),
+        };
+        let wire = serde_json::to_value(&full).unwrap();
+        assert_eq!(
+            wire,
+            json!({"type": "heartbeat", "idle_seconds": 0,
+                "active_app": {"app": "firefox", "title": "Docs"},
+                "key_presses": 12, "mouse_events": 40})
+        );
+        assert_eq!(serde_json::from_value::<AgentToServer>(wire).unwrap(), full);
+        // Switches off: the fields are absent, and old messages stay valid.
+        assert_eq!(
+            serde_json::to_value(AgentToServer::idle_heartbeat(7)).unwrap(),
+            json!({"type": "heartbeat", "idle_seconds": 7})
+        );
+        let text: AgentToServer = serde_json::from_value(
+            json!({"type": "heartbeat", "idle_seconds": 1, "active_app": "code"}),
+        )
+        .unwrap();
+        assert!(
+            matches!(text, AgentToServer::Heartbeat { active_app: Some(a), .. }
+            if a.app == "code" && a.title.is_empty())
+        );
+        assert!(serde_json::from_value::<AgentToServer>(
+            json!({"type": "heartbeat", "idle_seconds": 1, "key_presses": -4})
+        )
+        .is_err());
     }
 
     #[test]

@@ -10,8 +10,8 @@ use leptos_router::path;
 use crate::data::PageData;
 use crate::pages::{
     audit::AuditPage, login::LoginPage, not_found::NotFound, policy::PolicyPage,
-    screenshots::ScreenshotsPage, sessions::SessionsPage, status::StatusPage, ticket::TicketPage,
-    tickets::TicketsPage,
+    screenshots::ScreenshotsPage, session::SessionPage, sessions::SessionsPage, status::StatusPage,
+    ticket::TicketPage, tickets::TicketsPage,
 };
 
 /// The whole document the server renders around [`App`].
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=StatusPage/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/sessions") view=SessionsPage/>
+                <Route path=path!("/sessions/:id") view=SessionPage/>
                 <Route path=path!("/tickets") view=TicketsPage/>
                 <Route path=path!("/tickets/:id") view=TicketPage/>
                 <Route path=path!("/settings/policy") view=PolicyPage/>

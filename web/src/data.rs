@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use shared::activity::SessionActivity;
 use shared::api::{AuditEntry, Paged, Screenshot, Ticket, UserInfo};
 use shared::protocol::SessionInfo;
 use shared::{Policy, PresenceEntry};
@@ -60,6 +61,13 @@ pub struct SessionsPageData {
     pub own_active: Option<SessionInfo>,
 }
 
+/// `/sessions/{id}`: one session and its activity (10-minute slots, top apps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionPageData {
+    pub session: SessionInfo,
+    pub activity: SessionActivity,
+}
+
 /// `/tickets`: one page of tickets, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketsPageData {
@@ -105,6 +113,7 @@ pub struct PageData {
     pub viewer: Option<Viewer>,
     pub status: Option<StatusPageData>,
     pub sessions: Option<SessionsPageData>,
+    pub session: Option<SessionPageData>,
     pub tickets: Option<TicketsPageData>,
     pub ticket: Option<TicketPageData>,
     pub policy: Option<PolicyPageData>,

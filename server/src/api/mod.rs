@@ -1,5 +1,6 @@
 //! The REST API under `/api`: one file per resource.
 
+mod activity;
 mod audit;
 mod auth;
 mod config;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/sessions/manual", post(sessions::manual))
         .route("/api/sessions/{id}", get(sessions::show))
         .route("/api/sessions/{id}/end", post(sessions::end))
+        .route("/api/sessions/{id}/activity", get(activity::show))
         .route("/api/tickets", get(tickets::list).post(tickets::create))
         .route("/api/tickets/{id}", get(tickets::show))
         .route("/api/tickets/{id}/sessions", get(sessions::of_ticket))

@@ -1,6 +1,8 @@
 //! The in-memory hub: every organization's members, their presence, and every open socket.
 //! Only the hub writes to sockets (through each connection's bounded queue).
 
+mod activity;
+pub mod activity_writer;
 mod fanout;
 mod org;
 pub mod peer;
@@ -9,7 +11,8 @@ mod presence;
 mod sessions;
 pub mod writer;
 
-pub use org::{Member, OrgHub, PolicyState};
+pub use activity::Heartbeat;
+pub use org::{Member, OrgHub, PolicyState, TrackingSwitches};
 pub use peer::{ConnControl, Outgoing, Peer, PeerKind};
 
 use dashmap::DashMap;
@@ -18,6 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::metrics::Metrics;
 use crate::store::{OrgRow, PolicyRow, SessionFilter, Store, StoreError, UserRow};
+use activity_writer::ActivityWriter;
 use writer::PresenceWriter;
 
 /// Queue sizes: a tab gets the snapshot plus bursts of diffs; an agent gets few messages.
@@ -38,6 +42,8 @@ pub struct Hub {
     settings: HubSettings,
     pub metrics: Metrics,
     pub writer: PresenceWriter,
+    /// Running sessions' activity from heartbeats, written coalesced.
+    pub activity_writer: ActivityWriter,
 }
 
 /// A registered connection: the receiving end of its queue and its identity in the hub.
@@ -56,6 +62,7 @@ impl Hub {
             orgs: DashMap::new(),
             settings,
             writer: PresenceWriter::new(metrics.clone()),
+            activity_writer: ActivityWriter::new(metrics.clone()),
             metrics,
         }
     }

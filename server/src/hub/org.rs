@@ -1,7 +1,7 @@
 //! One organization in memory: its policy, its members and their presence, its sockets.
 
 use dashmap::DashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
 
 use super::peer::{Peer, PeerKind};
@@ -21,6 +21,40 @@ pub struct Member {
     /// The last activity the dashboards were last told about.
     pub pushed_activity_ms: Option<i64>,
     pub active_session: Option<SessionInfo>,
+    /// The running session and the time (ms) of its last agent heartbeat: app time is
+    /// attributed per interval between heartbeats.
+    pub last_beat: Option<(i64, i64)>,
+}
+
+/// The policy switches behind the optional heartbeat fields. What an agent sends while its
+/// switch is off (an agent with an old config) is not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackingSwitches {
+    pub keyboard: bool,
+    pub mouse: bool,
+    pub website: bool,
+}
+
+impl TrackingSwitches {
+    pub fn of(config: &Policy) -> Self {
+        TrackingSwitches {
+            keyboard: config.enable_keyboard_tracking,
+            mouse: config.enable_mouse_tracking,
+            website: config.website_tracking_enabled,
+        }
+    }
+
+    fn bits(self) -> u8 {
+        u8::from(self.keyboard) | u8::from(self.mouse) << 1 | u8::from(self.website) << 2
+    }
+
+    fn from_bits(bits: u8) -> Self {
+        TrackingSwitches {
+            keyboard: bits & 1 != 0,
+            mouse: bits & 2 != 0,
+            website: bits & 4 != 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +71,8 @@ pub struct OrgHub {
     policy: RwLock<PolicyState>,
     /// Copy of the policy's idle threshold (ms), read on every heartbeat without a lock.
     idle_threshold_ms: AtomicI64,
+    /// Copy of the policy's tracking switches ([`TrackingSwitches`] bits), read likewise.
+    tracking: AtomicU8,
     pub(super) members: DashMap<i64, Member>,
     pub(super) tabs: DashMap<u64, Peer>,
     pub(super) agents: DashMap<u64, Peer>,
@@ -60,6 +96,7 @@ impl OrgHub {
                 updated_at: policy.updated_at,
             }),
             idle_threshold_ms: AtomicI64::new(policy.config.idle_threshold_seconds as i64 * 1000),
+            tracking: AtomicU8::new(TrackingSwitches::of(&policy.config).bits()),
             members: DashMap::new(),
             tabs: DashMap::new(),
             agents: DashMap::new(),
@@ -82,6 +119,8 @@ impl OrgHub {
             next.config.idle_threshold_seconds as i64 * 1000,
             Ordering::Relaxed,
         );
+        self.tracking
+            .store(TrackingSwitches::of(&next.config).bits(), Ordering::Relaxed);
         match self.policy.write() {
             Ok(mut p) => *p = next,
             Err(poisoned) => *poisoned.into_inner() = next,
@@ -96,6 +135,11 @@ impl OrgHub {
             idle_threshold_ms: idle,
             offline_grace_ms: self.offline_grace_ms,
         }
+    }
+
+    /// What the policy lets the hub record from heartbeats.
+    pub fn tracking(&self) -> TrackingSwitches {
+        TrackingSwitches::from_bits(self.tracking.load(Ordering::Relaxed))
     }
 
     pub(super) fn lock_publish(&self) -> MutexGuard<'_, ()> {
@@ -132,6 +176,7 @@ impl OrgHub {
                 presence: UserPresence::restored(user.last_activity_at),
                 pushed_activity_ms: user.last_activity_at,
                 active_session: None,
+                last_beat: None,
             });
     }
 

@@ -1,6 +1,7 @@
 //! Storage: the only code that talks SQL. One implementation over sqlx's `Any` driver serves
 //! SQLite and PostgreSQL; instants are stored as milliseconds since the epoch.
 
+mod activity;
 mod audit;
 mod orgs;
 mod policy;
@@ -11,6 +12,7 @@ mod tickets;
 mod tokens;
 mod users;
 
+pub use activity::{AppRow, AppWrite, SlotWrite};
 pub use audit::NewAudit;
 pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
 

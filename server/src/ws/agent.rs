@@ -12,8 +12,8 @@ use super::{configure, explain};
 use crate::api::extract::bearer_token;
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::hub::{Hub, OrgHub, PeerKind};
-use crate::store::{now_ms, TokenOwner};
+use crate::hub::{Heartbeat, Hub, OrgHub, PeerKind};
+use crate::store::TokenOwner;
 use shared::protocol::{AgentToServer, ServerToAgent, SocketError};
 
 pub async fn agent_socket(
@@ -44,9 +44,19 @@ struct AgentMessages {
 impl MessageHandler for AgentMessages {
     fn on_text(&mut self, text: &str) -> Result<(), SocketError> {
         match serde_json::from_str::<AgentToServer>(text) {
-            Ok(AgentToServer::Heartbeat { idle_seconds, .. }) => {
-                let active_at = now_ms() - i64::from(idle_seconds) * 1000;
-                self.hub.activity(&self.org, self.user_id, active_at);
+            Ok(AgentToServer::Heartbeat {
+                idle_seconds,
+                active_app,
+                key_presses,
+                mouse_events,
+            }) => {
+                let beat = Heartbeat {
+                    idle_seconds,
+                    active_app,
+                    key_presses,
+                    mouse_events,
+                };
+                self.hub.heartbeat(&self.org, self.user_id, beat);
                 Ok(())
             }
             Err(e) => Err(explain(text, &["heartbeat"], e)),

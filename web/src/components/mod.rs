@@ -1,5 +1,6 @@
 //! Pieces of the pages.
 
+pub mod activity_bars;
 pub mod audit_details;
 pub mod end_session;
 pub mod field_error;
@@ -18,4 +19,5 @@ pub mod status_row;
 pub mod status_table;
 pub mod ticket_form;
 pub mod ticket_select;
+pub mod top_apps;
 pub mod top_bar;

@@ -111,7 +111,9 @@ pub fn SessionRowView(
             {show_user.then(|| view! { <td class="name">{user}</td> })}
             {show_ticket.then(|| view! { <td class="ticket">{ticket}</td> })}
             <td class="started">
-                <time datetime=machine(started)>{absolute(started)}</time>
+                <a class="session-link" href=format!("/sessions/{id}") rel="external" title="Session details and activity">
+                    <time datetime=machine(started)>{absolute(started)}</time>
+                </a>
                 <span class="source">{source}</span>
             </td>
             <td class="duration-cell">{duration}</td>

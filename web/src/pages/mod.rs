@@ -6,6 +6,7 @@ pub mod login;
 pub mod not_found;
 pub mod policy;
 pub mod screenshots;
+pub mod session;
 pub mod sessions;
 pub mod status;
 pub mod ticket;

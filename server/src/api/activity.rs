@@ -1,0 +1,21 @@
+//! `GET /api/sessions/{id}/activity`: a session's activity per 10-minute slot and its top apps
+//! (definitions in `shared::activity`). Scoped like the session: its own user, or supervisor
+//! and up in the organization; otherwise 404.
+
+use axum::extract::State;
+use axum::Json;
+
+use super::extract::{Caller, IdPath};
+use crate::app::AppState;
+use crate::error::ApiResult;
+use crate::session_activity::session_activity;
+use shared::activity::SessionActivity;
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<SessionActivity>> {
+    let (_, activity) = session_activity(&state.store, &caller.user, id).await?;
+    Ok(Json(activity))
+}
