@@ -374,7 +374,8 @@ async fn scenario(hub: &Hub, owner_b: &Browser, member_b: &Browser) -> anyhow::R
     )
     .await?;
     let listed = owner.get_json(&hub.url, "/api/tickets").await?;
-    ensure!(listed["total"] == 3, "{listed}");
+    // The demo company's three tickets, and the three this test made.
+    ensure!(listed["total"] == 6, "{listed}");
     no_page_errors(b).await?;
 
     // A member: own sessions only, no user filter, the policy read-only, no audit log.
@@ -421,7 +422,13 @@ async fn scenario(hub: &Hub, owner_b: &Browser, member_b: &Browser) -> anyhow::R
         .js("return Array.from(document.querySelectorAll('.main-nav a')).map(a => a.getAttribute('href'));", vec![])
         .await?;
     ensure!(
-        nav == json!(["/", "/sessions", "/tickets", "/settings/policy"]),
+        nav == json!([
+            "/",
+            "/sessions",
+            "/tickets",
+            "/screenshots",
+            "/settings/policy"
+        ]),
         "a member's navigation: {nav}"
     );
     Ok(())

@@ -1,11 +1,39 @@
 //! The demo company "Demo Co" (`--demo`): created once, left alone afterwards.
 
 use crate::domain::auth::{hash_password, HashError};
-use crate::store::{NewUser, Store, StoreError};
+use crate::store::{now_ms, NewSession, NewUser, Store, StoreError};
 use shared::Role;
 
 pub const DEMO_ORG: &str = "Demo Co";
 pub const DEMO_PASSWORD: &str = "demo-pass-1";
+
+/// Tickets of the demo company: title, description.
+const DEMO_TICKETS: [(&str, &str); 3] = [
+    (
+        "Login page times out",
+        "Users on the VPN wait 30 s before the form answers.",
+    ),
+    (
+        "Quarterly report",
+        "Numbers for Q3, with the charts the board asked for.",
+    ),
+    (
+        "Onboard the new support staff",
+        "Accounts, agent install, first week's shifts.",
+    ),
+];
+
+/// Finished demo sessions: user index in `DEMO_USERS`, ticket index (if any), days ago,
+/// start hour (UTC), minutes. Examples of the seed: 10:00–12:30 is 150 minutes. Three or
+/// more days back, so today's and yesterday's tracking starts on a clean slate.
+const DEMO_SESSIONS: [(usize, Option<usize>, i64, i64, i64); 6] = [
+    (3, Some(0), 3, 10, 150),
+    (3, Some(1), 4, 9, 120),
+    (4, Some(1), 3, 13, 45),
+    (4, Some(2), 4, 14, 30),
+    (5, None, 3, 8, 90),
+    (5, Some(2), 5, 11, 60),
+];
 
 /// E-mail, name, role of every demo login.
 pub const DEMO_USERS: [(&str, &str, Role); 6] = [
@@ -31,9 +59,10 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
         return Ok(false);
     }
     let org = store.create_org(DEMO_ORG, "UTC").await?;
+    let mut users = Vec::new();
     for (email, name, role) in DEMO_USERS {
         let hash = hash_password(DEMO_PASSWORD)?;
-        store
+        let user = store
             .create_user(NewUser {
                 org_id: org.id,
                 email,
@@ -41,6 +70,32 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
                 role,
                 password_hash: &hash,
                 game_name: None,
+            })
+            .await?;
+        users.push(user.id);
+    }
+    let mut tickets = Vec::new();
+    for (title, description) in DEMO_TICKETS {
+        let ticket = store
+            .create_ticket(org.id, title, Some(description), users[1])
+            .await?;
+        tickets.push(ticket.id);
+    }
+    // Whole days back from today's midnight (UTC), so the history reads naturally.
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let today = now_ms() - now_ms().rem_euclid(DAY_MS);
+    for (user, ticket, days_ago, hour, minutes) in DEMO_SESSIONS {
+        let started_at = today - days_ago * DAY_MS + hour * 3600 * 1000;
+        store
+            .create_session(NewSession {
+                org_id: org.id,
+                user_id: users[user],
+                ticket_id: ticket.map(|t| tickets[t]),
+                started_at,
+                ended_at: Some(started_at + minutes * 60 * 1000),
+                note: None,
+                source: "manual",
+                client_id: None,
             })
             .await?;
     }
