@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/presence-hub-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Incremental caches grow by gigabytes per checkout and do not help a one-off run.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 e2e/scripts/prepare.sh test
 
