@@ -214,7 +214,8 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         })
     };
-    vec![writer, sweeper, cleanup]
+    let poller = tokio::spawn(crate::game_poller::run(state.clone()));
+    vec![writer, sweeper, cleanup, poller]
 }
 
 /// Drops stale presence rows and dead tokens; forgets idle rate-limit keys.

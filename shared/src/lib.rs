@@ -1,6 +1,7 @@
 //! Types both ends of Presence Hub speak. Compiles for wasm: serde and chrono only.
 
 pub mod api;
+pub mod game_servers;
 pub mod policy;
 pub mod presence;
 pub mod protocol;

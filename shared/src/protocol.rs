@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::UserInfo;
+use crate::game_servers::GameServerUpdate;
 use crate::policy::Policy;
 use crate::presence::PresenceEntry;
 
@@ -91,6 +92,8 @@ pub enum ServerToTab {
     SessionEnded(SessionEnded),
     SessionStarted { session: SessionInfo },
     ConfigUpdated(ConfigUpdated),
+    /// A game server poll changed who is on it or what it shows (supervisors and up).
+    GameServerUpdated(Box<GameServerUpdate>),
     Error { error: SocketError },
 }
 

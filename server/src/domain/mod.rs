@@ -1,5 +1,8 @@
 //! Rules of the product as plain functions and types: no sockets, no SQL.
 
 pub mod auth;
+pub mod game_servers;
+pub mod periods;
 pub mod presence;
+pub mod server_presence;
 pub mod sessions;

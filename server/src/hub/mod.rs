@@ -2,6 +2,7 @@
 //! Only the hub writes to sockets (through each connection's bounded queue).
 
 mod fanout;
+mod game_servers;
 mod org;
 pub mod peer;
 mod policy;

@@ -2,16 +2,22 @@
 //! SQLite and PostgreSQL; instants are stored as milliseconds since the epoch.
 
 mod audit;
+mod game_servers;
 mod orgs;
 mod policy;
 mod presence;
 mod screenshots;
+mod server_sessions;
 mod sessions;
+mod staff_time;
 mod tickets;
 mod tokens;
 mod users;
 
 pub use audit::NewAudit;
+pub use game_servers::{GameServerPatch, GameServerRow};
+pub use server_sessions::{GameName, PollRecord, ServerSessionFilter, ServerSessionRow};
+pub use staff_time::{ServerSums, StaffExtras, TimeScope, TimeSums};
 pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
 
 pub use orgs::OrgRow;
