@@ -101,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}", get(pages::ticket_page))
         .route("/settings/policy", get(pages::policy_page))
         .route("/audit", get(pages::audit_page))
+        .route("/servers", get(pages::servers_page))
+        .route("/staff/{id}", get(pages::staff_page))
         .route("/login", get(pages::login_page).post(pages::login_form))
         .route("/logout", post(pages::logout_form))
         .route("/style/main.css", get(pages::stylesheet))

@@ -67,8 +67,8 @@ pub async fn create(
     req: &CreateGameServerRequest,
 ) -> ApiResult<GameServer> {
     let mut fields = BTreeMap::new();
-    let name = checked(&mut fields, "name", Some(&req.name), check_name);
-    let address = checked(&mut fields, "address", Some(&req.address), check_address);
+    let name = checked(&mut fields, "name", Some(req.name.as_str()), check_name);
+    let address = checked(&mut fields, "address", Some(req.address.as_str()), check_address);
     invalid(fields)?;
     let (Some(name), Some(address)) = (name, address) else {
         return Err(ApiError::BadRequest("name and address are required".into()));

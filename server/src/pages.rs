@@ -4,12 +4,16 @@
 
 mod audit;
 mod policy;
+mod servers;
 mod sessions;
+mod staff;
 mod tickets;
 
 pub use audit::audit_page;
 pub use policy::policy_page;
+pub use servers::servers_page;
 pub use sessions::sessions_page;
+pub use staff::staff_page;
 pub use tickets::{ticket_page, tickets_page};
 
 use axum::body::Body;

@@ -10,7 +10,7 @@ use leptos_router::path;
 use crate::data::PageData;
 use crate::pages::{
     audit::AuditPage, login::LoginPage, not_found::NotFound, policy::PolicyPage,
-    sessions::SessionsPage, status::StatusPage, ticket::TicketPage, tickets::TicketsPage,
+    servers::ServersPage, sessions::SessionsPage, staff::StaffPage, status::StatusPage, ticket::TicketPage, tickets::TicketsPage,
 };
 
 /// The whole document the server renders around [`App`].
@@ -57,6 +57,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tickets/:id") view=TicketPage/>
                 <Route path=path!("/settings/policy") view=PolicyPage/>
                 <Route path=path!("/audit") view=AuditPage/>
+                <Route path=path!("/servers") view=ServersPage/>
+                <Route path=path!("/staff/:id") view=StaffPage/>
             </Routes>
         </Router>
     }
