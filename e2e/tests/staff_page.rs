@@ -116,10 +116,7 @@ async fn scenario(hub: &Hub, fake: &FakeA2s, b: &Browser) -> anyhow::Result<()> 
             vec![],
         )
         .await?;
-    ensure!(
-        bars == json!([["Demo EU #1", "100", true]]),
-        "bars: {bars}"
-    );
+    ensure!(bars == json!([["Demo EU #1", "100", true]]), "bars: {bars}");
     let first = rows(b).await?;
     ensure!(
         first.len() == 2 && first.iter().all(|(_, open)| open == "false"),
@@ -144,9 +141,14 @@ async fn scenario(hub: &Hub, fake: &FakeA2s, b: &Browser) -> anyhow::Result<()> 
     let timer = visible_text(b, "#server-sessions tbody tr[data-open=true] .duration")
         .await?
         .unwrap_or_default();
-    ensure!(timer.starts_with("0:00:"), "the running session's timer: {timer:?}");
     ensure!(
-        visible_text(b, "#server-sessions tbody tr[data-open=true] .server").await?.as_deref()
+        timer.starts_with("0:00:"),
+        "the running session's timer: {timer:?}"
+    );
+    ensure!(
+        visible_text(b, "#server-sessions tbody tr[data-open=true] .server")
+            .await?
+            .as_deref()
             == Some("E2E Server")
     );
 
@@ -155,9 +157,17 @@ async fn scenario(hub: &Hub, fake: &FakeA2s, b: &Browser) -> anyhow::Result<()> 
     no_page_errors(b).await?;
     let row = format!("#servers-table tr[data-server-id='{server_id}']");
     let on_now = visible_text(b, &format!("{row} .staff-online")).await?;
-    ensure!(on_now.as_deref() == Some("Alice Archer"), "staff on now: {on_now:?}");
+    ensure!(
+        on_now.as_deref() == Some("Alice Archer"),
+        "staff on now: {on_now:?}"
+    );
     ensure!(visible_text(b, &format!("{row} .map")).await?.as_deref() == Some("de_dust2"));
-    ensure!(visible_text(b, &format!("{row} .players")).await?.as_deref() == Some("2 / 32"));
+    ensure!(
+        visible_text(b, &format!("{row} .players"))
+            .await?
+            .as_deref()
+            == Some("2 / 32")
+    );
     shots(b, "servers").await?;
     mark_page(b).await?;
     fake.set_players(&["Someone Else"]);

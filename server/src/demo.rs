@@ -67,7 +67,9 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
 /// before), written the way the poller writes them.
 async fn demo_server_time(store: &Store, org_id: i64, user_id: i64) -> Result<(), StoreError> {
     let (name, address) = DEMO_GAME_SERVER;
-    let server = store.create_game_server(org_id, name, address, true).await?;
+    let server = store
+        .create_game_server(org_id, name, address, true)
+        .await?;
     let hour = 3_600_000;
     let now = now_ms();
     for (join, hours) in [(now - 48 * hour, 2), (now - 26 * hour, 1)] {
@@ -86,7 +88,12 @@ async fn demo_server_time(store: &Store, org_id: i64, user_id: i64) -> Result<()
             player_name: "Alice Archer".into(),
         }]);
         store
-            .apply_poll(org_id, server.id, &record(join), &plan_poll(&[], &present, ctx(join)))
+            .apply_poll(
+                org_id,
+                server.id,
+                &record(join),
+                &plan_poll(&[], &present, ctx(join)),
+            )
             .await?;
         let leave = join + hours * hour;
         let open = store.open_server_sessions(server.id).await?;

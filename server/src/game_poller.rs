@@ -158,14 +158,22 @@ async fn poll_one(
     if players.is_some() {
         answered.insert(server.id);
     }
-    let Some(after) = state.store.get_game_server(server.org_id, server.id).await? else {
+    let Some(after) = state
+        .store
+        .get_game_server(server.org_id, server.id)
+        .await?
+    else {
         return Ok(());
     };
     if opened.is_empty() && closed.is_empty() && !shows_differently(&server, &after) {
         return Ok(());
     }
     for s in &opened {
-        tracing::info!(server_id = server.id, user_id = s.user_id, "staff joined a game server");
+        tracing::info!(
+            server_id = server.id,
+            user_id = s.user_id,
+            "staff joined a game server"
+        );
     }
     for s in &closed {
         tracing::info!(server_id = server.id, user_id = s.user_id, reason = ?s.end_reason, "staff left a game server");

@@ -14,7 +14,11 @@ use shared::game_servers::{
 };
 
 /// `rows` as the API shows them, each with the staff on it now.
-pub async fn views(store: &Store, org_id: i64, rows: &[GameServerRow]) -> StoreResult<Vec<GameServer>> {
+pub async fn views(
+    store: &Store,
+    org_id: i64,
+    rows: &[GameServerRow],
+) -> StoreResult<Vec<GameServer>> {
     let open = store.open_server_sessions_of_org(org_id).await?;
     Ok(rows
         .iter()
@@ -68,7 +72,12 @@ pub async fn create(
 ) -> ApiResult<GameServer> {
     let mut fields = BTreeMap::new();
     let name = checked(&mut fields, "name", Some(req.name.as_str()), check_name);
-    let address = checked(&mut fields, "address", Some(req.address.as_str()), check_address);
+    let address = checked(
+        &mut fields,
+        "address",
+        Some(req.address.as_str()),
+        check_address,
+    );
     invalid(fields)?;
     let (Some(name), Some(address)) = (name, address) else {
         return Err(ApiError::BadRequest("name and address are required".into()));
@@ -91,7 +100,12 @@ pub async fn update(
     let mut fields = BTreeMap::new();
     let patch = GameServerPatch {
         name: checked(&mut fields, "name", req.name.as_deref(), check_name),
-        address: checked(&mut fields, "address", req.address.as_deref(), check_address),
+        address: checked(
+            &mut fields,
+            "address",
+            req.address.as_deref(),
+            check_address,
+        ),
         enabled: req.enabled,
     };
     invalid(fields)?;

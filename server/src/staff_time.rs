@@ -123,9 +123,7 @@ pub async fn details(state: &AppState, user: &UserRow) -> ApiResult<StaffDetails
     for period in Period::ALL {
         periods.push(period_stats(state, user, period, None, (&tz_name, tz), now).await?);
     }
-    let all_time = periods
-        .pop()
-        .ok_or(ApiError::NotFound("Statistics"))?;
+    let all_time = periods.pop().ok_or(ApiError::NotFound("Statistics"))?;
     let (recent, _) = state
         .store
         .list_server_sessions(

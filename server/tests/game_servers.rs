@@ -27,7 +27,13 @@ async fn hub(poll_ms: u64) -> TestHub {
     .await
 }
 
-async fn call(hub: &TestHub, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    hub: &TestHub,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = hub
         .http()
         .request(method, format!("{}{path}", hub.url))
@@ -42,7 +48,10 @@ async fn call(hub: &TestHub, token: &str, method: Method, path: &str, body: Opti
 
 async fn ok(hub: &TestHub, token: &str, method: Method, path: &str, body: Option<Value>) -> Value {
     let (status, answer) = call(hub, token, method.clone(), path, body).await;
-    assert!((200..300).contains(&status), "{method} {path}: {status} {answer}");
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {answer}"
+    );
     answer
 }
 
@@ -124,13 +133,23 @@ where
         if pred(&value) {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{what}: still {value:#?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: still {value:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
 async fn failures(hub: &TestHub, token: &str, server_id: i64) -> Option<i64> {
-    let server = ok(hub, token, Method::GET, &format!("/api/game-servers/{server_id}"), None).await;
+    let server = ok(
+        hub,
+        token,
+        Method::GET,
+        &format!("/api/game-servers/{server_id}"),
+        None,
+    )
+    .await;
     server["consecutive_failures"].as_i64()
 }
 
@@ -186,9 +205,12 @@ async fn appearing_opens_leaving_closes_and_three_silent_polls_close_at_last_see
 
     // She is back, then the server goes silent.
     fake.set_players(&["[Staff] Ann"]);
-    let list = eventually("a second session", 5, || sessions(&hub, &org.lead, org.ann_id), |l: &Vec<Value>| {
-        l.iter().any(|s| s["leave_time"].is_null())
-    })
+    let list = eventually(
+        "a second session",
+        5,
+        || sessions(&hub, &org.lead, org.ann_id),
+        |l: &Vec<Value>| l.iter().any(|s| s["leave_time"].is_null()),
+    )
     .await;
     assert_eq!(list.len(), 2);
     fake.set_silent(true);
@@ -226,9 +248,12 @@ async fn appearing_opens_leaving_closes_and_three_silent_polls_close_at_last_see
 
     // Answering again with Ann on opens a new session.
     fake.set_silent(false);
-    eventually("a session after the outage", 5, || sessions(&hub, &org.lead, org.ann_id), |l: &Vec<Value>| {
-        l.len() == 3 && l[0]["leave_time"].is_null()
-    })
+    eventually(
+        "a session after the outage",
+        5,
+        || sessions(&hub, &org.lead, org.ann_id),
+        |l: &Vec<Value>| l.len() == 3 && l[0]["leave_time"].is_null(),
+    )
     .await;
 }
 
@@ -244,7 +269,9 @@ async fn split_answers_without_challenge_and_a_slow_server_does_not_delay_others
     })
     .await
     .unwrap();
-    let mut crowd: Vec<String> = (0..40).map(|i| format!("Player with a long name {i}")).collect();
+    let mut crowd: Vec<String> = (0..40)
+        .map(|i| format!("Player with a long name {i}"))
+        .collect();
     crowd.push("[Staff] Ann".into());
     let names: Vec<&str> = crowd.iter().map(String::as_str).collect();
     big.set_players(&names);
@@ -254,12 +281,26 @@ async fn split_answers_without_challenge_and_a_slow_server_does_not_delay_others
     add_server(&hub, &org.admin, "Big", &big.address()).await;
     // The moment the big server answers a poll, its result is committed, without waiting for
     // the silent one to time out.
-    eventually("a poll of the big server", 5, || async { big.player_answers() }, |n| *n >= 1).await;
+    eventually(
+        "a poll of the big server",
+        5,
+        || async { big.player_answers() },
+        |n| *n >= 1,
+    )
+    .await;
     let answered = tokio::time::Instant::now();
-    let list = eventually("a session from a split answer", 5, || sessions(&hub, &org.lead, org.ann_id), |l: &Vec<Value>| l.len() == 1)
-        .await;
+    let list = eventually(
+        "a session from a split answer",
+        5,
+        || sessions(&hub, &org.lead, org.ann_id),
+        |l: &Vec<Value>| l.len() == 1,
+    )
+    .await;
     let waited = answered.elapsed();
-    assert!(waited < Duration::from_millis(350), "committed {waited:?} after the answer");
+    assert!(
+        waited < Duration::from_millis(350),
+        "committed {waited:?} after the answer"
+    );
     assert_eq!(list[0]["server_name"], "Big");
     let servers = ok(&hub, &org.lead, Method::GET, "/api/game-servers", None).await;
     let row = |name: &str| {
@@ -269,7 +310,11 @@ async fn split_answers_without_challenge_and_a_slow_server_does_not_delay_others
             .expect("listed")
     };
     assert_eq!(row("Big")["players_online"], 41);
-    assert_eq!(row("Big")["server_name"], "Fake Staff Server", "A2S_INFO came in parts too");
+    assert_eq!(
+        row("Big")["server_name"],
+        "Fake Staff Server",
+        "A2S_INFO came in parts too"
+    );
 }
 
 #[tokio::test]
@@ -279,7 +324,12 @@ async fn a_restart_continues_present_players_and_closes_the_gone_at_last_seen() 
     let fake = FakeA2s::start(FakeA2sOptions::default()).await.unwrap();
     add_server(&hub, &org.admin, "EU #1", &fake.address()).await;
     fake.set_players(&["[Staff] Ann"]);
-    let first = eventually("a session", 5, || sessions(&hub, &org.lead, org.ann_id), |l: &Vec<Value>| l.len() == 1)
+    let first = eventually(
+        "a session",
+        5,
+        || sessions(&hub, &org.lead, org.ann_id),
+        |l: &Vec<Value>| l.len() == 1,
+    )
     .await[0]
         .clone();
 
@@ -287,10 +337,16 @@ async fn a_restart_continues_present_players_and_closes_the_gone_at_last_seen() 
     let hub = hub.restart().await;
     let lead = hub.login("lead@a.test").await;
     let seen_before = time(&first["last_seen_at"]);
-    let after = eventually("the session seen again", 5, || sessions(&hub, &lead, org.ann_id), |l: &Vec<Value>| {
-        l.first()
-            .is_some_and(|s| time(&s["last_seen_at"]) > seen_before + chrono::Duration::milliseconds(300))
-    })
+    let after = eventually(
+        "the session seen again",
+        5,
+        || sessions(&hub, &lead, org.ann_id),
+        |l: &Vec<Value>| {
+            l.first().is_some_and(|s| {
+                time(&s["last_seen_at"]) > seen_before + chrono::Duration::milliseconds(300)
+            })
+        },
+    )
     .await;
     assert_eq!(after.len(), 1, "not opened twice: {after:?}");
     assert_eq!(after[0]["id"], first["id"]);
@@ -307,9 +363,12 @@ async fn a_restart_continues_present_players_and_closes_the_gone_at_last_seen() 
     fake.set_silent(false);
     let hub = TestHub::restart(hub).await;
     let lead = hub.login("lead@a.test").await;
-    let closed = eventually("closed after the restart", 5, || sessions(&hub, &lead, org.ann_id), |l: &Vec<Value>| {
-        l.len() == 1 && !l[0]["leave_time"].is_null()
-    })
+    let closed = eventually(
+        "closed after the restart",
+        5,
+        || sessions(&hub, &lead, org.ann_id),
+        |l: &Vec<Value>| l.len() == 1 && !l[0]["leave_time"].is_null(),
+    )
     .await[0]
         .clone();
     assert_eq!(closed["end_reason"], "hub_restart");
@@ -318,7 +377,12 @@ async fn a_restart_continues_present_players_and_closes_the_gone_at_last_seen() 
 }
 
 async fn first_org(hub: &TestHub) -> i64 {
-    hub.store.find_org_by_name("Acme").await.unwrap().unwrap().id
+    hub.store
+        .find_org_by_name("Acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 #[tokio::test]
@@ -350,16 +414,38 @@ async fn the_database_refuses_a_second_open_session_per_staff_and_server() {
         answered: true,
         ..PollRecord::default()
     };
-    let (opened, _) = hub.store.apply_poll(org_id, server.id, &record(1_000), &open(1_000)).await.unwrap();
+    let (opened, _) = hub
+        .store
+        .apply_poll(org_id, server.id, &record(1_000), &open(1_000))
+        .await
+        .unwrap();
     assert_eq!(opened.len(), 1);
     // A plan made without seeing the open session (a second hub, a race) opens nothing.
-    let (opened, _) = hub.store.apply_poll(org_id, server.id, &record(2_000), &open(2_000)).await.unwrap();
+    let (opened, _) = hub
+        .store
+        .apply_poll(org_id, server.id, &record(2_000), &open(2_000))
+        .await
+        .unwrap();
     assert!(opened.is_empty());
-    assert_eq!(hub.store.open_server_sessions(server.id).await.unwrap().len(), 1);
+    assert_eq!(
+        hub.store
+            .open_server_sessions(server.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// Sessions with chosen times, written the way the poller writes them.
-async fn session(hub: &TestHub, org_id: i64, server_id: i64, user_id: i64, join: i64, leave: Option<i64>) {
+async fn session(
+    hub: &TestHub,
+    org_id: i64,
+    server_id: i64,
+    user_id: i64,
+    join: i64,
+    leave: Option<i64>,
+) {
     let present = PollOutcome::Answered(vec![PresentStaff {
         user_id,
         player_name: "[Staff] Ann".into(),
@@ -376,14 +462,23 @@ async fn session(hub: &TestHub, org_id: i64, server_id: i64, user_id: i64, join:
     };
     let (opened, _) = hub
         .store
-        .apply_poll(org_id, server_id, &record(join), &plan_poll(&[], &present, ctx(join)))
+        .apply_poll(
+            org_id,
+            server_id,
+            &record(join),
+            &plan_poll(&[], &present, ctx(join)),
+        )
         .await
         .unwrap();
     assert_eq!(opened.len(), 1);
     if let Some(leave) = leave {
         let open = hub.store.open_server_sessions(server_id).await.unwrap();
         let plan = plan_poll(&open, &PollOutcome::Answered(vec![]), ctx(leave));
-        let (_, closed) = hub.store.apply_poll(org_id, server_id, &record(leave), &plan).await.unwrap();
+        let (_, closed) = hub
+            .store
+            .apply_poll(org_id, server_id, &record(leave), &plan)
+            .await
+            .unwrap();
         assert_eq!(closed.len(), 1);
     }
 }
@@ -408,13 +503,18 @@ async fn aggregates_count_closed_and_open_sessions_per_period_and_server() {
         session(&hub, org_id, server, org.ann_id, join, leave).await;
     }
     let expect = |period: Period, server: Option<i64>| {
-        let from = period_bounds(period, now, chrono_tz::Tz::UTC).map_or(i64::MIN, |(a, _)| a.timestamp_millis());
+        let from = period_bounds(period, now, chrono_tz::Tz::UTC)
+            .map_or(i64::MIN, |(a, _)| a.timestamp_millis());
         let picked: Vec<i64> = plan
             .iter()
             .filter(|(s, join, _, _)| *join >= from && server.is_none_or(|x| x == *s))
             .map(|p| p.3)
             .collect();
-        (picked.iter().sum::<i64>(), picked.len() as i64, picked.iter().max().copied().unwrap_or(0))
+        (
+            picked.iter().sum::<i64>(),
+            picked.len() as i64,
+            picked.iter().max().copied().unwrap_or(0),
+        )
     };
     for period in Period::ALL {
         for server in [None, Some(eu), Some(us)] {
@@ -426,27 +526,55 @@ async fn aggregates_count_closed_and_open_sessions_per_period_and_server() {
             let (total, count, longest) = expect(period, server);
             let got = stats["total_seconds"].as_i64().unwrap();
             // The open session counts up to now (a few seconds may pass during the test).
-            assert!((total..=total + 5).contains(&got), "{path}: {got} vs {total}");
+            assert!(
+                (total..=total + 5).contains(&got),
+                "{path}: {got} vs {total}"
+            );
             assert_eq!(stats["session_count"], count, "{path}");
             let got_longest = stats["longest_seconds"].as_i64().unwrap();
             assert!((longest..=longest + 5).contains(&got_longest), "{path}");
-            assert_eq!(stats["average_seconds"], if count > 0 { got / count } else { 0 }, "{path}");
+            assert_eq!(
+                stats["average_seconds"],
+                if count > 0 { got / count } else { 0 },
+                "{path}"
+            );
             assert_eq!(stats["period"], period.as_str());
             assert_eq!(stats["timezone"], "UTC");
             assert_eq!(stats["period_start"].is_null(), period == Period::AllTime);
         }
     }
-    let all = ok(&hub, &org.lead, Method::GET, &format!("/api/staff/{}/stats", org.ann_id), None).await;
+    let all = ok(
+        &hub,
+        &org.lead,
+        Method::GET,
+        &format!("/api/staff/{}/stats", org.ann_id),
+        None,
+    )
+    .await;
     assert_eq!(all["period"], "all_time");
     assert_eq!(all["per_server"][0]["server_name"], "US", "most time first");
     assert_eq!(all["per_server"][0]["total_seconds"], 10_800);
 
     // Details: totals, last join, time per server, recent sessions, the work side.
-    let ticket = ok(&hub, &org.admin, Method::POST, "/api/tickets", Some(json!({"title": "T"}))).await;
+    let ticket = ok(
+        &hub,
+        &org.admin,
+        Method::POST,
+        "/api/tickets",
+        Some(json!({"title": "T"})),
+    )
+    .await;
     ok(&hub, &org.member, Method::POST, "/api/sessions/manual", Some(json!({
         "ticket_id": ticket["id"], "start_time": "2024-05-01T09:00:00Z", "end_time": "2024-05-01T10:30:00Z"
     }))).await;
-    let d = ok(&hub, &org.lead, Method::GET, &format!("/api/staff/{}/details", org.ann_id), None).await;
+    let d = ok(
+        &hub,
+        &org.lead,
+        Method::GET,
+        &format!("/api/staff/{}/details", org.ann_id),
+        None,
+    )
+    .await;
     assert_eq!(d["profile"]["game_name"], "[Staff] Ann");
     assert_eq!(d["profile"]["role"], "member");
     assert_eq!(d["profile"]["timezone"], "UTC");
@@ -454,28 +582,81 @@ async fn aggregates_count_closed_and_open_sessions_per_period_and_server() {
     assert!(d["totals"]["total_seconds"].as_i64() >= Some(13_200));
     assert_eq!(time(&d["last_join"]).timestamp_millis(), plan[3].1);
     assert_eq!(d["per_server"].as_array().map(Vec::len), Some(2));
-    assert_eq!(d["recent_sessions"][0]["leave_time"], Value::Null, "newest first");
+    assert_eq!(
+        d["recent_sessions"][0]["leave_time"],
+        Value::Null,
+        "newest first"
+    );
     assert_eq!(d["periods"].as_array().map(Vec::len), Some(3));
     assert_eq!(d["work"]["tickets_worked"], 1);
     assert_eq!(d["work"]["time_on_tickets_seconds"], 5400);
 
     // The session list's filters and paging.
     let path = |q: &str| format!("/api/staff/{}/server-sessions?{q}", org.ann_id);
-    let page = ok(&hub, &org.lead, Method::GET, &path("active_only=true"), None).await;
+    let page = ok(
+        &hub,
+        &org.lead,
+        Method::GET,
+        &path("active_only=true"),
+        None,
+    )
+    .await;
     assert_eq!(page["total"], 1);
-    let page = ok(&hub, &org.lead, Method::GET, &path(&format!("server={us}")), None).await;
+    let page = ok(
+        &hub,
+        &org.lead,
+        Method::GET,
+        &path(&format!("server={us}")),
+        None,
+    )
+    .await;
     assert_eq!(page["total"], 2);
-    let page = ok(&hub, &org.lead, Method::GET, &path("per_page=1&page=2"), None).await;
-    assert_eq!((page["total"].as_i64(), page["items"].as_array().map(Vec::len)), (Some(4), Some(1)));
-    let day = |minutes: i64| (now - chrono::Duration::minutes(minutes)).format("%Y-%m-%d").to_string();
-    let q = format!("start_date={}&end_date={}", day(9 * 24 * 60), day(9 * 24 * 60));
+    let page = ok(
+        &hub,
+        &org.lead,
+        Method::GET,
+        &path("per_page=1&page=2"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            page["total"].as_i64(),
+            page["items"].as_array().map(Vec::len)
+        ),
+        (Some(4), Some(1))
+    );
+    let day = |minutes: i64| {
+        (now - chrono::Duration::minutes(minutes))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let q = format!(
+        "start_date={}&end_date={}",
+        day(9 * 24 * 60),
+        day(9 * 24 * 60)
+    );
     let page = ok(&hub, &org.lead, Method::GET, &path(&q), None).await;
     assert_eq!(page["total"], 1, "one session started that day");
-    let (status, body) = call(&hub, &org.lead, Method::GET, &path("start_date=2024-06-02&end_date=2024-06-01"), None).await;
+    let (status, body) = call(
+        &hub,
+        &org.lead,
+        Method::GET,
+        &path("start_date=2024-06-02&end_date=2024-06-01"),
+        None,
+    )
+    .await;
     assert_eq!(status, 422, "{body}");
     let (status, _) = call(&hub, &org.lead, Method::GET, &path("start_date=June"), None).await;
     assert_eq!(status, 422);
-    let (status, body) = call(&hub, &org.lead, Method::GET, &format!("/api/staff/{}/stats?period=yearly", org.ann_id), None).await;
+    let (status, body) = call(
+        &hub,
+        &org.lead,
+        Method::GET,
+        &format!("/api/staff/{}/stats?period=yearly", org.ann_id),
+        None,
+    )
+    .await;
     assert_eq!(status, 422);
     assert!(body["error"]["fields"]["period"].is_string());
 }
@@ -485,7 +666,10 @@ async fn permissions_for_every_endpoint() {
     let hub = hub(60_000).await;
     let org = acme(&hub).await;
     let (_, other_users) = hub
-        .org("Other", &[("own@o.test", Role::Owner), ("them@o.test", Role::Member)])
+        .org(
+            "Other",
+            &[("own@o.test", Role::Owner), ("them@o.test", Role::Member)],
+        )
         .await;
     let other_owner = hub.login("own@o.test").await;
     let other_user = other_users[1].id;
@@ -495,31 +679,93 @@ async fn permissions_for_every_endpoint() {
     for (token, want) in [(&org.member, 403), (&org.lead, 200), (&org.admin, 200)] {
         let (status, _) = call(&hub, token, Method::GET, "/api/game-servers", None).await;
         assert_eq!(status, want);
-        let (status, _) = call(&hub, token, Method::GET, &format!("/api/game-servers/{server}"), None).await;
+        let (status, _) = call(
+            &hub,
+            token,
+            Method::GET,
+            &format!("/api/game-servers/{server}"),
+            None,
+        )
+        .await;
         assert_eq!(status, want);
     }
     // Changing them: admins and up; another organization's server is not found.
     let body = json!({"name": "X", "address": "127.0.0.1:11"});
     for (token, want) in [(&org.member, 403), (&org.lead, 403)] {
-        let (status, error) = call(&hub, token, Method::POST, "/api/game-servers", Some(body.clone())).await;
+        let (status, error) = call(
+            &hub,
+            token,
+            Method::POST,
+            "/api/game-servers",
+            Some(body.clone()),
+        )
+        .await;
         assert_eq!(status, want);
         assert_eq!(error["error"]["code"], "forbidden");
-        let (status, _) = call(&hub, token, Method::PATCH, &format!("/api/game-servers/{server}"), Some(json!({"enabled": false}))).await;
+        let (status, _) = call(
+            &hub,
+            token,
+            Method::PATCH,
+            &format!("/api/game-servers/{server}"),
+            Some(json!({"enabled": false})),
+        )
+        .await;
         assert_eq!(status, want);
     }
-    let (status, _) = call(&hub, &other_owner, Method::PATCH, &format!("/api/game-servers/{server}"), Some(json!({"enabled": false}))).await;
+    let (status, _) = call(
+        &hub,
+        &other_owner,
+        Method::PATCH,
+        &format!("/api/game-servers/{server}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
     assert_eq!(status, 404);
-    let (status, _) = call(&hub, &other_owner, Method::GET, &format!("/api/game-servers/{server}"), None).await;
+    let (status, _) = call(
+        &hub,
+        &other_owner,
+        Method::GET,
+        &format!("/api/game-servers/{server}"),
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
     let list = ok(&hub, &other_owner, Method::GET, "/api/game-servers", None).await;
-    assert_eq!(list["total"], 0, "another organization's servers are not listed");
-    let patched = ok(&hub, &org.admin, Method::PATCH, &format!("/api/game-servers/{server}"), Some(json!({"enabled": false}))).await;
+    assert_eq!(
+        list["total"], 0,
+        "another organization's servers are not listed"
+    );
+    let patched = ok(
+        &hub,
+        &org.admin,
+        Method::PATCH,
+        &format!("/api/game-servers/{server}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
     assert_eq!(patched["enabled"], false);
     // Bad values and duplicates.
-    let (status, error) = call(&hub, &org.admin, Method::POST, "/api/game-servers", Some(json!({"name": "", "address": "nope"}))).await;
+    let (status, error) = call(
+        &hub,
+        &org.admin,
+        Method::POST,
+        "/api/game-servers",
+        Some(json!({"name": "", "address": "nope"})),
+    )
+    .await;
     assert_eq!(status, 422);
-    assert!(error["error"]["fields"]["address"].is_string() && error["error"]["fields"]["name"].is_string());
-    let (status, _) = call(&hub, &org.admin, Method::POST, "/api/game-servers", Some(json!({"name": "Again", "address": "127.0.0.1:9"}))).await;
+    assert!(
+        error["error"]["fields"]["address"].is_string()
+            && error["error"]["fields"]["name"].is_string()
+    );
+    let (status, _) = call(
+        &hub,
+        &org.admin,
+        Method::POST,
+        "/api/game-servers",
+        Some(json!({"name": "Again", "address": "127.0.0.1:9"})),
+    )
+    .await;
     assert_eq!(status, 409);
 
     // Staff time: supervisors and up; another organization's user is not found.
@@ -537,7 +783,12 @@ async fn permissions_for_every_endpoint() {
         assert_eq!(error["error"]["code"], "not_found");
         let (status, _) = call(&hub, &other_owner, Method::GET, &own, None).await;
         assert_eq!(status, 404);
-        let res = hub.http().get(format!("{}{own}", hub.url)).send().await.unwrap();
+        let res = hub
+            .http()
+            .get(format!("{}{own}", hub.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 401);
     }
 }

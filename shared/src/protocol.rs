@@ -87,14 +87,22 @@ pub enum AgentToServer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerToTab {
-    PresenceSnapshot { users: Vec<PresenceEntry> },
-    PresenceDiff { changes: Vec<PresenceEntry> },
+    PresenceSnapshot {
+        users: Vec<PresenceEntry>,
+    },
+    PresenceDiff {
+        changes: Vec<PresenceEntry>,
+    },
     SessionEnded(SessionEnded),
-    SessionStarted { session: SessionInfo },
+    SessionStarted {
+        session: SessionInfo,
+    },
     ConfigUpdated(ConfigUpdated),
     /// A game server poll changed who is on it or what it shows (supervisors and up).
     GameServerUpdated(Box<GameServerUpdate>),
-    Error { error: SocketError },
+    Error {
+        error: SocketError,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

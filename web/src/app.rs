@@ -10,7 +10,8 @@ use leptos_router::path;
 use crate::data::PageData;
 use crate::pages::{
     audit::AuditPage, login::LoginPage, not_found::NotFound, policy::PolicyPage,
-    servers::ServersPage, sessions::SessionsPage, staff::StaffPage, status::StatusPage, ticket::TicketPage, tickets::TicketsPage,
+    servers::ServersPage, sessions::SessionsPage, staff::StaffPage, status::StatusPage,
+    ticket::TicketPage, tickets::TicketsPage,
 };
 
 /// The whole document the server renders around [`App`].

@@ -37,8 +37,15 @@ pub fn server_state(s: &GameServer) -> (&'static str, String) {
     if !s.enabled {
         ("disabled", "Disabled".into())
     } else if s.consecutive_failures > 0 {
-        let polls = if s.consecutive_failures == 1 { "poll" } else { "polls" };
-        ("unreachable", format!("No answer ({} {polls})", s.consecutive_failures))
+        let polls = if s.consecutive_failures == 1 {
+            "poll"
+        } else {
+            "polls"
+        };
+        (
+            "unreachable",
+            format!("No answer ({} {polls})", s.consecutive_failures),
+        )
     } else if s.last_polled_at.is_none() {
         ("pending", "Not polled yet".into())
     } else {
@@ -61,6 +68,9 @@ mod tests {
     #[test]
     fn reasons() {
         assert_eq!(reason_label(None), "on the server now");
-        assert_eq!(reason_label(Some("server_unreachable")), "server stopped answering");
+        assert_eq!(
+            reason_label(Some("server_unreachable")),
+            "server stopped answering"
+        );
     }
 }

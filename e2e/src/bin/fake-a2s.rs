@@ -13,7 +13,10 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[derive(Parser)]
-#[command(name = "fake-a2s", about = "A fake game server answering Valve A2S queries")]
+#[command(
+    name = "fake-a2s",
+    about = "A fake game server answering Valve A2S queries"
+)]
 struct Args {
     /// UDP address to answer on.
     #[arg(long, default_value = "127.0.0.1:27015")]

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 pub enum A2sError {
     #[error("packet ends early: {what} is missing")]
     Truncated { what: &'static str },
-    #[error("packet header {0:#010x} is neither a single (0xFFFFFFFF) nor a split (0xFFFFFFFE) packet")]
+    #[error(
+        "packet header {0:#010x} is neither a single (0xFFFFFFFF) nor a split (0xFFFFFFFE) packet"
+    )]
     BadHeader(u32),
     #[error("unknown message type {0:#04x}")]
     UnknownType(u8),

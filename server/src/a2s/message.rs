@@ -194,7 +194,12 @@ mod tests {
     /// An A2S_INFO answer as a Source server sends it (layout of Valve's page), with EDF.
     pub(crate) fn source_info_packet() -> Vec<u8> {
         let mut p = vec![0xFF, 0xFF, 0xFF, 0xFF, 0x49, 0x11];
-        for s in ["Staff Server #1", "de_dust2", "csgo", "Counter-Strike: Global Offensive"] {
+        for s in [
+            "Staff Server #1",
+            "de_dust2",
+            "csgo",
+            "Counter-Strike: Global Offensive",
+        ] {
             p.extend_from_slice(s.as_bytes());
             p.push(0);
         }
@@ -256,7 +261,13 @@ mod tests {
     #[test]
     fn parses_a_goldsource_info_answer() {
         let mut p = vec![0xFF, 0xFF, 0xFF, 0xFF, 0x6D];
-        for s in ["127.0.0.1:27015", "Old HL", "crossfire", "valve", "Half-Life"] {
+        for s in [
+            "127.0.0.1:27015",
+            "Old HL",
+            "crossfire",
+            "valve",
+            "Half-Life",
+        ] {
             p.extend_from_slice(s.as_bytes());
             p.push(0);
         }
@@ -264,13 +275,17 @@ mod tests {
         let Message::Info(info) = message(&p).unwrap() else {
             panic!("not info")
         };
-        assert_eq!((info.name.as_str(), info.map.as_str()), ("Old HL", "crossfire"));
+        assert_eq!(
+            (info.name.as_str(), info.map.as_str()),
+            ("Old HL", "crossfire")
+        );
         assert_eq!((info.players, info.max_players), (3, 16));
     }
 
     #[test]
     fn parses_players_and_a_list_shorter_than_its_count() {
-        let Message::Players(players) = message(&players_packet(&["Alice", "[Staff] Bob"], 2)).unwrap()
+        let Message::Players(players) =
+            message(&players_packet(&["Alice", "[Staff] Bob"], 2)).unwrap()
         else {
             panic!("not players")
         };
@@ -346,7 +361,10 @@ mod tests {
             message(&[0x00, 0xFF, 0xFF, 0xFF, 0x44, 0]),
             Err(A2sError::BadHeader(0xFFFF_FF00))
         ));
-        assert!(matches!(message(&[0xFF, 0xFF]), Err(A2sError::Truncated { .. })));
+        assert!(matches!(
+            message(&[0xFF, 0xFF]),
+            Err(A2sError::Truncated { .. })
+        ));
         assert!(matches!(
             message(&[0xFF, 0xFF, 0xFF, 0xFF, 0x99]),
             Err(A2sError::UnknownType(0x99))
@@ -361,7 +379,9 @@ mod tests {
     fn arbitrary_bytes_never_panic() {
         // A cheap deterministic fuzz: every prefix and many byte flips of real packets.
         let mut seeds = vec![source_info_packet(), players_packet(&["A", "B", "C"], 3)];
-        seeds.push(vec![0xFE, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0, 2, 0, 0xE0, 0x04, 0xFF]);
+        seeds.push(vec![
+            0xFE, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0, 2, 0, 0xE0, 0x04, 0xFF,
+        ]);
         for seed in seeds {
             for i in 0..seed.len() {
                 for flip in [0x00u8, 0x01, 0x80, 0xFF] {

@@ -57,7 +57,10 @@ pub fn router() -> Router<AppState> {
             get(game_servers::show).patch(game_servers::update),
         )
         .route("/api/staff/{id}/details", get(staff::details))
-        .route("/api/staff/{id}/server-sessions", get(staff::server_sessions))
+        .route(
+            "/api/staff/{id}/server-sessions",
+            get(staff::server_sessions),
+        )
         .route("/api/staff/{id}/stats", get(staff::stats))
         .route("/api/config", get(config::show))
         .route("/api/policy", axum::routing::put(policy::update))

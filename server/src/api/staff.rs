@@ -84,5 +84,7 @@ pub async fn stats(
             ApiError::invalid_field("period", "must be daily, weekly, monthly or all_time")
         })?,
     };
-    Ok(Json(staff_time::stats(&state, &user, period, q.server).await?))
+    Ok(Json(
+        staff_time::stats(&state, &user, period, q.server).await?,
+    ))
 }

@@ -44,10 +44,22 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(check_address(" 127.0.0.1:27015 ").unwrap(), "127.0.0.1:27015");
+        assert_eq!(
+            check_address(" 127.0.0.1:27015 ").unwrap(),
+            "127.0.0.1:27015"
+        );
         assert!(check_address("play.example.com:27015").is_ok());
         assert!(check_address("[::1]:27015").is_ok());
-        for bad in ["", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", ":27015", "a b:1", "::1:27015", "host:port"] {
+        for bad in [
+            "",
+            "127.0.0.1",
+            "127.0.0.1:0",
+            "127.0.0.1:70000",
+            ":27015",
+            "a b:1",
+            "::1:27015",
+            "host:port",
+        ] {
             assert!(check_address(bad).is_err(), "{bad:?}");
         }
     }

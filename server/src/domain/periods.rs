@@ -33,9 +33,8 @@ pub fn period_bounds(
         Period::AllTime => return None,
         Period::Daily => (today, today.checked_add_days(Days::new(1))?),
         Period::Weekly => {
-            let monday = today.checked_sub_days(Days::new(
-                u64::from(today.weekday().num_days_from_monday()),
-            ))?;
+            let monday = today
+                .checked_sub_days(Days::new(u64::from(today.weekday().num_days_from_monday())))?;
             (monday, monday.checked_add_days(Days::new(7))?)
         }
         Period::Monthly => {
@@ -84,7 +83,9 @@ mod tests {
     use super::*;
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn bounds(period: Period, now: &str, tz: &str) -> (String, String) {
@@ -151,7 +152,10 @@ mod tests {
             bounds(Period::Daily, "2024-05-01T00:00:00Z", "UTC"),
             pair("2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z")
         );
-        assert_eq!(period_bounds(Period::AllTime, utc("2024-05-01T00:00:00Z"), Tz::UTC), None);
+        assert_eq!(
+            period_bounds(Period::AllTime, utc("2024-05-01T00:00:00Z"), Tz::UTC),
+            None
+        );
     }
 
     #[test]
@@ -189,7 +193,8 @@ mod tests {
         let (from, to) =
             date_range_ms(Some(d("2024-06-01")), Some(d("2024-06-01")), Tz::UTC).unwrap();
         assert_eq!(to.unwrap() - from.unwrap(), 86_400_000);
-        let (from, to) = date_range_ms(Some(d("2024-06-01")), None, timezone("Asia/Tokyo")).unwrap();
+        let (from, to) =
+            date_range_ms(Some(d("2024-06-01")), None, timezone("Asia/Tokyo")).unwrap();
         assert_eq!(from, Some(utc("2024-05-31T15:00:00Z").timestamp_millis()));
         assert_eq!(to, None);
         assert_eq!(

@@ -263,7 +263,10 @@ mod tests {
     #[test]
     fn matching_is_by_exact_game_name_once_per_user() {
         let roster = vec![(1, "Alice".to_string()), (2, "[Staff] Bob".to_string())];
-        let found = match_staff(["alice", " [Staff] Bob ", "[Staff] Bob", "", "Carol"], &roster);
+        let found = match_staff(
+            ["alice", " [Staff] Bob ", "[Staff] Bob", "", "Carol"],
+            &roster,
+        );
         assert_eq!(
             found,
             vec![PresentStaff {

@@ -15,7 +15,10 @@ use web::data::{PageData, ServersPageData};
 /// More servers than one organization runs; the page shows them all at once.
 const MAX_SERVERS: u32 = 500;
 
-pub async fn servers_page(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+pub async fn servers_page(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let Some(me) = signed_in(&state, req.headers()).await? else {
         return Ok(to_login());
     };

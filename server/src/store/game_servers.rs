@@ -45,7 +45,8 @@ pub struct GameServerPatch {
     pub enabled: Option<bool>,
 }
 
-const COLUMNS: &str = "id, org_id, name, address, enabled, server_name, map, players_online, max_players,
+const COLUMNS: &str =
+    "id, org_id, name, address, enabled, server_name, map, players_online, max_players,
     last_polled_at, last_ok_at, consecutive_failures";
 
 const DUPLICATE: &str = "A game server with this address";
@@ -76,7 +77,11 @@ impl Store {
     }
 
     /// A server of `org_id`; another organization's id reads as absent.
-    pub async fn get_game_server(&self, org_id: i64, id: i64) -> StoreResult<Option<GameServerRow>> {
+    pub async fn get_game_server(
+        &self,
+        org_id: i64,
+        id: i64,
+    ) -> StoreResult<Option<GameServerRow>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM game_servers WHERE id = $1 AND org_id = $2"
         ))
@@ -108,7 +113,9 @@ impl Store {
             .fetch_one(self.reader())
             .await?;
         Ok((
-            rows.iter().map(game_server_row).collect::<StoreResult<_>>()?,
+            rows.iter()
+                .map(game_server_row)
+                .collect::<StoreResult<_>>()?,
             get(&total, "n")?,
         ))
     }
@@ -133,7 +140,10 @@ impl Store {
         let Some(current) = self.get_game_server(org_id, id).await? else {
             return Ok(None);
         };
-        let address_changed = patch.address.as_ref().is_some_and(|a| *a != current.address);
+        let address_changed = patch
+            .address
+            .as_ref()
+            .is_some_and(|a| *a != current.address);
         let row = sqlx::query(&format!(
             "UPDATE game_servers SET name = $1, address = $2, enabled = $3,
              consecutive_failures = CASE WHEN $4 = 1 THEN 0 ELSE consecutive_failures END

@@ -17,8 +17,8 @@ mod users;
 pub use audit::NewAudit;
 pub use game_servers::{GameServerPatch, GameServerRow};
 pub use server_sessions::{GameName, PollRecord, ServerSessionFilter, ServerSessionRow};
-pub use staff_time::{ServerSums, StaffExtras, TimeScope, TimeSums};
 pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
+pub use staff_time::{ServerSums, StaffExtras, TimeScope, TimeSums};
 
 pub use orgs::OrgRow;
 pub use policy::{PolicyRow, PolicySave};

@@ -152,11 +152,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for id in &plan.touch {
-            sqlx::query("UPDATE server_sessions SET last_seen_at = $1 WHERE id = $2 AND leave_time IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE server_sessions SET last_seen_at = $1 WHERE id = $2 AND leave_time IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         let mut closed = Vec::new();
         for c in &plan.close {
@@ -296,7 +298,9 @@ impl Store {
         let rows = rows_q.fetch_all(self.reader()).await?;
         let total = count_q.fetch_one(self.reader()).await?;
         Ok((
-            rows.iter().map(server_session_row).collect::<StoreResult<_>>()?,
+            rows.iter()
+                .map(server_session_row)
+                .collect::<StoreResult<_>>()?,
             get(&total, "n")?,
         ))
     }

@@ -123,7 +123,11 @@ impl Store {
         get(&row, "t")
     }
 
-    pub async fn staff_extras(&self, org_id: i64, user_id: i64) -> StoreResult<Option<StaffExtras>> {
+    pub async fn staff_extras(
+        &self,
+        org_id: i64,
+        user_id: i64,
+    ) -> StoreResult<Option<StaffExtras>> {
         let row = sqlx::query("SELECT steam_id, discord FROM users WHERE id = $1 AND org_id = $2")
             .bind(user_id)
             .bind(org_id)

@@ -34,10 +34,12 @@ impl ServerList {
     fn upsert(&self, server: GameServer) {
         self.version.update_value(|v| *v += 1);
         let v = self.version.get_value();
-        self.rows.update(|rows| match rows.iter_mut().find(|(_, s)| s.id == server.id) {
-            Some(row) => *row = (v, server),
-            None => rows.push((v, server)),
-        });
+        self.rows.update(
+            |rows| match rows.iter_mut().find(|(_, s)| s.id == server.id) {
+                Some(row) => *row = (v, server),
+                None => rows.push((v, server)),
+            },
+        );
     }
 }
 

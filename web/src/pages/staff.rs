@@ -212,7 +212,11 @@ fn Periods(details: StaffDetails) -> impl IntoView {
 
 #[component]
 fn ServerBars(details: StaffDetails) -> impl IntoView {
-    let whole: i64 = details.per_server.iter().map(|s| s.totals.total_seconds).sum();
+    let whole: i64 = details
+        .per_server
+        .iter()
+        .map(|s| s.totals.total_seconds)
+        .sum();
     let empty = details.per_server.is_empty();
     let bars = details
         .per_server
