@@ -168,6 +168,17 @@ async fn scenario(hub: &Hub, fake: &FakeA2s, b: &Browser) -> anyhow::Result<()> 
             .as_deref()
             == Some("2 / 32")
     );
+    let links = b
+        .js("return Array.from(document.querySelectorAll('#staff-links a')).map(a => [a.textContent, a.getAttribute('href')]);", vec![])
+        .await?;
+    ensure!(
+        links
+            == json!([
+                ["Alice Archer", staff_path],
+                ["Bob Baker", format!("/staff/{}", alice.user_id + 1)]
+            ]),
+        "staff with a game name: {links}"
+    );
     shots(b, "servers").await?;
     mark_page(b).await?;
     fake.set_players(&["Someone Else"]);

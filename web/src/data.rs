@@ -102,6 +102,8 @@ pub struct StaffPageData {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServersPageData {
     pub servers: Vec<GameServer>,
+    /// Staff members with a game name (the ones the poller can match), for their details pages.
+    pub staff: Vec<UserOption>,
     /// Admins and owners add servers and turn polling on and off.
     pub can_edit: bool,
 }

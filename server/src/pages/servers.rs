@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::game_servers;
 use shared::Role;
-use web::data::{PageData, ServersPageData};
+use web::data::{PageData, ServersPageData, UserOption};
 
 /// More servers than one organization runs; the page shows them all at once.
 const MAX_SERVERS: u32 = 500;
@@ -36,10 +36,20 @@ pub async fn servers_page(
         .list_game_servers(user.org_id, 1, MAX_SERVERS)
         .await?;
     let servers = game_servers::views(&state.store, user.org_id, &rows).await?;
+    let (users, _) = state.store.list_users(user.org_id, 1, 500).await?;
+    let staff = users
+        .into_iter()
+        .filter(|u| u.active && u.game_name.as_deref().is_some_and(|g| !g.is_empty()))
+        .map(|u| UserOption {
+            id: u.id,
+            name: u.name,
+        })
+        .collect();
     let data = PageData {
         viewer: Some(me.viewer),
         servers: Some(ServersPageData {
             servers,
+            staff,
             can_edit: user.role.at_least(Role::Admin),
         }),
         ..PageData::default()

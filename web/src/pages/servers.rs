@@ -51,6 +51,18 @@ pub fn ServersPage() -> impl IntoView {
     };
     let list = ServerList::new(page.servers);
     let can_edit = page.can_edit;
+    let staff = page
+        .staff
+        .iter()
+        .map(|u| {
+            view! {
+                <li data-user-id=u.id>
+                    <a href=format!("/staff/{}", u.id) rel="external">{u.name.clone()}</a>
+                </li>
+            }
+        })
+        .collect_view();
+    let no_staff = page.staff.is_empty();
     let live = live_link(move |message| {
         if let ServerToTab::GameServerUpdated(update) = message {
             list.upsert(update.server);
@@ -90,6 +102,11 @@ pub fn ServersPage() -> impl IntoView {
             <Show when=move || list.rows.with(Vec::is_empty)>
                 <p class="empty">"No game servers yet."</p>
             </Show>
+            <h2 id="staff-heading">"Staff time"</h2>
+            <ul id="staff-links" class="staff-links" aria-labelledby="staff-heading">{staff}</ul>
+            {no_staff.then(|| view! {
+                <p class="empty">"No staff member has a game name yet: an admin sets it on the user."</p>
+            })}
             {can_edit.then(|| view! { <AddServer list/> })}
         </main>
     }
