@@ -152,6 +152,34 @@ mod tests {
     }
 
     #[test]
+    fn game_server_updates_round_trip_with_their_tag() {
+        use crate::game_servers::{GameServer, GameServerUpdate};
+        let update = GameServerUpdate {
+            server: GameServer {
+                id: 1,
+                name: "EU".into(),
+                address: "127.0.0.1:27015".into(),
+                enabled: true,
+                server_name: None,
+                map: Some("de_dust2".into()),
+                players_online: Some(3),
+                max_players: None,
+                last_polled_at: None,
+                last_ok_at: None,
+                consecutive_failures: 0,
+                staff_online: vec![],
+            },
+            opened: vec![],
+            closed: vec![],
+        };
+        let msg = ServerToTab::GameServerUpdated(Box::new(update));
+        let v = serde_json::to_value(&msg).unwrap();
+        assert_eq!(v["type"], "game_server_updated");
+        assert_eq!(v["server"]["map"], "de_dust2");
+        assert_eq!(serde_json::from_value::<ServerToTab>(v).unwrap(), msg);
+    }
+
+    #[test]
     fn unknown_types_are_rejected() {
         assert!(serde_json::from_value::<AgentToServer>(json!({"type": "bogus"})).is_err());
         assert!(serde_json::from_value::<AgentToServer>(
