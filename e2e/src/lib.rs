@@ -19,6 +19,7 @@ pub mod agent;
 pub mod api;
 pub mod browser;
 pub mod dashboard;
+pub mod fake_a2s;
 pub mod hub;
 pub mod process;
 pub mod wait;
@@ -26,6 +27,7 @@ pub mod xvfb;
 
 pub use api::{AgentSocket, ApiSession};
 pub use browser::{Browser, ChromeDriver};
+pub use fake_a2s::{FakeA2s, FakeA2sOptions};
 pub use hub::{Hub, HubOptions};
 pub use wait::wait_for;
 

@@ -103,6 +103,8 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/policy", get(pages::policy_page))
         .route("/audit", get(pages::audit_page))
         .route("/screenshots", get(pages::screenshots_page))
+        .route("/servers", get(pages::servers_page))
+        .route("/staff/{id}", get(pages::staff_page))
         .route("/login", get(pages::login_page).post(pages::login_form))
         .route("/logout", post(pages::logout_form))
         .route("/style/main.css", get(pages::stylesheet))
@@ -226,7 +228,8 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         })
     };
-    vec![writer, activity, sweeper, cleanup]
+    let poller = tokio::spawn(crate::game_poller::run(state.clone()));
+    vec![writer, activity, sweeper, cleanup, poller]
 }
 
 /// Drops stale presence rows and dead tokens; forgets idle rate-limit keys.

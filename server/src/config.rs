@@ -30,6 +30,15 @@ pub struct Config {
     #[arg(long, env = "HUB_A2S_POLL_SECONDS", default_value_t = 60)]
     pub a2s_poll_seconds: u64,
 
+    /// Poll interval in ms, overriding `--a2s-poll-seconds` when not 0 (tests and demos).
+    #[arg(long, env = "HUB_A2S_POLL_MS", default_value_t = 0, hide = true)]
+    pub a2s_poll_ms: u64,
+
+    /// How long one A2S query (with its challenge round trip) may take before the server
+    /// counts as not answering this poll (ms); capped at the poll interval.
+    #[arg(long, env = "HUB_A2S_TIMEOUT_MS", default_value_t = 3_000)]
+    pub a2s_timeout_ms: u64,
+
     /// How long a user without any connection keeps their status before turning offline (ms).
     #[arg(long, env = "HUB_OFFLINE_GRACE_MS", default_value_t = 10_000)]
     pub offline_grace_ms: u64,
@@ -86,6 +95,20 @@ impl Config {
             Some(url) if !url.is_empty() => url.clone(),
             _ => format!("sqlite://{DEFAULT_SQLITE_PATH}"),
         }
+    }
+
+    /// The time between two polls of every enabled game server.
+    pub fn a2s_poll_interval(&self) -> Duration {
+        if self.a2s_poll_ms > 0 {
+            Duration::from_millis(self.a2s_poll_ms)
+        } else {
+            Duration::from_secs(self.a2s_poll_seconds.max(1))
+        }
+    }
+
+    /// The per-query timeout: the flag, but never longer than the poll interval.
+    pub fn a2s_timeout(&self) -> Duration {
+        Duration::from_millis(self.a2s_timeout_ms.max(1)).min(self.a2s_poll_interval())
     }
 
     pub fn offline_grace(&self) -> Duration {

@@ -1,7 +1,8 @@
 //! The demo company "Demo Co" (`--demo`): created once, left alone afterwards.
 
 use crate::domain::auth::{hash_password, HashError};
-use crate::store::{now_ms, NewSession, NewUser, Store, StoreError};
+use crate::domain::server_presence::{plan_poll, PollContext, PollOutcome, PresentStaff};
+use crate::store::{now_ms, NewSession, NewUser, PollRecord, Store, StoreError};
 use shared::Role;
 
 pub const DEMO_ORG: &str = "Demo Co";
@@ -34,6 +35,13 @@ const DEMO_SESSIONS: [(usize, Option<usize>, i64, i64, i64); 6] = [
     (5, None, 3, 8, 90),
     (5, Some(2), 5, 11, 60),
 ];
+
+/// The demo game server: `cargo run -p e2e --bin fake-a2s -- --player "Alice Archer"` answers
+/// there.
+pub const DEMO_GAME_SERVER: (&str, &str) = ("Demo EU #1", "127.0.0.1:27015");
+
+/// Demo staff with a game name (it equals their display name).
+const DEMO_GAME_NAMES: [&str; 2] = ["alice@demo.test", "bob@demo.test"];
 
 /// E-mail, name, role of every demo login.
 pub const DEMO_USERS: [(&str, &str, Role); 6] = [
@@ -69,7 +77,7 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
                 name,
                 role,
                 password_hash: &hash,
-                game_name: None,
+                game_name: DEMO_GAME_NAMES.contains(&email).then_some(name),
             })
             .await?;
         users.push(user.id);
@@ -99,6 +107,50 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
             })
             .await?;
     }
+    // Alice (index 3) has game time on the demo server.
+    demo_server_time(store, org.id, users[3]).await?;
     tracing::info!(org_id = org.id, "demo company created");
     Ok(true)
+}
+
+/// The demo game server and two finished sessions of Alice on it (yesterday and the day
+/// before), written the way the poller writes them.
+async fn demo_server_time(store: &Store, org_id: i64, user_id: i64) -> Result<(), StoreError> {
+    let (name, address) = DEMO_GAME_SERVER;
+    let server = store
+        .create_game_server(org_id, name, address, true)
+        .await?;
+    let hour = 3_600_000;
+    let now = now_ms();
+    for (join, hours) in [(now - 48 * hour, 2), (now - 26 * hour, 1)] {
+        let ctx = |at| PollContext {
+            now: at,
+            failures_before: 0,
+            first_answer_since_start: false,
+        };
+        let record = |at| PollRecord {
+            polled_at: at,
+            answered: true,
+            ..PollRecord::default()
+        };
+        let present = PollOutcome::Answered(vec![PresentStaff {
+            user_id,
+            player_name: "Alice Archer".into(),
+        }]);
+        store
+            .apply_poll(
+                org_id,
+                server.id,
+                &record(join),
+                &plan_poll(&[], &present, ctx(join)),
+            )
+            .await?;
+        let leave = join + hours * hour;
+        let open = store.open_server_sessions(server.id).await?;
+        let gone = plan_poll(&open, &PollOutcome::Answered(Vec::new()), ctx(leave));
+        store
+            .apply_poll(org_id, server.id, &record(leave), &gone)
+            .await?;
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! Layers: transport (`api`, `ws`, `pages`) → domain (`domain`, plain rules) with the
 //! in-memory `hub` owning connections → storage (`store`, sqlx).
 
+pub mod a2s;
 pub mod accounts;
 pub mod api;
 pub mod app;
@@ -10,11 +11,14 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod game_poller;
+pub mod game_servers;
 pub mod hub;
 pub mod metrics;
 pub mod origin;
 pub mod pages;
 pub mod session_activity;
+pub mod staff_time;
 pub mod store;
 pub mod web_render;
 pub mod work_sessions;

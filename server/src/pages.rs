@@ -5,15 +5,19 @@
 mod audit;
 mod policy;
 mod screenshots;
+mod servers;
 mod session;
 mod sessions;
+mod staff;
 mod tickets;
 
 pub use audit::audit_page;
 pub use policy::policy_page;
 pub use screenshots::screenshots_page;
+pub use servers::servers_page;
 pub use session::session_page;
 pub use sessions::sessions_page;
+pub use staff::staff_page;
 pub use tickets::{ticket_page, tickets_page};
 
 use axum::body::Body;

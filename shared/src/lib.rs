@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod api;
+pub mod game_servers;
 pub mod policy;
 pub mod presence;
 pub mod protocol;

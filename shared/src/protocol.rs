@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::UserInfo;
+use crate::game_servers::GameServerUpdate;
 use crate::policy::Policy;
 use crate::presence::PresenceEntry;
 
@@ -140,12 +141,22 @@ impl AgentToServer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerToTab {
-    PresenceSnapshot { users: Vec<PresenceEntry> },
-    PresenceDiff { changes: Vec<PresenceEntry> },
+    PresenceSnapshot {
+        users: Vec<PresenceEntry>,
+    },
+    PresenceDiff {
+        changes: Vec<PresenceEntry>,
+    },
     SessionEnded(SessionEnded),
-    SessionStarted { session: SessionInfo },
+    SessionStarted {
+        session: SessionInfo,
+    },
     ConfigUpdated(ConfigUpdated),
-    Error { error: SocketError },
+    /// A game server poll changed who is on it or what it shows (supervisors and up).
+    GameServerUpdated(Box<GameServerUpdate>),
+    Error {
+        error: SocketError,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -224,6 +235,34 @@ mod tests {
             json!({"type": "heartbeat", "idle_seconds": 1, "key_presses": -4})
         )
         .is_err());
+    }
+
+    #[test]
+    fn game_server_updates_round_trip_with_their_tag() {
+        use crate::game_servers::{GameServer, GameServerUpdate};
+        let update = GameServerUpdate {
+            server: GameServer {
+                id: 1,
+                name: "EU".into(),
+                address: "127.0.0.1:27015".into(),
+                enabled: true,
+                server_name: None,
+                map: Some("de_dust2".into()),
+                players_online: Some(3),
+                max_players: None,
+                last_polled_at: None,
+                last_ok_at: None,
+                consecutive_failures: 0,
+                staff_online: vec![],
+            },
+            opened: vec![],
+            closed: vec![],
+        };
+        let msg = ServerToTab::GameServerUpdated(Box::new(update));
+        let v = serde_json::to_value(&msg).unwrap();
+        assert_eq!(v["type"], "game_server_updated");
+        assert_eq!(v["server"]["map"], "de_dust2");
+        assert_eq!(serde_json::from_value::<ServerToTab>(v).unwrap(), msg);
     }
 
     #[test]

@@ -54,6 +54,14 @@ pub async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Res
     send("PUT", path, body).await
 }
 
+/// `PATCH path` with a JSON body.
+pub async fn patch<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<T, ApiFailure> {
+    send("PATCH", path, body).await
+}
+
 #[cfg(feature = "hydrate")]
 async fn send<B: Serialize, T: DeserializeOwned>(
     method: &str,

@@ -10,8 +10,9 @@ use leptos_router::path;
 use crate::data::PageData;
 use crate::pages::{
     audit::AuditPage, login::LoginPage, not_found::NotFound, policy::PolicyPage,
-    screenshots::ScreenshotsPage, session::SessionPage, sessions::SessionsPage, status::StatusPage,
-    ticket::TicketPage, tickets::TicketsPage,
+    screenshots::ScreenshotsPage, servers::ServersPage, session::SessionPage,
+    sessions::SessionsPage, staff::StaffPage, status::StatusPage, ticket::TicketPage,
+    tickets::TicketsPage,
 };
 
 /// The whole document the server renders around [`App`].
@@ -60,6 +61,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings/policy") view=PolicyPage/>
                 <Route path=path!("/audit") view=AuditPage/>
                 <Route path=path!("/screenshots") view=ScreenshotsPage/>
+                <Route path=path!("/servers") view=ServersPage/>
+                <Route path=path!("/staff/:id") view=StaffPage/>
             </Routes>
         </Router>
     }

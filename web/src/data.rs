@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::activity::SessionActivity;
 use shared::api::{AuditEntry, Paged, Screenshot, Ticket, UserInfo};
+use shared::game_servers::{GameServer, ServerSession, StaffDetails};
 use shared::protocol::SessionInfo;
 use shared::{Policy, PresenceEntry};
 
-use crate::query::{AuditQuery, ScreenshotQuery, SessionQuery};
+use crate::query::{AuditQuery, ScreenshotQuery, SessionQuery, StaffQuery};
 
 /// The logged-in user looking at the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +107,24 @@ pub struct ScreenshotsPageData {
     pub users: Vec<UserOption>,
 }
 
+/// `/staff/{id}`: a staff member's time on game servers and one page of their sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffPageData {
+    pub details: StaffDetails,
+    pub query: StaffQuery,
+    pub sessions: Paged<ServerSession>,
+}
+
+/// `/servers`: every game server of the organization with who is on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServersPageData {
+    pub servers: Vec<GameServer>,
+    /// Staff members with a game name (the ones the poller can match), for their details pages.
+    pub staff: Vec<UserOption>,
+    /// Admins and owners add servers and turn polling on and off.
+    pub can_edit: bool,
+}
+
 /// Provided as Leptos context by the hub for each server-side render. Exactly one page's
 /// field is set (or none, for the login, not-found and forbidden pages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -119,6 +138,8 @@ pub struct PageData {
     pub policy: Option<PolicyPageData>,
     pub audit: Option<AuditPageData>,
     pub screenshots: Option<ScreenshotsPageData>,
+    pub staff: Option<StaffPageData>,
+    pub servers: Option<ServersPageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).
     pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.

@@ -17,6 +17,7 @@ mod live;
 mod pages;
 pub mod policy_store;
 pub mod query;
+pub mod server_time;
 pub mod session_list;
 pub mod store;
 pub mod time;

@@ -227,6 +227,46 @@ impl ScreenshotQuery {
     }
 }
 
+/// `/staff/{id}?active_only=true&page=`: the session history's filter (All or Active).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffQuery {
+    pub user_id: i64,
+    pub active_only: bool,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl StaffQuery {
+    pub fn parse<'a>(user_id: i64, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut q = StaffQuery {
+            user_id,
+            active_only: false,
+            page: 1,
+            per_page: PER_PAGE,
+        };
+        for (key, value) in pairs {
+            match key {
+                "active_only" => q.active_only = value.trim() == "true",
+                "page" => q.page = parse_page(value.trim()),
+                _ => {}
+            }
+        }
+        q
+    }
+
+    /// The link to page `page` with the filter `active_only`.
+    pub fn href(&self, active_only: bool, page: u32) -> String {
+        let mut params = Vec::new();
+        if active_only {
+            params.push(("active_only", "true".to_string()));
+        }
+        if page > 1 {
+            params.push(("page", page.to_string()));
+        }
+        with_query(&format!("/staff/{}", self.user_id), &params)
+    }
+}
+
 /// Just a page number: `/tickets?page=`, `/tickets/{id}?page=`.
 pub fn parse_page_only<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> u32 {
     pairs
@@ -331,6 +371,16 @@ mod tests {
     fn to_day_is_inclusive() {
         let q = SessionQuery::parse([("from", "2024-05-01"), ("to", "2024-05-01")]);
         assert_eq!(q.to_ms().unwrap() - q.from_ms().unwrap(), 86_400_000);
+    }
+
+    #[test]
+    fn staff_query_links() {
+        let q = StaffQuery::parse(7, [("active_only", "true"), ("page", "3")]);
+        assert!(q.active_only);
+        assert_eq!(q.page, 3);
+        assert_eq!(q.href(true, 2), "/staff/7?active_only=true&page=2");
+        assert_eq!(q.href(false, 1), "/staff/7");
+        assert!(!StaffQuery::parse(7, [("active_only", "yes")]).active_only);
     }
 
     #[test]

@@ -114,6 +114,8 @@ impl StatusStore {
             ServerToTab::Error { error } => {
                 leptos::logging::warn!("hub: {}: {}", error.code, error.message);
             }
+            // Game servers have their own pages.
+            ServerToTab::GameServerUpdated(_) => {}
         }
     }
 

@@ -5,10 +5,12 @@ mod audit;
 mod auth;
 mod config;
 pub mod extract;
+mod game_servers;
 mod health;
 mod policy;
 mod screenshots;
 mod sessions;
+mod staff;
 mod tickets;
 mod users;
 
@@ -48,6 +50,20 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(screenshots::MAX_UPLOAD_BYTES)),
         )
         .route("/api/screenshots/{id}/image", get(screenshots::image))
+        .route(
+            "/api/game-servers",
+            get(game_servers::list).post(game_servers::create),
+        )
+        .route(
+            "/api/game-servers/{id}",
+            get(game_servers::show).patch(game_servers::update),
+        )
+        .route("/api/staff/{id}/details", get(staff::details))
+        .route(
+            "/api/staff/{id}/server-sessions",
+            get(staff::server_sessions),
+        )
+        .route("/api/staff/{id}/stats", get(staff::stats))
         .route("/api/config", get(config::show))
         .route("/api/policy", axum::routing::put(policy::update))
         .route("/api/{*rest}", axum::routing::any(not_found))

@@ -2,5 +2,8 @@
 
 pub mod activity;
 pub mod auth;
+pub mod game_servers;
+pub mod periods;
 pub mod presence;
+pub mod server_presence;
 pub mod sessions;

@@ -31,6 +31,8 @@ pub enum Audience {
     Everyone,
     /// The agents of one user and the tabs that may see that user.
     AboutUser(i64),
+    /// Only the tabs of supervisors and up (no agents).
+    OrgReaders,
 }
 
 impl Hub {

@@ -4,6 +4,7 @@
 mod activity;
 pub mod activity_writer;
 mod fanout;
+mod game_servers;
 mod org;
 pub mod peer;
 mod policy;

@@ -3,18 +3,24 @@
 
 mod activity;
 mod audit;
+mod game_servers;
 mod orgs;
 mod policy;
 mod presence;
 mod screenshots;
+mod server_sessions;
 mod sessions;
+mod staff_time;
 mod tickets;
 mod tokens;
 mod users;
 
 pub use activity::{AppRow, AppWrite, SlotWrite};
 pub use audit::NewAudit;
+pub use game_servers::{GameServerPatch, GameServerRow};
+pub use server_sessions::{GameName, PollRecord, ServerSessionFilter, ServerSessionRow};
 pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
+pub use staff_time::{ServerSums, StaffExtras, TimeScope, TimeSums};
 
 pub use orgs::OrgRow;
 pub use policy::{PolicyRow, PolicySave};

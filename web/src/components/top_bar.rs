@@ -7,11 +7,12 @@ use shared::Role;
 use crate::data::Viewer;
 
 /// The pages of the navigation bar: path, label, lowest role that may open it.
-const LINKS: [(&str, &str, Role); 6] = [
+const LINKS: [(&str, &str, Role); 7] = [
     ("/", "Status", Role::Member),
     ("/sessions", "Sessions", Role::Member),
     ("/tickets", "Tickets", Role::Member),
     ("/screenshots", "Screenshots", Role::Member),
+    ("/servers", "Servers", Role::Supervisor),
     ("/settings/policy", "Policy", Role::Member),
     ("/audit", "Audit log", Role::Admin),
 ];

@@ -1,0 +1,73 @@
+//! Game servers: `GET/POST /api/game-servers` and `GET/PATCH /api/game-servers/{id}`
+//! (`{enabled}` turns polling on and off). Reading is for supervisors and up, changing for
+//! admins and owners.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use super::extract::{ApiJson, ApiQuery, Caller, IdPath, Paging};
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::game_servers;
+use shared::api::Paged;
+use shared::game_servers::{CreateGameServerRequest, GameServer, UpdateGameServerRequest};
+use shared::Role;
+
+const READ: &str = "Only supervisors and above can see the game servers.";
+const WRITE: &str = "Only admins and owners can change game servers.";
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Paged<GameServer>>> {
+    caller.require(Role::Supervisor, READ)?;
+    let (page, per_page) = paging.resolve()?;
+    let (rows, total) = state
+        .store
+        .list_game_servers(caller.org_id(), page, per_page)
+        .await?;
+    Ok(Json(Paged {
+        items: game_servers::views(&state.store, caller.org_id(), &rows).await?,
+        page,
+        per_page,
+        total,
+    }))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<GameServer>> {
+    caller.require(Role::Supervisor, READ)?;
+    let row = state
+        .store
+        .get_game_server(caller.org_id(), id)
+        .await?
+        .ok_or(ApiError::NotFound("Game server"))?;
+    Ok(Json(game_servers::view(&state.store, &row).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateGameServerRequest>,
+) -> ApiResult<(StatusCode, Json<GameServer>)> {
+    caller.require(Role::Admin, WRITE)?;
+    let server = game_servers::create(&state, caller.org_id(), &body).await?;
+    Ok((StatusCode::CREATED, Json(server)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<UpdateGameServerRequest>,
+) -> ApiResult<Json<GameServer>> {
+    caller.require(Role::Admin, WRITE)?;
+    Ok(Json(
+        game_servers::update(&state, caller.org_id(), id, &body).await?,
+    ))
+}

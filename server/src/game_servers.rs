@@ -1,0 +1,140 @@
+//! Game server operations behind the REST API and the pages: the servers with who is on them,
+//! an admin's create and change (disabling a server closes its open sessions), and the push
+//! that tells the dashboards.
+
+use std::collections::BTreeMap;
+
+use crate::app::AppState;
+use crate::domain::game_servers::{check_address, check_name};
+use crate::domain::server_presence::EndReason;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{GameServerPatch, GameServerRow, ServerSessionRow, Store, StoreResult};
+use shared::game_servers::{
+    CreateGameServerRequest, GameServer, GameServerUpdate, UpdateGameServerRequest,
+};
+
+/// `rows` as the API shows them, each with the staff on it now.
+pub async fn views(
+    store: &Store,
+    org_id: i64,
+    rows: &[GameServerRow],
+) -> StoreResult<Vec<GameServer>> {
+    let open = store.open_server_sessions_of_org(org_id).await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let online = open
+                .iter()
+                .filter(|s| s.server_id == row.id)
+                .map(ServerSessionRow::online)
+                .collect();
+            row.api(online)
+        })
+        .collect())
+}
+
+pub async fn view(store: &Store, row: &GameServerRow) -> StoreResult<GameServer> {
+    let mut one = views(store, row.org_id, std::slice::from_ref(row)).await?;
+    Ok(one.pop().unwrap_or_else(|| row.api(Vec::new())))
+}
+
+fn invalid(fields: BTreeMap<String, String>) -> ApiResult<()> {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    Err(ApiError::Invalid {
+        message: format!("Invalid value for {}.", names.join(", ")),
+        fields,
+    })
+}
+
+/// Checks a field with `check`, collecting what is wrong under its name.
+fn checked(
+    fields: &mut BTreeMap<String, String>,
+    name: &str,
+    value: Option<&str>,
+    check: fn(&str) -> Result<String, String>,
+) -> Option<String> {
+    match check(value?) {
+        Ok(v) => Some(v),
+        Err(what) => {
+            fields.insert(name.to_string(), what);
+            None
+        }
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    org_id: i64,
+    req: &CreateGameServerRequest,
+) -> ApiResult<GameServer> {
+    let mut fields = BTreeMap::new();
+    let name = checked(&mut fields, "name", Some(req.name.as_str()), check_name);
+    let address = checked(
+        &mut fields,
+        "address",
+        Some(req.address.as_str()),
+        check_address,
+    );
+    invalid(fields)?;
+    let (Some(name), Some(address)) = (name, address) else {
+        return Err(ApiError::BadRequest("name and address are required".into()));
+    };
+    let row = state
+        .store
+        .create_game_server(org_id, &name, &address, req.enabled.unwrap_or(true))
+        .await?;
+    let server = view(&state.store, &row).await?;
+    publish(state, org_id, server.clone(), Vec::new());
+    Ok(server)
+}
+
+pub async fn update(
+    state: &AppState,
+    org_id: i64,
+    id: i64,
+    req: &UpdateGameServerRequest,
+) -> ApiResult<GameServer> {
+    let mut fields = BTreeMap::new();
+    let patch = GameServerPatch {
+        name: checked(&mut fields, "name", req.name.as_deref(), check_name),
+        address: checked(
+            &mut fields,
+            "address",
+            req.address.as_deref(),
+            check_address,
+        ),
+        enabled: req.enabled,
+    };
+    invalid(fields)?;
+    let row = state
+        .store
+        .update_game_server(org_id, id, &patch)
+        .await?
+        .ok_or(ApiError::NotFound("Game server"))?;
+    // Nobody watches a disabled server: its sessions end where they were last seen.
+    let closed = if row.enabled {
+        Vec::new()
+    } else {
+        state
+            .store
+            .close_server_sessions(row.id, EndReason::ServerDisabled.as_str())
+            .await?
+    };
+    let server = view(&state.store, &row).await?;
+    publish(state, org_id, server.clone(), closed);
+    Ok(server)
+}
+
+fn publish(state: &AppState, org_id: i64, server: GameServer, closed: Vec<ServerSessionRow>) {
+    state.hub.game_server_updated(
+        org_id,
+        GameServerUpdate {
+            server,
+            opened: Vec::new(),
+            closed: closed.iter().map(ServerSessionRow::api).collect(),
+        },
+    );
+}

@@ -1,0 +1,201 @@
+//! Game servers polled over A2S and the time staff spend on them (SPEC §11): REST bodies and
+//! the `game_server_updated` push.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::role::Role;
+
+/// A staff member seen on a server right now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffOnline {
+    pub user_id: i64,
+    pub name: String,
+    pub session_id: i64,
+    pub join_time: DateTime<Utc>,
+}
+
+/// A configured game server and what its last poll found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GameServer {
+    pub id: i64,
+    pub name: String,
+    /// `host:port` of the server's query port.
+    pub address: String,
+    pub enabled: bool,
+    /// The name and map the server reported (A2S_INFO); `None` until it answered once.
+    pub server_name: Option<String>,
+    pub map: Option<String>,
+    pub players_online: Option<i64>,
+    pub max_players: Option<i64>,
+    pub last_polled_at: Option<DateTime<Utc>>,
+    pub last_ok_at: Option<DateTime<Utc>>,
+    /// Polls in a row without an answer (3 close the server's open sessions).
+    pub consecutive_failures: i64,
+    /// Staff on the server now, by name.
+    pub staff_online: Vec<StaffOnline>,
+}
+
+impl GameServer {
+    /// Answered its last poll (or was never polled yet).
+    pub fn reachable(&self) -> bool {
+        self.consecutive_failures == 0
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGameServerRequest {
+    pub name: String,
+    pub address: String,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGameServerRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// One stay of a staff member on a game server. `leave_time` is `None` while they are on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerSession {
+    pub id: i64,
+    pub user_id: i64,
+    pub user_name: String,
+    pub server_id: i64,
+    pub server_name: String,
+    pub player_name: String,
+    pub join_time: DateTime<Utc>,
+    pub leave_time: Option<DateTime<Utc>>,
+    pub last_seen_at: DateTime<Utc>,
+    pub duration_seconds: Option<i64>,
+    /// `left`, `server_unreachable`, `hub_restart` or `server_disabled`.
+    pub end_reason: Option<String>,
+}
+
+/// `daily`, `weekly` (Monday–Sunday), `monthly` or `all_time`, in the organization's timezone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Daily,
+    Weekly,
+    Monthly,
+    #[default]
+    AllTime,
+}
+
+impl Period {
+    pub const ALL: [Period; 4] = [
+        Period::Daily,
+        Period::Weekly,
+        Period::Monthly,
+        Period::AllTime,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Daily => "daily",
+            Period::Weekly => "weekly",
+            Period::Monthly => "monthly",
+            Period::AllTime => "all_time",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Period> {
+        Period::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+/// Time on servers over some sessions. Open sessions count up to the moment of the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TimeTotals {
+    pub total_seconds: i64,
+    pub session_count: i64,
+    pub average_seconds: i64,
+    pub longest_seconds: i64,
+}
+
+/// [`TimeTotals`] on one server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerTime {
+    pub server_id: i64,
+    pub server_name: String,
+    #[serde(flatten)]
+    pub totals: TimeTotals,
+}
+
+/// `GET /api/staff/{id}/stats?period=&server=`: one period (the current one), sessions counted
+/// by the time they started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffStats {
+    pub user_id: i64,
+    pub period: Period,
+    pub server_id: Option<i64>,
+    pub timezone: String,
+    /// `None` for `all_time`.
+    pub period_start: Option<DateTime<Utc>>,
+    pub period_end: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub totals: TimeTotals,
+    /// The same period, server by server (only the chosen one with `server=`).
+    pub per_server: Vec<ServerTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffProfile {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+    pub game_name: Option<String>,
+    pub steam_id: Option<String>,
+    pub discord: Option<String>,
+    /// The organization's timezone: where days, weeks and months begin.
+    pub timezone: String,
+}
+
+/// The work-session side (SPEC §8) of a staff member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WorkSummary {
+    /// Distinct tickets with at least one session of theirs.
+    pub tickets_worked: i64,
+    /// Completed sessions on tickets.
+    pub time_on_tickets_seconds: i64,
+    pub work_sessions: i64,
+    /// Completed sessions, with or without a ticket.
+    pub work_seconds: i64,
+}
+
+/// `GET /api/staff/{id}/details`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffDetails {
+    pub profile: StaffProfile,
+    /// All time, over all servers.
+    pub totals: TimeTotals,
+    pub last_join: Option<DateTime<Utc>>,
+    /// All time, server by server, most time first.
+    pub per_server: Vec<ServerTime>,
+    /// Newest first (at most 10).
+    pub recent_sessions: Vec<ServerSession>,
+    /// The current day, week and month.
+    pub periods: Vec<StaffStats>,
+    pub work: WorkSummary,
+}
+
+/// Pushed to the dashboards of supervisors and up when a poll changed something a page shows:
+/// a staff member joined or left, the map or the player count changed, the server stopped or
+/// started answering.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GameServerUpdate {
+    pub server: GameServer,
+    pub opened: Vec<ServerSession>,
+    pub closed: Vec<ServerSession>,
+}

@@ -1,0 +1,241 @@
+//! `/servers` (supervisors and up): the organization's game servers with name, map, players
+//! online and the staff on them now, kept current over `/ws/tab` as polls find joins and
+//! leaves. Admins add servers and turn polling on and off here.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::game_servers::{CreateGameServerRequest, GameServer, UpdateGameServerRequest};
+use shared::protocol::ServerToTab;
+
+use crate::api;
+use crate::components::live_badge::LiveBadge;
+use crate::components::top_bar::TopBar;
+use crate::connect::live_link;
+use crate::data::PageData;
+use crate::pages::{forbidden::Missing, title};
+use crate::server_time::server_state;
+
+/// The rows, each with a version that changes whenever the server is replaced, so the keyed
+/// list re-renders exactly the rows that changed.
+#[derive(Clone, Copy)]
+struct ServerList {
+    rows: RwSignal<Vec<(u64, GameServer)>>,
+    version: StoredValue<u64>,
+}
+
+impl ServerList {
+    fn new(servers: Vec<GameServer>) -> Self {
+        ServerList {
+            rows: RwSignal::new(servers.into_iter().map(|s| (0, s)).collect()),
+            version: StoredValue::new(0),
+        }
+    }
+
+    fn upsert(&self, server: GameServer) {
+        self.version.update_value(|v| *v += 1);
+        let v = self.version.get_value();
+        self.rows.update(
+            |rows| match rows.iter_mut().find(|(_, s)| s.id == server.id) {
+                Some(row) => *row = (v, server),
+                None => rows.push((v, server)),
+            },
+        );
+    }
+}
+
+#[component]
+pub fn ServersPage() -> impl IntoView {
+    let data = use_context::<PageData>().unwrap_or_default();
+    let Some(page) = data.servers else {
+        return view! { <Missing/> }.into_any();
+    };
+    let list = ServerList::new(page.servers);
+    let can_edit = page.can_edit;
+    let staff = page
+        .staff
+        .iter()
+        .map(|u| {
+            view! {
+                <li data-user-id=u.id>
+                    <a href=format!("/staff/{}", u.id) rel="external">{u.name.clone()}</a>
+                </li>
+            }
+        })
+        .collect_view();
+    let no_staff = page.staff.is_empty();
+    let live = live_link(move |message| {
+        if let ServerToTab::GameServerUpdated(update) = message {
+            list.upsert(update.server);
+        }
+    });
+    view! {
+        <Title text=title("Game servers", &data.viewer)/>
+        <TopBar viewer=data.viewer current="/servers"/>
+        <main class="page" id="main">
+            <div class="page-head">
+                <h1 id="servers-heading">"Game servers"</h1>
+                <div class="page-meta">
+                    <LiveBadge live/>
+                </div>
+            </div>
+            <div class="table-wrap" role="region" aria-labelledby="servers-heading" tabindex="0">
+                <table id="servers-table" class="data-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Server"</th>
+                            <th scope="col">"Map"</th>
+                            <th scope="col" class="num">"Players"</th>
+                            <th scope="col">"Staff on now"</th>
+                            <th scope="col">"Status"</th>
+                            {can_edit.then(|| view! { <th scope="col">"Polling"</th> })}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For
+                            each=move || list.rows.get()
+                            key=|(v, s)| (s.id, *v)
+                            children=move |(_, s)| view! { <ServerRow s can_edit list/> }
+                        />
+                    </tbody>
+                </table>
+            </div>
+            <Show when=move || list.rows.with(Vec::is_empty)>
+                <p class="empty">"No game servers yet."</p>
+            </Show>
+            <h2 id="staff-heading">"Staff time"</h2>
+            <ul id="staff-links" class="staff-links" aria-labelledby="staff-heading">{staff}</ul>
+            {no_staff.then(|| view! {
+                <p class="empty">"No staff member has a game name yet: an admin sets it on the user."</p>
+            })}
+            {can_edit.then(|| view! { <AddServer list/> })}
+        </main>
+    }
+    .into_any()
+}
+
+#[component]
+fn ServerRow(s: GameServer, can_edit: bool, list: ServerList) -> impl IntoView {
+    let (state, state_text) = server_state(&s);
+    let players = match (s.players_online, s.max_players) {
+        (Some(n), Some(max)) => format!("{n} / {max}"),
+        (Some(n), None) => n.to_string(),
+        _ => "—".to_string(),
+    };
+    let staff = s
+        .staff_online
+        .iter()
+        .map(|p| {
+            view! {
+                <li data-user-id=p.user_id>
+                    <a href=format!("/staff/{}", p.user_id) rel="external">{p.name.clone()}</a>
+                </li>
+            }
+        })
+        .collect_view();
+    let nobody = s.staff_online.is_empty();
+    let toggle = can_edit.then(|| {
+        let (id, enabled, name) = (s.id, s.enabled, s.name.clone());
+        let busy = RwSignal::new(false);
+        let error = RwSignal::new(None::<String>);
+        let flip = move |_| {
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let body = UpdateGameServerRequest {
+                    enabled: Some(!enabled),
+                    ..UpdateGameServerRequest::default()
+                };
+                match api::patch::<_, GameServer>(&format!("/api/game-servers/{id}"), &body).await {
+                    Ok(server) => list.upsert(server),
+                    Err(e) => {
+                        error.set(Some(e.message));
+                        busy.set(false);
+                    }
+                }
+            });
+        };
+        let label = if enabled { format!("Disable {name}") } else { format!("Enable {name}") };
+        view! {
+            <td class="polling">
+                <button type="button" class="toggle-polling" aria-label=label disabled=move || busy.get() on:click=flip>
+                    {if enabled { "Disable" } else { "Enable" }}
+                </button>
+                <span class="form-error" role="alert">{move || error.get()}</span>
+            </td>
+        }
+    });
+    view! {
+        <tr data-server-id=s.id data-state=state>
+            <td class="name">
+                <span class="server-title">{s.name.clone()}</span>
+                <span class="server-sub">{s.server_name.clone().unwrap_or_default()} " " <code>{s.address.clone()}</code></span>
+            </td>
+            <td class="map">{s.map.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="num players">{players}</td>
+            <td class="staff-online">
+                {if nobody {
+                    view! { <span class="muted">"nobody"</span> }.into_any()
+                } else {
+                    view! { <ul class="staff-list">{staff}</ul> }.into_any()
+                }}
+            </td>
+            <td class="state">
+                <span class=format!("server-state server-state-{state}")>{state_text}</span>
+            </td>
+            {toggle}
+        </tr>
+    }
+}
+
+#[component]
+fn AddServer(list: ServerList) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let address = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let fields = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        let body = CreateGameServerRequest {
+            name: name.get_untracked(),
+            address: address.get_untracked(),
+            enabled: None,
+        };
+        leptos::task::spawn_local(async move {
+            match api::post::<_, GameServer>("/api/game-servers", &body).await {
+                Ok(server) => {
+                    list.upsert(server);
+                    name.set(String::new());
+                    address.set(String::new());
+                    error.set(None);
+                    fields.set(Default::default());
+                }
+                Err(e) => {
+                    error.set(Some(e.message));
+                    fields.set(e.fields);
+                }
+            }
+            busy.set(false);
+        });
+    };
+    let field_error = move |f: &'static str| move || fields.with(|m| m.get(f).cloned());
+    view! {
+        <form id="add-server" class="card" on:submit=submit>
+            <h2>"Add a game server"</h2>
+            <div class="field">
+                <label for="server-name">"Name"</label>
+                <input id="server-name" name="name" required maxlength="100"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <span class="field-error">{field_error("name")}</span>
+            </div>
+            <div class="field">
+                <label for="server-address">"Query address (host:port)"</label>
+                <input id="server-address" name="address" required placeholder="127.0.0.1:27015"
+                    prop:value=move || address.get() on:input=move |ev| address.set(event_target_value(&ev))/>
+                <span class="field-error">{field_error("address")}</span>
+            </div>
+            <p class="form-error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
+            <button type="submit" class="primary" disabled=move || busy.get()>"Add server"</button>
+        </form>
+    }
+}
