@@ -15,9 +15,11 @@
 //! Overrides: `PRESENCE_HUB_BIN` (the hub binary), `CHROMIUM_BIN`, `CHROMEDRIVER_BIN`.
 
 pub mod api;
+pub mod bench;
 pub mod browser;
 pub mod dashboard;
 pub mod hub;
+pub mod load;
 pub mod process;
 pub mod wait;
 
