@@ -183,7 +183,11 @@ pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run())
+    let result = runtime.block_on(run());
+    // Stdin is read on a blocking thread that only returns at the end of input (the
+    // coordinator keeps it open): do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -16,7 +16,7 @@ pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
 
 pub use orgs::OrgRow;
 pub use policy::{PolicyRow, PolicySave};
-pub use presence::PresenceWrite;
+pub use presence::{PresenceWrite, PRESENCE_BATCH_ROWS};
 pub use screenshots::NewScreenshot;
 pub use tokens::TokenOwner;
 pub use users::{NewUser, UserPatch, UserRow};
