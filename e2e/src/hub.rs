@@ -80,9 +80,12 @@ impl Hub {
         cmd.arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--database-url")
-            .arg(options.database_url.clone().unwrap_or_else(|| {
-                format!("sqlite://{}", dir.path().join("hub.db").display())
-            }))
+            .arg(
+                options
+                    .database_url
+                    .clone()
+                    .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("hub.db").display())),
+            )
             .arg("--data-dir")
             .arg(&data_dir)
             .env("HUB_OFFLINE_GRACE_MS", options.offline_grace_ms.to_string())

@@ -137,14 +137,7 @@ impl Probes {
             opening.push(tokio::spawn(async move {
                 match connect::open(hub, source, kind, &token, Duration::from_secs(20)).await {
                     Ok(ws) => {
-                        tokio::spawn(socket::run(
-                            index,
-                            ws,
-                            kind,
-                            rates,
-                            observer,
-                            Some(kick_rx),
-                        ));
+                        tokio::spawn(socket::run(index, ws, kind, rates, observer, Some(kick_rx)));
                         Ok(())
                     }
                     Err(e) => {

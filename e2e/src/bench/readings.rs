@@ -28,7 +28,10 @@ fn clock_ticks_per_second() -> f64 {
 pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which may contain spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').context("malformed /proc/<pid>/stat")?.1;
+    let rest = stat
+        .rsplit_once(')')
+        .context("malformed /proc/<pid>/stat")?
+        .1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
     let utime: f64 = fields.get(11).context("no utime")?.parse()?;
@@ -144,8 +147,6 @@ impl HubMetrics {
     }
 
     pub fn open(&self, kind: &str) -> f64 {
-        self.get(&format!(
-            "presence_hub_open_connections{{kind=\"{kind}\"}}"
-        ))
+        self.get(&format!("presence_hub_open_connections{{kind=\"{kind}\"}}"))
     }
 }

@@ -24,7 +24,9 @@ fn say(what: &str) {
 /// Runs every scenario; `worker_program` is started as `<program> worker` for the workers.
 pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<BenchResults> {
     let started_at = chrono_like_now();
-    let dir = tempfile::Builder::new().prefix("presence-hub-bench.").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("presence-hub-bench.")
+        .tempdir()?;
     let database_url = o
         .database_url
         .clone()
@@ -38,7 +40,10 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
     say(&format!("seeding {} users ({database})", o.sockets));
     let seeding = Instant::now();
     let manifest = seed(&database_url, &setup::plans(&o)?).await?;
-    say(&format!("seeded in {:.1} s", seeding.elapsed().as_secs_f64()));
+    say(&format!(
+        "seeded in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    ));
 
     let hub = Hub::start(HubOptions {
         label: "bench-hub".into(),
@@ -86,11 +91,14 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
         "bench",
     )
     .await?;
-    let ramp_timeout = Duration::from_secs(60 + (o.sockets as u64 / o.ramp_per_second.max(1) as u64) * 3);
+    let ramp_timeout =
+        Duration::from_secs(60 + (o.sockets as u64 / o.ramp_per_second.max(1) as u64) * 3);
     let totals = fleet.wait_greeted(ramp_timeout).await?;
     let ramp_seconds = ramp.elapsed().as_secs_f64();
     let sockets = totals.greeted + probes.sockets.len() as u64;
-    say(&format!("{sockets} sockets open in {ramp_seconds:.1} s; settling"));
+    say(&format!(
+        "{sockets} sockets open in {ramp_seconds:.1} s; settling"
+    ));
     tokio::time::sleep(Duration::from_secs(o.settle_seconds)).await;
     let rss_after = rss_kib(pid)?;
     let m = HubMetrics::scrape(&http, &base).await?;
@@ -101,7 +109,10 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
         rss_after,
         ramp_seconds,
     );
-    say(&format!("memory: {:.2} KiB per socket", memory.kib_per_socket));
+    say(&format!(
+        "memory: {:.2} KiB per socket",
+        memory.kib_per_socket
+    ));
 
     let load = manifest.org(LOAD_ORG)?;
     say("force-ends");
@@ -206,7 +217,11 @@ fn name_of(email: &str) -> String {
     let (label, group, i) = (
         parts.next().unwrap_or_default(),
         parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default().parse::<usize>().unwrap_or(0),
+        parts
+            .next()
+            .unwrap_or_default()
+            .parse::<usize>()
+            .unwrap_or(0),
     );
     format!("{label} {group} {i:05}")
 }
@@ -223,8 +238,11 @@ fn chrono_like_now() -> String {
 pub fn publish(results: &BenchResults, json: &Path) -> anyhow::Result<()> {
     println!(
         "\nPresence Hub benchmark — {} cores ({}), {} GiB, {}; database {}\n",
-        results.machine.nproc, results.machine.cpu_model, results.machine.memory_gib,
-        results.machine.kernel, results.database
+        results.machine.nproc,
+        results.machine.cpu_model,
+        results.machine.memory_gib,
+        results.machine.kernel,
+        results.database
     );
     println!("{}", markdown(&results.table));
     if let Some(parent) = json.parent() {

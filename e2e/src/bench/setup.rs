@@ -19,7 +19,10 @@ pub const LOAD_ORG: &str = "load";
 pub fn load_agents(o: &BenchOptions) -> anyhow::Result<usize> {
     let measured = o.policy_agents + o.viewer_tabs + o.actors + o.force_ends;
     if o.sockets < measured {
-        bail!("--sockets {} is fewer than the scenarios need ({measured})", o.sockets);
+        bail!(
+            "--sockets {} is fewer than the scenarios need ({measured})",
+            o.sockets
+        );
     }
     if o.dashboard_users < o.viewers + o.actors + 2 {
         bail!("--dashboard-users must cover the viewers, actors, owner and admin");

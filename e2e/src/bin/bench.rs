@@ -5,7 +5,10 @@ use clap::Parser;
 use e2e::bench::BenchOptions;
 
 #[derive(Parser)]
-#[command(name = "bench", about = "Presence Hub benchmark: SPEC §14 scenarios at 19,000 sockets")]
+#[command(
+    name = "bench",
+    about = "Presence Hub benchmark: SPEC §14 scenarios at 19,000 sockets"
+)]
 struct Cli {
     #[command(flatten)]
     options: BenchOptions,

@@ -8,7 +8,10 @@ use shared::Role;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "bench-seed", about = "Seed a benchmark database for the load generator")]
+#[command(
+    name = "bench-seed",
+    about = "Seed a benchmark database for the load generator"
+)]
 struct Args {
     /// `sqlite://path` or `postgres://…` (migrated if new).
     #[arg(long)]
@@ -44,7 +47,11 @@ async fn main() -> anyhow::Result<()> {
     manifest.save(&args.out)?;
     println!(
         "seeded {} users in {:.1}s; manifest {}",
-        manifest.orgs.iter().map(|o| o.member_count()).sum::<usize>(),
+        manifest
+            .orgs
+            .iter()
+            .map(|o| o.member_count())
+            .sum::<usize>(),
         started.elapsed().as_secs_f64(),
         args.out.display()
     );

@@ -118,8 +118,8 @@ impl Fleet {
         let mut workers = Vec::new();
         for (n, spec) in specs.into_iter().enumerate() {
             let log: PathBuf = log_dir.join(format!("{label}-worker-{n}.log"));
-            let log = std::fs::File::create(&log)
-                .with_context(|| format!("create {}", log.display()))?;
+            let log =
+                std::fs::File::create(&log).with_context(|| format!("create {}", log.display()))?;
             let mut child = Command::new(program)
                 .arg("worker")
                 .stdin(Stdio::piped())

@@ -41,10 +41,7 @@ impl Rates {
 /// sockets spread their messages evenly instead of sending in step.
 fn spread_interval(period: Duration) -> Interval {
     let offset = rand::random_range(0..period.as_micros().max(1) as u64);
-    let mut tick = tokio::time::interval_at(
-        Instant::now() + Duration::from_micros(offset),
-        period,
-    );
+    let mut tick = tokio::time::interval_at(Instant::now() + Duration::from_micros(offset), period);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     tick
 }

@@ -252,8 +252,7 @@ async fn run() -> anyhow::Result<()> {
                     {
                         Ok(ws) => {
                             observer.opened(index);
-                            socket::run(index, ws, socket_spec.kind, rates, observer, None)
-                                .await;
+                            socket::run(index, ws, socket_spec.kind, rates, observer, None).await;
                         }
                         Err(e) => observer.failed(index, &e),
                     }

@@ -89,11 +89,20 @@ impl Store {
             .filter_map(|w| w.last_activity_at.map(|at| (w.user_id, at)))
             .collect();
         if !active.is_empty() {
-            // `column1`, `column2`: the names SQLite and PostgreSQL both give VALUES columns.
+            // One statement, by primary key: `$1, $3, …` are the ids, `$2, $4, …` their times.
+            let newest = active
+                .iter()
+                .enumerate()
+                .map(|(i, _)| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let ids = (0..active.len())
+                .map(|i| format!("${}", 2 * i + 1))
+                .collect::<Vec<_>>()
+                .join(", ");
             let update = format!(
-                "UPDATE users SET last_activity_at = v.column2 FROM (VALUES {}) AS v
-                 WHERE users.id = v.column1 AND (users.last_activity_at IS NULL OR users.last_activity_at < v.column2)",
-                numbered_rows(active.len(), 2)
+                "UPDATE users SET last_activity_at = CASE id {newest} END
+                 WHERE id IN ({ids}) AND (last_activity_at IS NULL OR last_activity_at < CASE id {newest} END)"
             );
             let mut query = sqlx::query(&update);
             for (user_id, at) in active {

@@ -73,8 +73,7 @@ pub async fn run(
         offered_per_second: (t1.sent - sent0) as f64 / seconds,
         absorbed_per_second: absorbed,
         hub_cpu_percent: hub_cpu * 100.0,
-        machine_cpu_percent: (mach1.0 - mach0.0) as f64 / (mach1.1 - mach0.1).max(1) as f64
-            * 100.0,
+        machine_cpu_percent: (mach1.0 - mach0.0) as f64 / (mach1.1 - mach0.1).max(1) as f64 * 100.0,
         per_hub_cpu_second: absorbed / hub_cpu.max(1e-9),
         presence_rows_per_second: (m1.presence_rows_written() - m0.presence_rows_written())
             / seconds,
