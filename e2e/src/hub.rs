@@ -23,6 +23,10 @@ pub struct HubOptions {
     pub idle_threshold_ms_override: u64,
     /// More environment for the process.
     pub env: Vec<(String, String)>,
+    /// An existing database (e.g. seeded for a benchmark) instead of a fresh SQLite file.
+    pub database_url: Option<String>,
+    /// How long to wait for `/healthz` after the start.
+    pub start_timeout: Duration,
 }
 
 impl Default for HubOptions {
@@ -33,6 +37,8 @@ impl Default for HubOptions {
             offline_grace_ms: 1500,
             idle_threshold_ms_override: 0,
             env: Vec::new(),
+            database_url: None,
+            start_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -99,7 +105,12 @@ impl Hub {
         cmd.arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--database-url")
-            .arg(format!("sqlite://{}", dir.path().join("hub.db").display()))
+            .arg(
+                options
+                    .database_url
+                    .clone()
+                    .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("hub.db").display())),
+            )
             .arg("--data-dir")
             .arg(&data_dir)
             .env("HUB_OFFLINE_GRACE_MS", options.offline_grace_ms.to_string())
@@ -129,7 +140,7 @@ impl Hub {
         let health = format!("{url}/healthz");
         let ready = wait_for(
             "the hub's /healthz",
-            Duration::from_secs(30),
+            options.start_timeout,
             Duration::from_millis(50),
             || {
                 let exited = process.exited();
@@ -170,6 +181,16 @@ impl Hub {
     /// `ws://127.0.0.1:PORT{path}`
     pub fn ws_url(&self, path: &str) -> String {
         format!("{}{path}", self.url.replacen("http://", "ws://", 1))
+    }
+
+    /// The hub's process id (for `/proc/<pid>/…` readings).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    /// `127.0.0.1:PORT`
+    pub fn addr(&self) -> anyhow::Result<std::net::SocketAddr> {
+        Ok(self.url.trim_start_matches("http://").parse()?)
     }
 
     pub fn log_path(&self) -> &Path {

@@ -17,10 +17,12 @@
 
 pub mod agent;
 pub mod api;
+pub mod bench;
 pub mod browser;
 pub mod dashboard;
 pub mod fake_a2s;
 pub mod hub;
+pub mod load;
 pub mod process;
 pub mod wait;
 pub mod xvfb;

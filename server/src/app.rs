@@ -1,6 +1,7 @@
 //! Assembles the hub: storage, in-memory state, background tasks, the router; and stops it.
 
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -164,6 +165,13 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
     let background = spawn_background(&state);
     let app = router(state.clone());
     let stop = state.shutdown.clone();
+    // Pushes are small frames that must leave at once: without TCP_NODELAY a frame written
+    // while the previous one is unacknowledged waits for the peer's (delayed) ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     let server = tokio::spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, service)

@@ -13,10 +13,7 @@ use shared::PresenceEntry;
 /// Serializes a message once for any number of recipients.
 pub fn frame<T: Serialize>(msg: &T, created: Instant) -> Option<Outgoing> {
     match serde_json::to_string(msg) {
-        Ok(text) => Some(Outgoing {
-            text: text.into(),
-            created,
-        }),
+        Ok(text) => Some(Outgoing::new(text.into(), created)),
         Err(e) => {
             tracing::error!(error = %e, "serializing an outgoing message");
             None

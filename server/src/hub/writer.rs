@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
-use crate::store::{PresenceWrite, Store};
+use crate::store::{PresenceWrite, Store, PRESENCE_BATCH_ROWS};
 
 pub struct PresenceWriter {
     pending: Mutex<HashMap<i64, PresenceWrite>>,
@@ -46,24 +46,29 @@ impl PresenceWriter {
         }
     }
 
+    /// Writes everything pending, [`PRESENCE_BATCH_ROWS`] rows per transaction so that other
+    /// writes (a force-end) get the database between batches. A failed batch and the ones
+    /// after it stay pending for the next flush.
     pub async fn flush(&self, store: &Store, epoch: i64) -> bool {
-        let batch = self.take();
-        if batch.is_empty() {
-            return true;
-        }
-        let n = batch.len();
-        match store.write_presence(epoch, &batch).await {
-            Ok(()) => {
-                self.metrics.presence_rows_written.inc_by(n as u64);
-                tracing::trace!(rows = n, "presence flushed");
-                true
+        let mut batch = self.take();
+        while !batch.is_empty() {
+            let rest = batch.split_off(batch.len().min(PRESENCE_BATCH_ROWS));
+            let n = batch.len();
+            match store.write_presence(epoch, &batch).await {
+                Ok(()) => {
+                    self.metrics.presence_rows_written.inc_by(n as u64);
+                    tracing::trace!(rows = n, "presence flushed");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, rows = n, "presence flush failed; will retry");
+                    batch.extend(rest);
+                    self.restore(batch);
+                    return false;
+                }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, rows = n, "presence flush failed; will retry");
-                self.restore(batch);
-                false
-            }
+            batch = rest;
         }
+        true
     }
 
     /// Flushes every `interval` until cancelled, then once more.

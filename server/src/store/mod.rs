@@ -24,7 +24,7 @@ pub use staff_time::{ServerSums, StaffExtras, TimeScope, TimeSums};
 
 pub use orgs::OrgRow;
 pub use policy::{PolicyRow, PolicySave};
-pub use presence::PresenceWrite;
+pub use presence::{PresenceWrite, PRESENCE_BATCH_ROWS};
 pub use screenshots::NewScreenshot;
 pub use tokens::TokenOwner;
 pub use users::{NewUser, UserPatch, UserRow};

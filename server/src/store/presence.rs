@@ -12,6 +12,30 @@ pub struct PresenceWrite {
     pub last_activity_at: Option<i64>,
 }
 
+/// The most rows [`Store::write_presence`] should get at once (6 parameters a row stay far
+/// below both databases' parameter limits).
+pub const PRESENCE_BATCH_ROWS: usize = 250;
+
+/// `($1, $2), ($3, $4), …`: `rows` groups of `width` numbered parameters.
+fn numbered_rows(rows: usize, width: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..width {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * width + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 impl Store {
     /// Starts a new hub epoch: every stored status from before is stale, so all turn offline.
     pub async fn begin_epoch(&self) -> StoreResult<i64> {
@@ -32,6 +56,10 @@ impl Store {
         Ok(epoch)
     }
 
+    /// Writes one batch in one transaction, with two multi-row statements (the presence
+    /// upsert and the users' last activity) instead of two statements per row: the writer
+    /// hands over at most [`PRESENCE_BATCH_ROWS`] rows at a time, so the single SQLite writer
+    /// is never held long by presence while a force-end waits for it.
     pub async fn write_presence(&self, epoch: i64, batch: &[PresenceWrite]) -> StoreResult<()> {
         if batch.is_empty() {
             return Ok(());
@@ -39,27 +67,48 @@ impl Store {
         let started = std::time::Instant::now();
         let now = now_ms();
         let mut tx = self.writer().begin().await?;
+        let rows = numbered_rows(batch.len(), 6);
+        let upsert = format!(
+            "INSERT INTO presence (user_id, org_id, status, last_activity_at, hub_epoch, updated_at) VALUES {rows}
+             ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, last_activity_at = excluded.last_activity_at,
+             hub_epoch = excluded.hub_epoch, updated_at = excluded.updated_at"
+        );
+        let mut query = sqlx::query(&upsert);
         for w in batch {
-            sqlx::query(
-                "INSERT INTO presence (user_id, org_id, status, last_activity_at, hub_epoch, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (user_id) DO UPDATE SET status = excluded.status, last_activity_at = excluded.last_activity_at,
-                 hub_epoch = excluded.hub_epoch, updated_at = excluded.updated_at",
-            )
-            .bind(w.user_id)
-            .bind(w.org_id)
-            .bind(w.status.as_str())
-            .bind(w.last_activity_at)
-            .bind(epoch)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(at) = w.last_activity_at {
-                sqlx::query("UPDATE users SET last_activity_at = $1 WHERE id = $2 AND (last_activity_at IS NULL OR last_activity_at < $1)")
-                    .bind(at)
-                    .bind(w.user_id)
-                    .execute(&mut *tx)
-                    .await?;
+            query = query
+                .bind(w.user_id)
+                .bind(w.org_id)
+                .bind(w.status.as_str())
+                .bind(w.last_activity_at)
+                .bind(epoch)
+                .bind(now);
+        }
+        query.execute(&mut *tx).await?;
+        let active: Vec<(i64, i64)> = batch
+            .iter()
+            .filter_map(|w| w.last_activity_at.map(|at| (w.user_id, at)))
+            .collect();
+        if !active.is_empty() {
+            // One statement, by primary key: `$1, $3, …` are the ids, `$2, $4, …` their times.
+            let newest = active
+                .iter()
+                .enumerate()
+                .map(|(i, _)| format!("WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let ids = (0..active.len())
+                .map(|i| format!("${}", 2 * i + 1))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let update = format!(
+                "UPDATE users SET last_activity_at = CASE id {newest} END
+                 WHERE id IN ({ids}) AND (last_activity_at IS NULL OR last_activity_at < CASE id {newest} END)"
+            );
+            let mut query = sqlx::query(&update);
+            for (user_id, at) in active {
+                query = query.bind(user_id).bind(at);
             }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         self.observe_write(started);

@@ -58,7 +58,7 @@ pub async fn drive(
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => {
-                return close(socket, close_code::SERVICE_RESTART, "service restart", limits).await;
+                return close(&mut socket, close_code::SERVICE_RESTART, "service restart", limits).await;
             }
             code = control.closed() => {
                 let reason = match code {
@@ -67,11 +67,11 @@ pub async fn drive(
                     close_code::SERVICE_RESTART => "service restart",
                     _ => "closed by the hub",
                 };
-                return close(socket, code, reason, limits).await;
+                return close(&mut socket, code, reason, limits).await;
             }
             out = reg.rx.recv() => {
-                let Some(out) = out else { return close(socket, close_code::NORMAL, "closed", limits).await };
-                match tokio::time::timeout(limits.write_timeout, socket.send(Message::Text(out.text))).await {
+                let Some(out) = out else { return close(&mut socket, close_code::NORMAL, "closed", limits).await };
+                match tokio::time::timeout(limits.write_timeout, socket.send(Message::Text(out.text.clone()))).await {
                     Ok(Ok(())) => {
                         metrics.messages_out.inc();
                         metrics.push_latency_seconds.observe(out.created.elapsed().as_secs_f64());
@@ -85,7 +85,7 @@ pub async fn drive(
                     Some(Ok(msg)) => msg,
                     Some(Err(e)) => {
                         return if is_capacity_error(e) {
-                            close(socket, close_code::MESSAGE_TOO_BIG, "message too big", limits).await
+                            close(&mut socket, close_code::MESSAGE_TOO_BIG, "message too big", limits).await
                         } else {
                             Ended::Broken
                         };
@@ -98,14 +98,14 @@ pub async fn drive(
                     Message::Text(text) => {
                         messages_in.inc();
                         if limiter.check().is_err() {
-                            return close(socket, close_code::POLICY_VIOLATION, "rate limit: too many messages a second", limits).await;
+                            return close(&mut socket, close_code::POLICY_VIOLATION, "rate limit: too many messages a second", limits).await;
                         }
                         handler.on_text(text.as_str()).err()
                     }
                     Message::Binary(_) => {
                         messages_in.inc();
                         if limiter.check().is_err() {
-                            return close(socket, close_code::POLICY_VIOLATION, "rate limit: too many messages a second", limits).await;
+                            return close(&mut socket, close_code::POLICY_VIOLATION, "rate limit: too many messages a second", limits).await;
                         }
                         Some(SocketError { code: "binary_not_supported".into(), message: "Send JSON text frames.".into() })
                     }
@@ -119,7 +119,7 @@ pub async fn drive(
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > limits.idle_timeout {
-                    return close(socket, close_code::GOING_AWAY, "idle timeout", limits).await;
+                    return close(&mut socket, close_code::GOING_AWAY, "idle timeout", limits).await;
                 }
                 if send_timed(&mut socket, Message::Ping(Default::default()), limits).await.is_err() {
                     return Ended::Broken;
@@ -136,8 +136,10 @@ async fn send_timed(socket: &mut WebSocket, msg: Message, limits: SocketLimits) 
     }
 }
 
+/// Takes the socket by reference: moving it into this future would give every connection's
+/// task room for a second copy of the socket (the task is sized for its largest state).
 async fn close(
-    mut socket: WebSocket,
+    socket: &mut WebSocket,
     code: u16,
     reason: &'static str,
     limits: SocketLimits,

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The benchmark of SPEC §14: builds the release hub and the load generator, raises the
+# open-files limit (20,000 a process here), then runs e2e's `bench`, which seeds a fresh
+# database, starts the hub on it, holds ~19,000 sockets from worker processes on loopback, runs
+# the scenarios, prints one table and writes it as JSON (e2e/output/bench.json).
+#
+# Usage: e2e/scripts/bench.sh [--database-url postgres://user@127.0.0.1:port/db] [bench flags]
+#        e2e/scripts/bench.sh --help        # every flag (socket counts, rates, …)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/presence-hub-target}"
+
+cargo build --release -p server --bin presence-hub
+cargo build --release -p e2e --bin bench
+
+hard="$(ulimit -Hn)"
+if [ "$hard" = "unlimited" ] || [ "$hard" -gt 20000 ]; then hard=20000; fi
+ulimit -Sn "$hard"
+if [ "$hard" -lt 19500 ]; then
+    echo "warning: open-files limit $hard; 19,000 sockets need about 19,100 in the hub process" >&2
+fi
+
+export PRESENCE_HUB_BIN="$CARGO_TARGET_DIR/release/presence-hub"
+exec "$CARGO_TARGET_DIR/release/bench" "$@"
