@@ -35,6 +35,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("Method not allowed.")]
     MethodNotAllowed,
+    #[error("This address is a WebSocket endpoint: open it with a WebSocket upgrade.")]
+    UpgradeRequired,
     #[error("The hub is shutting down. Try again shortly.")]
     Unavailable,
     #[error(transparent)]
@@ -65,6 +67,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, "upgrade_required"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Store(StoreError::UniqueViolation(_) | StoreError::Conflict(_)) => {
                 (StatusCode::CONFLICT, "conflict")
@@ -98,6 +101,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        if let ApiError::UpgradeRequired = self {
+            response
+                .headers_mut()
+                .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        }
         if let ApiError::RateLimited {
             retry_after_seconds,
         } = self

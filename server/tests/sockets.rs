@@ -253,3 +253,103 @@ async fn logout_closes_the_sockets_of_that_token() {
     .await;
     assert!(pong.unwrap(), "the other device stays connected");
 }
+
+/// Reads one server frame (unmasked) from a raw stream: (fin, opcode, payload).
+async fn read_frame(stream: &mut tokio::net::TcpStream) -> (bool, u8, Vec<u8>) {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 2];
+    stream.read_exact(&mut head).await.expect("frame header");
+    assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
+    let len = match head[1] & 0x7f {
+        126 => u64::from(stream.read_u16().await.expect("length")),
+        127 => stream.read_u64().await.expect("length"),
+        n => u64::from(n),
+    };
+    let mut payload = vec![0u8; len as usize];
+    stream.read_exact(&mut payload).await.expect("payload");
+    (head[0] & 0x80 != 0, head[0] & 0x0f, payload)
+}
+
+#[tokio::test]
+async fn a_large_snapshot_is_sent_in_fragments_that_reassemble_into_one_message() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hub = TestHub::start().await;
+    let emails: Vec<String> = (0..150)
+        .map(|i| format!("a-rather-long-mailbox-name-number-{i:03}@example.test"))
+        .collect();
+    let mut users: Vec<(&str, Role)> = emails.iter().map(|e| (e.as_str(), Role::Member)).collect();
+    users[0].1 = Role::Supervisor;
+    hub.org("Acme", &users).await;
+    let token = hub.login(&emails[0]).await;
+
+    // A raw client, so the frames themselves can be seen.
+    let addr = hub.url.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let request = format!(
+        "GET /ws/tab HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Authorization: Bearer {token}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut response = Vec::new();
+    while !response.ends_with(b"\r\n\r\n") {
+        response.push(stream.read_u8().await.expect("response byte"));
+    }
+    let response = String::from_utf8(response).expect("ascii");
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{response}"
+    );
+
+    let mut frames = Vec::new();
+    let mut message = Vec::new();
+    loop {
+        let (fin, opcode, payload) = read_frame(&mut stream).await;
+        frames.push((opcode, payload.len()));
+        message.extend_from_slice(&payload);
+        if fin {
+            break;
+        }
+    }
+    assert!(frames.len() > 1, "one frame for {} bytes", message.len());
+    assert_eq!(frames[0].0, 0x1, "the first fragment is text");
+    assert!(
+        frames[1..].iter().all(|(op, _)| *op == 0x0),
+        "then continuations"
+    );
+    assert!(
+        frames.iter().all(|(_, len)| *len <= 4096),
+        "fragments of at most 4 KiB: {frames:?}"
+    );
+    let snapshot: serde_json::Value = serde_json::from_slice(&message).expect("one JSON message");
+    assert_eq!(snapshot["type"], "presence_snapshot");
+    assert_eq!(snapshot["users"].as_array().map(Vec::len), Some(150));
+
+    // A library client reassembles them the same way.
+    let mut tab = hub.tab(&token).await;
+    let snapshot = next_json(&mut tab, 5).await;
+    assert_eq!(snapshot["users"].as_array().map(Vec::len), Some(150));
+}
+
+#[tokio::test]
+async fn a_plain_request_to_a_socket_address_gets_426_in_the_error_shape() {
+    let hub = TestHub::start().await;
+    let res = hub
+        .http()
+        .get(format!("{}/ws/agent", hub.url))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 426);
+    assert_eq!(
+        res.headers().get("upgrade").and_then(|v| v.to_str().ok()),
+        Some("websocket")
+    );
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "upgrade_required");
+}

@@ -14,11 +14,10 @@ pub mod writer;
 
 pub use activity::Heartbeat;
 pub use org::{Member, OrgHub, PolicyState, TrackingSwitches};
-pub use peer::{ConnControl, Outgoing, Peer, PeerKind};
+pub use peer::{ConnControl, ConnEvent, Outgoing, Peer, PeerKind};
 
 use dashmap::DashMap;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 use crate::metrics::Metrics;
 use crate::store::{OrgRow, PolicyRow, SessionFilter, Store, StoreError, UserRow};
@@ -53,8 +52,8 @@ pub struct Registration {
     pub conn_id: u64,
     pub kind: PeerKind,
     pub user_id: i64,
+    /// The queue this connection writes from, and the hub's way to close it.
     pub control: Arc<ConnControl>,
-    pub rx: mpsc::Receiver<Outgoing>,
 }
 
 impl Hub {
@@ -172,7 +171,6 @@ mod tests {
     use super::*;
     use shared::protocol::{close_code, ServerToTab};
     use shared::{Policy, Role};
-    use std::time::Duration;
 
     fn hub() -> Hub {
         Hub::new(
@@ -215,7 +213,7 @@ mod tests {
 
     fn drain(reg: &mut Registration) -> Vec<ServerToTab> {
         let mut out = Vec::new();
-        while let Ok(msg) = reg.rx.try_recv() {
+        while let Some(ConnEvent::Send(msg)) = reg.control.try_next() {
             out.push(serde_json::from_str(msg.text.as_str()).unwrap());
         }
         out
@@ -231,11 +229,13 @@ mod tests {
         for _ in 0..TAB_QUEUE * 3 {
             hub.publish_member(&org, 2);
         }
-        let code = tokio::time::timeout(Duration::from_millis(100), reg.control.closed()).await;
-        assert_eq!(code, Ok(close_code::TRY_AGAIN_LATER));
+        assert_eq!(
+            reg.control.close_requested(),
+            Some(close_code::TRY_AGAIN_LATER)
+        );
         assert_eq!(hub.metrics.slow_consumers_dropped.get(), 1);
         assert_eq!(
-            reg.rx.len(),
+            reg.control.queued(),
             TAB_QUEUE,
             "the queue never grows past its bound"
         );

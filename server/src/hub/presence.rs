@@ -36,7 +36,7 @@ impl Hub {
             PeerKind::Agent => AGENT_QUEUE,
             PeerKind::Tab => TAB_QUEUE,
         };
-        let (peer, rx) = Peer::new(user_id, token_id, role.reads_whole_org(), capacity);
+        let peer = Peer::new(user_id, token_id, role.reads_whole_org(), capacity);
         let control = peer.control.clone();
         let conn_id = org.next_conn_id();
         let now = now_ms();
@@ -67,7 +67,6 @@ impl Hub {
             kind,
             user_id,
             control,
-            rx,
         }
     }
 
@@ -78,6 +77,7 @@ impl Hub {
     /// Unregisters a socket; the user stays present through the grace period.
     pub fn detach(&self, reg: &Registration) {
         let org = &reg.org;
+        reg.control.finish();
         if org.peers(reg.kind).remove(&reg.conn_id).is_none() {
             return;
         }

@@ -3,15 +3,21 @@
 mod agent;
 pub mod connection;
 mod tab;
+pub mod upgrade;
 
 pub use agent::agent_socket;
 pub use tab::tab_socket;
 
-use axum::extract::ws::WebSocketUpgrade;
 use serde::Deserialize;
-use shared::protocol::SocketError;
+use std::sync::Arc;
+use tungstenite::protocol::WebSocketConfig;
 
-use connection::MAX_MESSAGE_BYTES;
+use crate::app::AppState;
+use crate::hub::{OrgHub, Outgoing, PeerKind};
+use crate::store::TokenOwner;
+use connection::{drive, MessageHandler, MAX_MESSAGE_BYTES};
+use shared::protocol::SocketError;
+use upgrade::{Socket, SocketUpgrade};
 
 /// The read buffer every socket keeps for its whole life (tungstenite allocates and zero-fills
 /// it up front). Clients send small JSON (a heartbeat is ~60 bytes), so 512 bytes read one
@@ -19,12 +25,57 @@ use connection::MAX_MESSAGE_BYTES;
 /// needed. Measured with 19,000 sockets: 4 KiB here cost 4.1 KiB per connection (heaptrack).
 const READ_BUFFER_BYTES: usize = 512;
 
-/// Buffers sized on purpose: sockets are many and messages are small.
-fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
-    ws.max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
+/// Buffers sized on purpose: sockets are many and messages are small. A write buffer size of 0
+/// writes every frame out at once (pushes must not wait for more to come).
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(0)
+}
+
+/// Answers an authenticated upgrade: the socket is registered with the hub (its first message
+/// queued by `greeting`), driven until it ends, and unregistered. Agents and tabs differ only in
+/// `kind`, `greeting` and `handler`.
+fn accept<G, H>(
+    state: AppState,
+    upgrade: SocketUpgrade,
+    org: Arc<OrgHub>,
+    owner: &TokenOwner,
+    kind: PeerKind,
+    greeting: G,
+    mut handler: H,
+) -> axum::response::Response
+where
+    G: FnOnce(&OrgHub) -> Option<Outgoing> + Send + 'static,
+    H: MessageHandler + Send + 'static,
+{
+    // Only what the connection needs for its whole life is kept: not the user's row.
+    let (user_id, role, token_id) = (owner.user.id, owner.user.role, owner.token_id);
+    let tasks = state.tasks.clone();
+    upgrade.accept(&tasks, socket_config(), move |socket: Socket| async move {
+        let reg = state
+            .hub
+            .attach(&org, kind, user_id, role, token_id, greeting);
+        let metrics = &state.hub.metrics;
+        let messages_in = match kind {
+            PeerKind::Agent => &metrics.agent_messages_in,
+            PeerKind::Tab => &metrics.tab_messages_in,
+        };
+        let ended = drive(
+            socket,
+            &reg,
+            &mut handler,
+            state.socket_limits(),
+            &state.shutdown,
+            metrics,
+            messages_in,
+        )
+        .await;
+        state.hub.detach(&reg);
+        tracing::debug!(user_id, ?kind, ?ended, "socket closed");
+    })
 }
 
 /// Explains why a text message could not be read: not JSON, an unknown `type`, or bad fields.

@@ -1,25 +1,25 @@
 //! `/ws/tab`: a dashboard tab. Session cookie (with a same-origin check against cross-site
 //! WebSocket hijacking) or a Bearer token; first message `presence_snapshot`.
 
-use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use std::sync::Arc;
 
-use super::connection::{drive, MessageHandler};
-use super::{configure, explain};
+use super::connection::MessageHandler;
+use super::upgrade::SocketUpgrade;
+use super::{accept, explain};
 use crate::api::extract::{bearer_token, cookie_token};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::hub::{Hub, OrgHub, PeerKind};
-use crate::store::{now_ms, TokenOwner};
+use crate::store::now_ms;
 use shared::protocol::{ServerToTab, SocketError, TabToServer};
 
 pub async fn tab_socket(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    upgrade: SocketUpgrade,
 ) -> Result<Response, ApiError> {
     state.refuse_when_stopping()?;
     let token = match bearer_token(&headers) {
@@ -39,11 +39,27 @@ pub async fn tab_socket(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let org = state.hub.org_for(&state.store, &owner.user).await?;
-    let tasks = state.tasks.clone();
-    Ok(
-        configure(ws)
-            .on_upgrade(move |socket| tasks.track_future(serve(state, org, owner, socket))),
-    )
+    let user_id = owner.user.id;
+    let sees_org = owner.user.role.reads_whole_org();
+    let handler = TabMessages {
+        hub: state.hub.clone(),
+        org: org.clone(),
+        user_id,
+    };
+    let snapshot = move |org: &OrgHub| {
+        Hub::frame(&ServerToTab::PresenceSnapshot {
+            users: org.snapshot_for(user_id, sees_org),
+        })
+    };
+    Ok(accept(
+        state,
+        upgrade,
+        org,
+        &owner,
+        PeerKind::Tab,
+        snapshot,
+        handler,
+    ))
 }
 
 struct TabMessages {
@@ -62,39 +78,4 @@ impl MessageHandler for TabMessages {
             Err(e) => Err(explain(text, &["activity"], e)),
         }
     }
-}
-
-async fn serve(state: AppState, org: Arc<OrgHub>, owner: TokenOwner, socket: WebSocket) {
-    let user_id = owner.user.id;
-    let sees_org = owner.user.role.reads_whole_org();
-    let mut reg = state.hub.attach(
-        &org,
-        PeerKind::Tab,
-        user_id,
-        owner.user.role,
-        owner.token_id,
-        |org| {
-            Hub::frame(&ServerToTab::PresenceSnapshot {
-                users: org.snapshot_for(user_id, sees_org),
-            })
-        },
-    );
-    let mut handler = TabMessages {
-        hub: state.hub.clone(),
-        org: org.clone(),
-        user_id,
-    };
-    let metrics = &state.hub.metrics;
-    let ended = drive(
-        socket,
-        &mut reg,
-        &mut handler,
-        state.socket_limits(),
-        &state.shutdown,
-        metrics,
-        &metrics.tab_messages_in,
-    )
-    .await;
-    state.hub.detach(&reg);
-    tracing::debug!(user_id, ?ended, "tab socket closed");
 }
