@@ -24,6 +24,8 @@ use crate::{api, demo, pages, ws};
 
 /// How often time-driven presence changes (idle, offline) are checked.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
+/// How often the keep-alive pass runs (pings go out spread over the ping period).
+const KEEPALIVE_EVERY: Duration = Duration::from_secs(1);
 /// How often old rows are cleaned up.
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 /// Largest accepted request body (screenshot uploads have their own limit).
@@ -236,8 +238,26 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         })
     };
+    let keepalive = {
+        let s = state.clone();
+        tokio::spawn(async move {
+            let limits = s.socket_limits();
+            let mut tick = tokio::time::interval(KEEPALIVE_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut pass = 0u64;
+            loop {
+                tokio::select! {
+                    _ = s.shutdown.cancelled() => break,
+                    _ = tick.tick() => {
+                        s.hub.keep_alive(pass, limits.ping_every, limits.idle_timeout);
+                        pass += 1;
+                    }
+                }
+            }
+        })
+    };
     let poller = tokio::spawn(crate::game_poller::run(state.clone()));
-    vec![writer, activity, sweeper, cleanup, poller]
+    vec![writer, activity, sweeper, cleanup, keepalive, poller]
 }
 
 /// Drops stale presence rows and dead tokens; forgets idle rate-limit keys.
@@ -263,6 +283,9 @@ impl RunningHub {
     pub async fn stop(self) {
         let state = self.state.clone();
         state.shutdown.cancel();
+        state
+            .hub
+            .close_all(shared::protocol::close_code::SERVICE_RESTART);
         let _ = self.server.await;
         state.tasks.close();
         if tokio::time::timeout(Duration::from_secs(10), state.tasks.wait())

@@ -175,23 +175,29 @@ async fn a_silent_client_is_closed_after_the_idle_timeout() {
     .await;
     hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
     let token = hub.login("ann@a.test").await;
-    let mut agent = hub.agent(&token).await;
-    // Not reading means not answering pings either.
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let mut saw_ping = false;
+    // A raw client that reads but never answers: not even the pings (a library client would
+    // answer those by itself).
+    let opened = std::time::Instant::now();
+    let mut stream = raw_socket(&hub, "/ws/agent", &token).await;
+    let mut pings = 0;
     let code = loop {
-        match tokio::time::timeout(Duration::from_secs(5), agent.next())
-            .await
-            .unwrap()
-        {
-            Some(Ok(Message::Ping(_))) => saw_ping = true,
-            Some(Ok(Message::Close(f))) => break f.map(|f| u16::from(f.code)),
-            Some(Ok(_)) => {}
-            _ => break None,
+        let (_, opcode, payload) =
+            tokio::time::timeout(Duration::from_secs(10), read_frame(&mut stream))
+                .await
+                .expect("the hub closes a silent socket");
+        match opcode {
+            0x9 => pings += 1,
+            0x8 => break u16::from_be_bytes([payload[0], payload[1]]),
+            _ => {}
         }
     };
-    assert!(saw_ping, "the hub pings");
-    assert_eq!(code, Some(code::GOING_AWAY));
+    assert!(pings >= 1, "the hub pings");
+    assert_eq!(code, code::GOING_AWAY);
+    assert!(
+        opened.elapsed() >= Duration::from_secs(2),
+        "not before the idle timeout: {:?}",
+        opened.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -254,6 +260,34 @@ async fn logout_closes_the_sockets_of_that_token() {
     assert!(pong.unwrap(), "the other device stays connected");
 }
 
+/// Opens `path` with a hand-written handshake (the RFC's example key) and a Bearer token.
+async fn raw_socket(hub: &TestHub, path: &str, token: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = hub.url.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Authorization: Bearer {token}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut response = Vec::new();
+    while !response.ends_with(b"\r\n\r\n") {
+        response.push(stream.read_u8().await.expect("response byte"));
+    }
+    let response = String::from_utf8(response).expect("ascii");
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{response}"
+    );
+    stream
+}
+
 /// Reads one server frame (unmasked) from a raw stream: (fin, opcode, payload).
 async fn read_frame(stream: &mut tokio::net::TcpStream) -> (bool, u8, Vec<u8>) {
     use tokio::io::AsyncReadExt;
@@ -272,7 +306,6 @@ async fn read_frame(stream: &mut tokio::net::TcpStream) -> (bool, u8, Vec<u8>) {
 
 #[tokio::test]
 async fn a_large_snapshot_is_sent_in_fragments_that_reassemble_into_one_message() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let hub = TestHub::start().await;
     let emails: Vec<String> = (0..150)
         .map(|i| format!("a-rather-long-mailbox-name-number-{i:03}@example.test"))
@@ -283,28 +316,7 @@ async fn a_large_snapshot_is_sent_in_fragments_that_reassemble_into_one_message(
     let token = hub.login(&emails[0]).await;
 
     // A raw client, so the frames themselves can be seen.
-    let addr = hub.url.trim_start_matches("http://").to_string();
-    let mut stream = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
-    let request = format!(
-        "GET /ws/tab HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
-         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-         Authorization: Bearer {token}\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.expect("request");
-    let mut response = Vec::new();
-    while !response.ends_with(b"\r\n\r\n") {
-        response.push(stream.read_u8().await.expect("response byte"));
-    }
-    let response = String::from_utf8(response).expect("ascii");
-    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
-    assert!(
-        response
-            .to_ascii_lowercase()
-            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
-        "{response}"
-    );
+    let mut stream = raw_socket(&hub, "/ws/tab", &token).await;
 
     let mut frames = Vec::new();
     let mut message = Vec::new();

@@ -5,6 +5,7 @@ mod activity;
 pub mod activity_writer;
 mod fanout;
 mod game_servers;
+mod keepalive;
 mod org;
 pub mod peer;
 mod policy;
@@ -14,9 +15,10 @@ pub mod writer;
 
 pub use activity::Heartbeat;
 pub use org::{Member, OrgHub, PolicyState, TrackingSwitches};
-pub use peer::{ConnControl, ConnEvent, Outgoing, Peer, PeerKind};
+pub use peer::{clock_ms, ConnControl, ConnEvent, Outgoing, Peer, PeerKind};
 
 use dashmap::DashMap;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 
 use crate::metrics::Metrics;
@@ -44,6 +46,8 @@ pub struct Hub {
     pub writer: PresenceWriter,
     /// Running sessions' activity from heartbeats, written coalesced.
     pub activity_writer: ActivityWriter,
+    /// Set by [`Hub::close_all`]: sockets registered afterwards are closed at once with it.
+    closing_code: AtomicU16,
 }
 
 /// A registered connection: the receiving end of its queue and its identity in the hub.
@@ -64,6 +68,7 @@ impl Hub {
             writer: PresenceWriter::new(metrics.clone()),
             activity_writer: ActivityWriter::new(metrics.clone()),
             metrics,
+            closing_code: AtomicU16::new(0),
         }
     }
 
@@ -154,10 +159,20 @@ impl Hub {
             .fold((0, 0), |(a, t), o| (a + o.agent_count(), t + o.tab_count()))
     }
 
-    /// Asks every socket to close with `code` (shutdown: 1012).
+    /// Asks every socket, and every one registered from now on, to close with `code`
+    /// (shutdown: 1012).
     pub fn close_all(&self, code: u16) {
+        self.closing_code.store(code, Ordering::SeqCst);
         for org in self.orgs.iter() {
             org.close_all(code);
+        }
+    }
+
+    /// The code every socket is being closed with, once [`Hub::close_all`] was called.
+    pub fn closing_code(&self) -> Option<u16> {
+        match self.closing_code.load(Ordering::SeqCst) {
+            0 => None,
+            code => Some(code),
         }
     }
 

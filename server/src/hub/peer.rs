@@ -1,9 +1,10 @@
-//! One connection as the hub sees it: a bounded outgoing queue and a way to close it.
+//! One connection as the hub sees it: a bounded outgoing queue, a way to close it, keep-alive.
 
+use futures_util::task::AtomicWaker;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::Notify;
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
 use tokio::time::Instant;
 use tungstenite::Utf8Bytes;
 
@@ -33,25 +34,39 @@ impl std::ops::Deref for Outgoing {
     }
 }
 
-/// What the hub and one connection task share: the bounded outgoing queue and a close request.
-/// One small allocation per connection: a tokio bounded channel costs about 0.8 KiB each
-/// (cache-padded state and a block of 32 slots allocated up front), which at 19,000 sockets is
-/// 15 MiB for queues that are empty nearly all the time.
+/// What the hub and one connection task share: the bounded outgoing queue, a close request,
+/// a ping request and when the client was last heard from. One small allocation per
+/// connection: a tokio bounded channel costs about 0.8 KiB each (cache-padded state and a block
+/// of 32 slots allocated up front), which at 19,000 sockets is 15 MiB for queues that are empty
+/// nearly all the time. The connection's task registers its waker here instead of waiting on a
+/// `Notify`, which would add a waiter node to the task's future.
 #[derive(Debug)]
 pub struct ConnControl {
     queue: Mutex<VecDeque<Outgoing>>,
     capacity: usize,
-    /// Woken when a message is queued or a close is requested.
-    wake: Notify,
+    /// Woken when a message is queued, a ping is due or a close is requested.
+    waker: AtomicWaker,
     /// 0 while open; else the close code asked for (the first request wins).
     code: AtomicU16,
+    ping_due: AtomicBool,
+    /// [`clock_ms`] when the client last sent anything (a pong counts).
+    last_heard_ms: AtomicU64,
 }
 
 /// What a connection task does next.
 #[derive(Debug)]
 pub enum ConnEvent {
     Send(Outgoing),
+    Ping,
     Close(u16),
+}
+
+/// Milliseconds on a monotonic clock shared by the hub and its connections (tokio's, so tests
+/// that pause time see it paused).
+pub fn clock_ms() -> u64 {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    let base = *BASE.get_or_init(Instant::now);
+    Instant::now().saturating_duration_since(base).as_millis() as u64
 }
 
 impl ConnControl {
@@ -59,8 +74,10 @@ impl ConnControl {
         ConnControl {
             queue: Mutex::new(VecDeque::new()),
             capacity,
-            wake: Notify::new(),
+            waker: AtomicWaker::new(),
             code: AtomicU16::new(0),
+            ping_due: AtomicBool::new(false),
+            last_heard_ms: AtomicU64::new(clock_ms()),
         }
     }
 
@@ -78,7 +95,7 @@ impl ConnControl {
             .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if first {
-            self.wake.notify_one();
+            self.waker.wake();
         }
         first
     }
@@ -91,16 +108,34 @@ impl ConnControl {
         }
     }
 
-    /// Waits for the next message to send, or for a close request (which comes first).
-    /// Cancel-safe: a message is taken off the queue only when this returns it.
-    pub async fn next(&self) -> ConnEvent {
-        loop {
-            if let Some(event) = self.try_next() {
-                return event;
-            }
-            // `notify_one` leaves a permit when nobody waits, so a message queued between the
-            // check above and this wait is not missed.
-            self.wake.notified().await;
+    /// Asks the connection to send a ping (keep-alive).
+    pub fn request_ping(&self) {
+        if !self.ping_due.swap(true, Ordering::AcqRel) {
+            self.waker.wake();
+        }
+    }
+
+    /// The client sent something just now.
+    pub fn heard(&self) {
+        self.last_heard_ms.store(clock_ms(), Ordering::Relaxed);
+    }
+
+    /// How long (ms) the client has been silent at `now_ms` ([`clock_ms`]).
+    pub fn silent_ms(&self, now_ms: u64) -> u64 {
+        now_ms.saturating_sub(self.last_heard_ms.load(Ordering::Relaxed))
+    }
+
+    /// The next event, or `Pending` with the task's waker registered. A close request comes
+    /// before anything queued; a message is taken off the queue only when returned.
+    pub fn poll_next(&self, cx: &mut Context<'_>) -> Poll<ConnEvent> {
+        if let Some(event) = self.try_next() {
+            return Poll::Ready(event);
+        }
+        // Register first, then look again: an event queued in between is not missed.
+        self.waker.register(cx.waker());
+        match self.try_next() {
+            Some(event) => Poll::Ready(event),
+            None => Poll::Pending,
         }
     }
 
@@ -108,6 +143,9 @@ impl ConnControl {
     pub fn try_next(&self) -> Option<ConnEvent> {
         if let Some(code) = self.close_requested() {
             return Some(ConnEvent::Close(code));
+        }
+        if self.ping_due.swap(false, Ordering::AcqRel) {
+            return Some(ConnEvent::Ping);
         }
         let mut queue = self.queue();
         let next = queue.pop_front();
@@ -129,7 +167,8 @@ impl ConnControl {
         self.queue().clear();
     }
 
-    fn push(&self, msg: &Outgoing) -> Result<(), QueueError> {
+    /// Queues without waiting; a full queue closes the connection instead of growing.
+    pub fn push(&self, msg: &Outgoing) -> Result<(), QueueError> {
         if self.close_requested().is_some() {
             return Err(QueueError::Closed);
         }
@@ -144,7 +183,7 @@ impl ConnControl {
         }
         queue.push_back(msg.clone());
         drop(queue);
-        self.wake.notify_one();
+        self.waker.wake();
         Ok(())
     }
 }

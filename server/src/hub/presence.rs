@@ -54,6 +54,11 @@ impl Hub {
             self.queue_direct(&peer, &first);
         }
         org.peers(kind).insert(conn_id, peer);
+        // Registered while the hub shuts down: closed like the others (after the insert, so
+        // `close_all` either saw this peer or set the code read here).
+        if let Some(code) = self.closing_code() {
+            control.close(code);
+        }
         match kind {
             PeerKind::Agent => self.metrics.agents_open.inc(),
             PeerKind::Tab => self.metrics.tabs_open.inc(),

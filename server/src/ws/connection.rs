@@ -1,21 +1,29 @@
-//! The life of one socket: queue → socket, socket → handler, keep-alive, limits, close codes.
-//! Agent and tab sockets share it; they differ only in their message handler.
+//! The life of one socket: queue → socket, socket → handler, limits, close codes. Agent and
+//! tab sockets share it; they differ only in their message handler.
+//!
+//! A connection is a hand-written future rather than an `async fn` with a `select!` loop: an
+//! async state machine keeps room for every branch's future at once (send, close, error reply,
+//! each with its timeout), which measured 3.9 KiB per socket; this struct is the socket, the
+//! registration and a few words. Keep-alive is the hub's ([`crate::hub::Hub::keep_alive`]), and
+//! a write timer exists only while a write is stuck.
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
-use governor::{Quota, RateLimiter};
+use futures_util::{Sink, Stream};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::future::Future;
 use std::num::NonZeroU32;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
+use tokio::time::{Instant, Sleep};
 
 use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 use tungstenite::protocol::frame::{CloseFrame, Frame};
-use tungstenite::{Message, Utf8Bytes};
+use tungstenite::Message;
 
 use super::upgrade::Socket;
-use crate::hub::{ConnEvent, Registration};
-use crate::metrics::Metrics;
+use crate::hub::{ConnEvent, Hub, Outgoing, PeerKind, Registration};
 use shared::protocol::{close_code, SocketError};
 
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +38,14 @@ pub struct SocketLimits {
 /// Largest accepted message (and frame).
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
+/// Messages longer than this go out as several frames. tungstenite keeps the capacity of the
+/// largest frame it ever wrote for the socket's life: a tab that received one 90 KiB presence
+/// snapshot of a 1,000-user organization kept 90 KiB. In fragments the buffer stays near this.
+pub const FRAGMENT_BYTES: usize = 4096;
+
+/// How long a close frame may take to leave before the socket is simply dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Decides what an incoming text message means; an error is reported back to the client.
 pub trait MessageHandler {
     fn on_text(&mut self, text: &str) -> Result<(), SocketError>;
@@ -43,148 +59,284 @@ pub enum Ended {
     Broken,
 }
 
-/// Messages longer than this go out as several frames. tungstenite keeps the capacity of the
-/// largest frame it ever wrote for the socket's life: a tab that received one 90 KiB presence
-/// snapshot of a 1,000-user organization kept 90 KiB. In fragments the buffer stays near this.
-pub const FRAGMENT_BYTES: usize = 4096;
+/// What was handed to the socket and is not flushed yet.
+#[derive(Debug, Clone, Copy)]
+enum Unflushed {
+    /// A pushed message: when its event happened (push latency is measured at the flush).
+    Push(Instant),
+    /// A ping, a fragment or a close frame.
+    Control,
+}
 
-pub async fn drive(
-    mut socket: Socket,
-    reg: &Registration,
-    handler: &mut impl MessageHandler,
-    limits: SocketLimits,
-    shutdown: &CancellationToken,
-    metrics: &Metrics,
-    messages_in: &prometheus::IntCounter,
-) -> Ended {
-    let per_second = NonZeroU32::new(limits.messages_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-    let burst = per_second.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
-    let limiter = RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst));
-    let mut ping = tokio::time::interval_at(Instant::now() + limits.ping_every, limits.ping_every);
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_heard = Instant::now();
-    let control = &reg.control;
+/// One registered socket, driven until it ends; unregistered from the hub when dropped.
+pub struct Connection<H> {
+    socket: Socket,
+    reg: Registration,
+    hub: Arc<Hub>,
+    handler: H,
+    limiter: DefaultDirectRateLimiter,
+    write_timeout: Duration,
+    /// A long message part-way out: the fragments from this offset are still to go.
+    fragments: Option<(Outgoing, usize)>,
+    unflushed: Option<Unflushed>,
+    /// Armed while a write waits for the client (or while closing), not otherwise.
+    write_deadline: Option<Pin<Box<Sleep>>>,
+    /// The close code being sent; nothing is read any more.
+    closing: Option<u16>,
+}
 
-    loop {
-        tokio::select! {
-            biased;
-            _ = shutdown.cancelled() => {
-                return close(&mut socket, close_code::SERVICE_RESTART, "service restart", limits).await;
+impl<H: MessageHandler + Unpin> Connection<H> {
+    pub fn new(
+        socket: Socket,
+        reg: Registration,
+        hub: Arc<Hub>,
+        handler: H,
+        limits: SocketLimits,
+    ) -> Self {
+        let per_second =
+            NonZeroU32::new(limits.messages_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = per_second.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
+        Connection {
+            socket,
+            reg,
+            hub,
+            handler,
+            limiter: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
+            write_timeout: limits.write_timeout,
+            fragments: None,
+            unflushed: None,
+            write_deadline: None,
+            closing: None,
+        }
+    }
+
+    /// Moves the writing side on as far as it goes: flushes, then takes the next event off the
+    /// queue. `Ok(true)` when something happened, `Ok(false)` when it waits (wakers registered).
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<bool, Ended> {
+        let mut progress = false;
+        loop {
+            if let Some(unflushed) = self.unflushed {
+                match Pin::new(&mut self.socket).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => {
+                        self.unflushed = None;
+                        progress = true;
+                        if let Some(code) = self.closing {
+                            return Err(Ended::ClosedByHub(code));
+                        }
+                        self.write_deadline = None;
+                        if let Unflushed::Push(created) = unflushed {
+                            let metrics = &self.hub.metrics;
+                            metrics.messages_out.inc();
+                            metrics
+                                .push_latency_seconds
+                                .observe(created.elapsed().as_secs_f64());
+                        }
+                    }
+                    Poll::Ready(Err(_)) => return Err(self.broken()),
+                    Poll::Pending => return self.wait_for_write(cx, progress),
+                }
             }
-            event = control.next() => match event {
-                ConnEvent::Close(code) => {
-                    let reason = match code {
-                        close_code::TRY_AGAIN_LATER => "slow consumer: messages were not read",
-                        close_code::UNAUTHORIZED => "logged out",
-                        close_code::SERVICE_RESTART => "service restart",
-                        _ => "closed by the hub",
-                    };
-                    return close(&mut socket, code, reason, limits).await;
+            if let Some((out, offset)) = self.fragments.take() {
+                match Pin::new(&mut self.socket).poll_ready(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(_)) => return Err(self.broken()),
+                    Poll::Pending => {
+                        self.fragments = Some((out, offset));
+                        return self.wait_for_write(cx, progress);
+                    }
+                }
+                let end = (offset + FRAGMENT_BYTES).min(out.text.len());
+                self.start_send(Message::Frame(fragment(&out, offset, end)))?;
+                if end < out.text.len() {
+                    self.fragments = Some((out, end));
+                } else {
+                    self.unflushed = Some(Unflushed::Push(out.created));
+                }
+                progress = true;
+                continue;
+            }
+            let event = match self.reg.control.poll_next(cx) {
+                Poll::Ready(event) => event,
+                Poll::Pending => return Ok(progress),
+            };
+            progress = true;
+            match event {
+                ConnEvent::Send(out) if out.text.len() > FRAGMENT_BYTES => {
+                    self.fragments = Some((out, 0));
                 }
                 ConnEvent::Send(out) => {
-                    match tokio::time::timeout(limits.write_timeout, send_text(&mut socket, &out.text)).await {
-                        Ok(Ok(())) => {
-                            metrics.messages_out.inc();
-                            metrics.push_latency_seconds.observe(out.created.elapsed().as_secs_f64());
-                        }
-                        _ => return Ended::Broken,
-                    }
+                    self.start_send(Message::Text(out.text.clone()))?;
+                    self.unflushed = Some(Unflushed::Push(out.created));
                 }
-            },
-            incoming = socket.next() => {
-                let msg = match incoming {
-                    None => return Ended::ClientClosed,
-                    Some(Ok(msg)) => msg,
-                    Some(Err(tungstenite::Error::Capacity(_))) => {
-                        return close(&mut socket, close_code::MESSAGE_TOO_BIG, "message too big", limits).await;
+                ConnEvent::Ping => {
+                    self.start_send(Message::Ping(Bytes::new()))?;
+                    self.unflushed = Some(Unflushed::Control);
+                }
+                ConnEvent::Close(code) => {
+                    self.closing = Some(code);
+                    self.write_deadline = Some(Box::pin(tokio::time::sleep(
+                        self.write_timeout.min(CLOSE_TIMEOUT),
+                    )));
+                    let frame = CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: close_reason(code).into(),
+                    };
+                    // Best effort: a client that does not read will not get it, and that is fine.
+                    if self.start_send(Message::Close(Some(frame))).is_err() {
+                        return Err(Ended::ClosedByHub(code));
                     }
-                    Some(Err(_)) => return Ended::Broken,
-                };
-                last_heard = Instant::now();
-                let error = match msg {
-                    Message::Close(_) => return Ended::ClientClosed,
-                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
-                    Message::Text(text) => {
-                        messages_in.inc();
-                        if limiter.check().is_err() {
-                            return close(&mut socket, close_code::POLICY_VIOLATION, "rate limit: too many messages a second", limits).await;
-                        }
-                        handler.on_text(text.as_str()).err()
-                    }
-                    Message::Binary(_) => {
-                        messages_in.inc();
-                        if limiter.check().is_err() {
-                            return close(&mut socket, close_code::POLICY_VIOLATION, "rate limit: too many messages a second", limits).await;
-                        }
-                        Some(SocketError { code: "binary_not_supported".into(), message: "Send JSON text frames.".into() })
-                    }
-                };
-                if let Some(error) = error {
-                    let text = serde_json::json!({"type": "error", "error": error}).to_string();
-                    if send_timed(&mut socket, Message::Text(text.into()), limits).await.is_err() {
-                        return Ended::Broken;
-                    }
+                    self.unflushed = Some(Unflushed::Control);
                 }
             }
-            _ = ping.tick() => {
-                if last_heard.elapsed() > limits.idle_timeout {
-                    return close(&mut socket, close_code::GOING_AWAY, "idle timeout", limits).await;
+        }
+    }
+
+    /// Hands one frame to the socket (written at once when the client keeps up; otherwise the
+    /// next flush finishes it).
+    fn start_send(&mut self, msg: Message) -> Result<(), Ended> {
+        Pin::new(&mut self.socket)
+            .start_send(msg)
+            .map_err(|_| self.broken())
+    }
+
+    /// A write waits for the client: it has `write_timeout` (a close, less) to go through.
+    fn wait_for_write(&mut self, cx: &mut Context<'_>, progress: bool) -> Result<bool, Ended> {
+        let timeout = self.write_timeout;
+        let deadline = self
+            .write_deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Err(self.broken()),
+            Poll::Pending => Ok(progress),
+        }
+    }
+
+    /// How a connection ends when its socket fails: a close already under way still counts as
+    /// the hub's close.
+    fn broken(&self) -> Ended {
+        match self.closing {
+            Some(code) => Ended::ClosedByHub(code),
+            None => Ended::Broken,
+        }
+    }
+
+    /// Reads one message and acts on it. `Ok(true)` when one was read, `Ok(false)` when none
+    /// is there (waker registered) or the connection is closing.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool, Ended> {
+        if self.closing.is_some() {
+            return Ok(false);
+        }
+        let msg = match Pin::new(&mut self.socket).poll_next(cx) {
+            Poll::Pending => return Ok(false),
+            Poll::Ready(None) => return Err(Ended::ClientClosed),
+            Poll::Ready(Some(Ok(msg))) => msg,
+            Poll::Ready(Some(Err(tungstenite::Error::Capacity(_)))) => {
+                self.reg.control.close(close_code::MESSAGE_TOO_BIG);
+                return Ok(true);
+            }
+            Poll::Ready(Some(Err(_))) => return Err(Ended::Broken),
+        };
+        self.reg.control.heard();
+        let error = match msg {
+            Message::Close(_) => return Err(Ended::ClientClosed),
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
+            Message::Text(text) => {
+                if self.over_rate() {
+                    return Ok(true);
                 }
-                if send_timed(&mut socket, Message::Ping(Default::default()), limits).await.is_err() {
-                    return Ended::Broken;
+                self.handler.on_text(text.as_str()).err()
+            }
+            Message::Binary(_) => {
+                if self.over_rate() {
+                    return Ok(true);
                 }
+                Some(SocketError {
+                    code: "binary_not_supported".into(),
+                    message: "Send JSON text frames.".into(),
+                })
+            }
+        };
+        if let Some(error) = error {
+            let text = serde_json::json!({"type": "error", "error": error}).to_string();
+            // Through the queue like every other message: it stays bounded.
+            let _ = self
+                .reg
+                .control
+                .push(&Outgoing::new(text.into(), Instant::now()));
+        }
+        Ok(true)
+    }
+
+    /// Counts a data message; past the limit the socket is closed with 1008.
+    fn over_rate(&mut self) -> bool {
+        let metrics = &self.hub.metrics;
+        match self.reg.kind {
+            PeerKind::Agent => metrics.agent_messages_in.inc(),
+            PeerKind::Tab => metrics.tab_messages_in.inc(),
+        }
+        if self.limiter.check().is_ok() {
+            return false;
+        }
+        self.reg.control.close(close_code::POLICY_VIOLATION);
+        true
+    }
+}
+
+impl<H: MessageHandler + Unpin> Future for Connection<H> {
+    type Output = Ended;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ended> {
+        let this = self.get_mut();
+        loop {
+            let wrote = match this.poll_write(cx) {
+                Ok(progress) => progress,
+                Err(ended) => return this.finish(ended),
+            };
+            let read = match this.poll_read(cx) {
+                Ok(progress) => progress,
+                Err(ended) => return this.finish(ended),
+            };
+            if !wrote && !read {
+                return Poll::Pending;
             }
         }
     }
 }
 
-/// Writes one text message, in fragments of [`FRAGMENT_BYTES`] when it is longer (RFC 6455
-/// §5.4: the client reassembles them; a fragment may end inside a UTF-8 character).
-async fn send_text(socket: &mut Socket, text: &Utf8Bytes) -> Result<(), tungstenite::Error> {
-    if text.len() <= FRAGMENT_BYTES {
-        return socket.send(Message::Text(text.clone())).await;
-    }
-    let bytes = Bytes::from(text.clone());
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = (start + FRAGMENT_BYTES).min(bytes.len());
-        let opcode = if start == 0 {
-            OpCode::Data(Data::Text)
-        } else {
-            OpCode::Data(Data::Continue)
-        };
-        let fragment = Frame::message(bytes.slice(start..end), opcode, end == bytes.len());
-        // `feed` writes each frame out before taking the next (the write buffer size is 0).
-        socket.feed(Message::Frame(fragment)).await?;
-        start = end;
-    }
-    socket.flush().await
-}
-
-async fn send_timed(socket: &mut Socket, msg: Message, limits: SocketLimits) -> Result<(), ()> {
-    match tokio::time::timeout(limits.write_timeout, socket.send(msg)).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
+impl<H> Connection<H> {
+    fn finish(&self, ended: Ended) -> Poll<Ended> {
+        let reg = &self.reg;
+        tracing::debug!(user_id = reg.user_id, kind = ?reg.kind, ?ended, "socket closed");
+        Poll::Ready(ended)
     }
 }
 
-/// Takes the socket by reference: moving it into this future would give every connection's
-/// task room for a second copy of the socket (the task is sized for its largest state).
-async fn close(
-    socket: &mut Socket,
-    code: u16,
-    reason: &'static str,
-    limits: SocketLimits,
-) -> Ended {
-    let frame = CloseFrame {
-        code: CloseCode::from(code),
-        reason: reason.into(),
+impl<H> Drop for Connection<H> {
+    fn drop(&mut self) {
+        self.hub.detach(&self.reg);
+    }
+}
+
+/// Bytes `start..end` of a long text message as one frame (RFC 6455 §5.4: the client
+/// reassembles them; a fragment may end inside a UTF-8 character).
+fn fragment(out: &Outgoing, start: usize, end: usize) -> Frame {
+    let bytes = Bytes::from(out.text.clone());
+    let opcode = if start == 0 {
+        OpCode::Data(Data::Text)
+    } else {
+        OpCode::Data(Data::Continue)
     };
-    // Best effort: a client that does not read will not get it, and that is fine.
-    let _ = tokio::time::timeout(
-        limits.write_timeout.min(Duration::from_secs(1)),
-        socket.send(Message::Close(Some(frame))),
-    )
-    .await;
-    Ended::ClosedByHub(code)
+    Frame::message(bytes.slice(start..end), opcode, end == bytes.len())
+}
+
+fn close_reason(code: u16) -> &'static str {
+    match code {
+        close_code::TRY_AGAIN_LATER => "slow consumer: messages were not read",
+        close_code::UNAUTHORIZED => "logged out",
+        close_code::SERVICE_RESTART => "service restart",
+        close_code::GOING_AWAY => "idle timeout",
+        close_code::MESSAGE_TOO_BIG => "message too big",
+        close_code::POLICY_VIOLATION => "rate limit: too many messages a second",
+        _ => "closed by the hub",
+    }
 }

@@ -15,7 +15,7 @@ use tungstenite::protocol::WebSocketConfig;
 use crate::app::AppState;
 use crate::hub::{OrgHub, Outgoing, PeerKind};
 use crate::store::TokenOwner;
-use connection::{drive, MessageHandler, MAX_MESSAGE_BYTES};
+use connection::{Connection, MessageHandler, MAX_MESSAGE_BYTES};
 use shared::protocol::SocketError;
 use upgrade::{Socket, SocketUpgrade};
 
@@ -35,9 +35,9 @@ fn socket_config() -> WebSocketConfig {
         .write_buffer_size(0)
 }
 
-/// Answers an authenticated upgrade: the socket is registered with the hub (its first message
-/// queued by `greeting`), driven until it ends, and unregistered. Agents and tabs differ only in
-/// `kind`, `greeting` and `handler`.
+/// Answers an authenticated upgrade: once the client has the socket it is registered with
+/// the hub (its first message queued by `greeting`) and driven by a [`Connection`] until it
+/// ends. Agents and tabs differ only in `kind`, `greeting` and `handler`.
 fn accept<G, H>(
     state: AppState,
     upgrade: SocketUpgrade,
@@ -45,36 +45,19 @@ fn accept<G, H>(
     owner: &TokenOwner,
     kind: PeerKind,
     greeting: G,
-    mut handler: H,
+    handler: H,
 ) -> axum::response::Response
 where
     G: FnOnce(&OrgHub) -> Option<Outgoing> + Send + 'static,
-    H: MessageHandler + Send + 'static,
+    H: MessageHandler + Unpin + Send + 'static,
 {
     // Only what the connection needs for its whole life is kept: not the user's row.
     let (user_id, role, token_id) = (owner.user.id, owner.user.role, owner.token_id);
-    let tasks = state.tasks.clone();
-    upgrade.accept(&tasks, socket_config(), move |socket: Socket| async move {
-        let reg = state
-            .hub
-            .attach(&org, kind, user_id, role, token_id, greeting);
-        let metrics = &state.hub.metrics;
-        let messages_in = match kind {
-            PeerKind::Agent => &metrics.agent_messages_in,
-            PeerKind::Tab => &metrics.tab_messages_in,
-        };
-        let ended = drive(
-            socket,
-            &reg,
-            &mut handler,
-            state.socket_limits(),
-            &state.shutdown,
-            metrics,
-            messages_in,
-        )
-        .await;
-        state.hub.detach(&reg);
-        tracing::debug!(user_id, ?kind, ?ended, "socket closed");
+    let limits = state.socket_limits();
+    let hub = state.hub.clone();
+    upgrade.accept(&state.tasks, socket_config(), move |socket: Socket| {
+        let reg = hub.attach(&org, kind, user_id, role, token_id, greeting);
+        Connection::new(socket, reg, hub, handler, limits)
     })
 }
 

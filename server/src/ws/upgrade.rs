@@ -9,6 +9,7 @@ use axum::http::header::{
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
+use futures_util::FutureExt;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
@@ -67,8 +68,9 @@ impl<S: Send + Sync> FromRequestParts<S> for SocketUpgrade {
 }
 
 impl SocketUpgrade {
-    /// Answers 101 and runs `serve` on the socket once the client has it, as a task of
-    /// `tasks` (so shutdown can wait for it).
+    /// Answers 101; once the client has the socket, `serve` makes the connection's future,
+    /// which runs as a task of `tasks` (so shutdown can wait for it). Waiting for the upgrade
+    /// is a short task of its own: the long-lived task is sized for the connection alone.
     pub fn accept<F, Fut>(
         self,
         tasks: &TaskTracker,
@@ -77,21 +79,26 @@ impl SocketUpgrade {
     ) -> Response<Body>
     where
         F: FnOnce(Socket) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
     {
         let on_upgrade = self.on_upgrade;
+        let connections = tasks.clone();
         tasks.spawn(async move {
-            match on_upgrade.await {
-                Ok(upgraded) => {
-                    let socket = WebSocketStream::from_raw_socket(
-                        TokioIo::new(upgraded),
-                        Role::Server,
-                        Some(config),
-                    )
-                    .await;
-                    serve(socket).await;
-                }
-                Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
+            let upgraded = match on_upgrade.await {
+                Ok(upgraded) => upgraded,
+                Err(e) => return tracing::debug!(error = %e, "WebSocket upgrade failed"),
+            };
+            // Completes on its first poll: it only wraps the stream (no I/O).
+            let socket = WebSocketStream::from_raw_socket(
+                TokioIo::new(upgraded),
+                Role::Server,
+                Some(config),
+            )
+            .now_or_never();
+            match socket {
+                Some(socket) => drop(connections.spawn(serve(socket))),
+                None => tracing::error!("the WebSocket stream was not ready at once"),
             }
         });
         let mut response = Response::new(Body::empty());
