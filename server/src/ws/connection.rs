@@ -18,10 +18,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
 
-use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
-use tungstenite::protocol::frame::{CloseFrame, Frame};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::Message;
 
+use super::direct_write::DirectWrite;
 use super::upgrade::Socket;
 use crate::hub::{ConnEvent, Hub, Outgoing, PeerKind, Registration};
 use shared::protocol::{close_code, SocketError};
@@ -37,11 +38,6 @@ pub struct SocketLimits {
 
 /// Largest accepted message (and frame).
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
-
-/// Messages longer than this go out as several frames. tungstenite keeps the capacity of the
-/// largest frame it ever wrote for the socket's life: a tab that received one 90 KiB presence
-/// snapshot of a 1,000-user organization kept 90 KiB. In fragments the buffer stays near this.
-pub const FRAGMENT_BYTES: usize = 4096;
 
 /// How long a close frame may take to leave before the socket is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -59,15 +55,6 @@ pub enum Ended {
     Broken,
 }
 
-/// What was handed to the socket and is not flushed yet.
-#[derive(Debug, Clone, Copy)]
-enum Unflushed {
-    /// A pushed message: when its event happened (push latency is measured at the flush).
-    Push(Instant),
-    /// A ping, a fragment or a close frame.
-    Control,
-}
-
 /// One registered socket, driven until it ends; unregistered from the hub when dropped.
 pub struct Connection<H> {
     socket: Socket,
@@ -76,9 +63,10 @@ pub struct Connection<H> {
     handler: H,
     limiter: DefaultDirectRateLimiter,
     write_timeout: Duration,
-    /// A long message part-way out: the fragments from this offset are still to go.
-    fragments: Option<(Outgoing, usize)>,
-    unflushed: Option<Unflushed>,
+    /// A pushed message being written (nothing is read meanwhile: see `poll_read`).
+    writing: Option<DirectWrite>,
+    /// A ping or close frame handed to tungstenite and not flushed yet.
+    unflushed: bool,
     /// Armed while a write waits for the client (or while closing), not otherwise.
     write_deadline: Option<Pin<Box<Sleep>>>,
     /// The close code being sent; nothing is read any more.
@@ -103,57 +91,60 @@ impl<H: MessageHandler + Unpin> Connection<H> {
             handler,
             limiter: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
             write_timeout: limits.write_timeout,
-            fragments: None,
-            unflushed: None,
+            writing: None,
+            unflushed: false,
             write_deadline: None,
             closing: None,
         }
     }
 
-    /// Moves the writing side on as far as it goes: flushes, then takes the next event off the
-    /// queue. `Ok(true)` when something happened, `Ok(false)` when it waits (wakers registered).
+    /// Moves the writing side on as far as it goes: finishes what was started, then takes the
+    /// next event off the queue. `Ok(true)` when something happened, `Ok(false)` when it waits
+    /// (wakers registered).
+    ///
+    /// Pushed messages bypass tungstenite ([`DirectWrite`]); pings and close frames go through
+    /// it, as do its own replies to the client's pings. The two never interleave: a direct
+    /// write starts only once tungstenite has flushed everything, and nothing is read (so
+    /// tungstenite writes no reply) until the direct write is complete.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<bool, Ended> {
         let mut progress = false;
         loop {
-            if let Some(unflushed) = self.unflushed {
-                match Pin::new(&mut self.socket).poll_flush(cx) {
+            if let Some(write) = &mut self.writing {
+                if !write.started() {
+                    match Pin::new(&mut self.socket).poll_flush(cx) {
+                        Poll::Ready(Ok(())) => {}
+                        Poll::Ready(Err(_)) => return Err(self.broken()),
+                        Poll::Pending => return self.wait_for_write(cx, progress),
+                    }
+                }
+                match write.poll_write(self.socket.get_mut(), cx) {
                     Poll::Ready(Ok(())) => {
-                        self.unflushed = None;
-                        progress = true;
-                        if let Some(code) = self.closing {
-                            return Err(Ended::ClosedByHub(code));
-                        }
+                        let metrics = &self.hub.metrics;
+                        metrics.messages_out.inc();
+                        metrics
+                            .push_latency_seconds
+                            .observe(write.message().created.elapsed().as_secs_f64());
+                        self.writing = None;
                         self.write_deadline = None;
-                        if let Unflushed::Push(created) = unflushed {
-                            let metrics = &self.hub.metrics;
-                            metrics.messages_out.inc();
-                            metrics
-                                .push_latency_seconds
-                                .observe(created.elapsed().as_secs_f64());
-                        }
+                        progress = true;
                     }
                     Poll::Ready(Err(_)) => return Err(self.broken()),
                     Poll::Pending => return self.wait_for_write(cx, progress),
                 }
             }
-            if let Some((out, offset)) = self.fragments.take() {
-                match Pin::new(&mut self.socket).poll_ready(cx) {
-                    Poll::Ready(Ok(())) => {}
-                    Poll::Ready(Err(_)) => return Err(self.broken()),
-                    Poll::Pending => {
-                        self.fragments = Some((out, offset));
-                        return self.wait_for_write(cx, progress);
+            if self.unflushed {
+                match Pin::new(&mut self.socket).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => {
+                        self.unflushed = false;
+                        progress = true;
+                        if let Some(code) = self.closing {
+                            return Err(Ended::ClosedByHub(code));
+                        }
+                        self.write_deadline = None;
                     }
+                    Poll::Ready(Err(_)) => return Err(self.broken()),
+                    Poll::Pending => return self.wait_for_write(cx, progress),
                 }
-                let end = (offset + FRAGMENT_BYTES).min(out.text.len());
-                self.start_send(Message::Frame(fragment(&out, offset, end)))?;
-                if end < out.text.len() {
-                    self.fragments = Some((out, end));
-                } else {
-                    self.unflushed = Some(Unflushed::Push(out.created));
-                }
-                progress = true;
-                continue;
             }
             let event = match self.reg.control.poll_next(cx) {
                 Poll::Ready(event) => event,
@@ -161,16 +152,10 @@ impl<H: MessageHandler + Unpin> Connection<H> {
             };
             progress = true;
             match event {
-                ConnEvent::Send(out) if out.text.len() > FRAGMENT_BYTES => {
-                    self.fragments = Some((out, 0));
-                }
-                ConnEvent::Send(out) => {
-                    self.start_send(Message::Text(out.text.clone()))?;
-                    self.unflushed = Some(Unflushed::Push(out.created));
-                }
+                ConnEvent::Send(out) => self.writing = Some(DirectWrite::new(out)),
                 ConnEvent::Ping => {
                     self.start_send(Message::Ping(Bytes::new()))?;
-                    self.unflushed = Some(Unflushed::Control);
+                    self.unflushed = true;
                 }
                 ConnEvent::Close(code) => {
                     self.closing = Some(code);
@@ -185,7 +170,7 @@ impl<H: MessageHandler + Unpin> Connection<H> {
                     if self.start_send(Message::Close(Some(frame))).is_err() {
                         return Err(Ended::ClosedByHub(code));
                     }
-                    self.unflushed = Some(Unflushed::Control);
+                    self.unflushed = true;
                 }
             }
         }
@@ -223,7 +208,7 @@ impl<H: MessageHandler + Unpin> Connection<H> {
     /// Reads one message and acts on it. `Ok(true)` when one was read, `Ok(false)` when none
     /// is there (waker registered) or the connection is closing.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool, Ended> {
-        if self.closing.is_some() {
+        if self.closing.is_some() || self.writing.is_some() {
             return Ok(false);
         }
         let msg = match Pin::new(&mut self.socket).poll_next(cx) {
@@ -315,18 +300,6 @@ impl<H> Drop for Connection<H> {
     fn drop(&mut self) {
         self.hub.detach(&self.reg);
     }
-}
-
-/// Bytes `start..end` of a long text message as one frame (RFC 6455 §5.4: the client
-/// reassembles them; a fragment may end inside a UTF-8 character).
-fn fragment(out: &Outgoing, start: usize, end: usize) -> Frame {
-    let bytes = Bytes::from(out.text.clone());
-    let opcode = if start == 0 {
-        OpCode::Data(Data::Text)
-    } else {
-        OpCode::Data(Data::Continue)
-    };
-    Frame::message(bytes.slice(start..end), opcode, end == bytes.len())
 }
 
 fn close_reason(code: u16) -> &'static str {

@@ -2,6 +2,7 @@
 
 mod agent;
 pub mod connection;
+mod direct_write;
 mod tab;
 pub mod upgrade;
 

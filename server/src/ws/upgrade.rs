@@ -1,6 +1,7 @@
 //! The WebSocket handshake (RFC 6455 §4.2), done here rather than by axum's `WebSocketUpgrade`
-//! so the connection is a plain `tokio_tungstenite::WebSocketStream`: it can write a large
-//! message as several frames (see `connection::FRAGMENT_BYTES`), which axum's socket cannot.
+//! so the connection is a plain `tokio_tungstenite::WebSocketStream` over the upgraded stream:
+//! pushed messages are written to that stream directly (see `direct_write`), which axum's
+//! socket does not allow, and its task is sized for the connection alone.
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
