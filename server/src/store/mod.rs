@@ -269,3 +269,34 @@ pub fn limit_offset(page: u32, per_page: u32) -> (i64, i64) {
     let page = page.max(1) as i64;
     (per_page, (page - 1) * per_page)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn commits_leave_the_database_file_alone_until_the_checkpoint() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("hub.db");
+        let url = format!("sqlite://{}", path.display());
+        let store = Store::connect(&url, Metrics::new()).await.expect("store");
+        let size = || std::fs::metadata(&path).expect("database file").len();
+        let before = size();
+        // About 6 MiB: well past SQLite's default automatic checkpoint (1,000 pages, 4 MiB).
+        let filler = "x".repeat(4000);
+        for i in 0..1500 {
+            store
+                .create_org(&format!("Org {i} {filler}"), "UTC")
+                .await
+                .expect("insert");
+        }
+        assert_eq!(size(), before, "commits only append to the write-ahead log");
+        store.checkpoint().await.expect("checkpoint");
+        assert!(
+            size() > before + 4 * 1024 * 1024,
+            "the checkpoint copied the pages: {} → {} bytes",
+            before,
+            size()
+        );
+    }
+}
