@@ -11,6 +11,9 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
 fi
 
 need=()
+# The hub's allocator: tikv-jemalloc-sys builds jemalloc from source with make and a C compiler.
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v cc >/dev/null 2>&1 || need+=(gcc)
 # The desktop agent: xcap builds PipeWire bindings (bindgen needs libclang); user-idle needs
 # the X screensaver extension; the window needs EGL and xkbcommon.
 for pkg in libpipewire-0.3-dev libclang-dev libxss-dev libx11-dev libxcb1-dev libegl-dev libxkbcommon-dev pkg-config; do
