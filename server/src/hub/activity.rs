@@ -84,46 +84,16 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::HubSettings;
-    use crate::metrics::Metrics;
-    use crate::store::{OrgRow, PolicyRow, UserRow};
+    use crate::hub::test_support::{hub, member, org_with_policy};
     use shared::protocol::SessionInfo;
     use shared::{Policy, Role};
     use std::sync::Arc;
 
     fn setup(users: i64, policy: Policy) -> (Hub, Arc<OrgHub>) {
-        let hub = Hub::new(
-            HubSettings {
-                offline_grace_ms: 0,
-                idle_threshold_override_ms: None,
-            },
-            Metrics::new(),
-        );
-        let org = hub.install_org(
-            &OrgRow {
-                id: 1,
-                name: "Org".into(),
-                timezone: "UTC".into(),
-            },
-            &PolicyRow {
-                org_id: 1,
-                config_version: 1,
-                config: policy,
-                updated_at: 0,
-            },
-        );
+        let hub = hub();
+        let org = org_with_policy(&hub, 1, policy);
         for id in 1..=users {
-            org.upsert_member(&UserRow {
-                id,
-                org_id: 1,
-                email: format!("u{id}@t.test"),
-                name: format!("u{id}"),
-                role: Role::Member,
-                password_hash: String::new(),
-                game_name: None,
-                active: true,
-                last_activity_at: None,
-            });
+            member(&org, id, Role::Member);
         }
         (hub, org)
     }

@@ -35,38 +35,14 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::{ConnEvent, HubSettings, PeerKind};
-    use crate::metrics::Metrics;
-    use crate::store::{OrgRow, PolicyRow};
-    use shared::{Policy, Role};
-
-    fn hub_with_org() -> (Hub, std::sync::Arc<crate::hub::OrgHub>) {
-        let hub = Hub::new(
-            HubSettings {
-                offline_grace_ms: 0,
-                idle_threshold_override_ms: None,
-            },
-            Metrics::new(),
-        );
-        let org = hub.install_org(
-            &OrgRow {
-                id: 1,
-                name: "Org".into(),
-                timezone: "UTC".into(),
-            },
-            &PolicyRow {
-                org_id: 1,
-                config_version: 1,
-                config: Policy::default(),
-                updated_at: 0,
-            },
-        );
-        (hub, org)
-    }
+    use crate::hub::test_support::{hub, org};
+    use crate::hub::{ConnEvent, PeerKind};
+    use shared::Role;
 
     #[tokio::test(start_paused = true)]
     async fn pings_are_spread_over_the_period_and_silent_sockets_closed() {
-        let (hub, org) = hub_with_org();
+        let hub = hub();
+        let org = org(&hub, 1);
         let regs: Vec<_> = (0..4)
             .map(|_| hub.attach(&org, PeerKind::Agent, 7, Role::Member, 1, |_| None))
             .collect();

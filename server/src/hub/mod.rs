@@ -11,6 +11,8 @@ pub mod peer;
 mod policy;
 mod presence;
 mod sessions;
+#[cfg(test)]
+mod test_support;
 pub mod writer;
 
 pub use activity::Heartbeat;
@@ -183,48 +185,10 @@ impl Hub {
 
 #[cfg(test)]
 mod tests {
+    use super::test_support::{hub, member as user, org};
     use super::*;
     use shared::protocol::{close_code, ServerToTab};
-    use shared::{Policy, Role};
-
-    fn hub() -> Hub {
-        Hub::new(
-            HubSettings {
-                offline_grace_ms: 0,
-                idle_threshold_override_ms: None,
-            },
-            Metrics::new(),
-        )
-    }
-
-    fn org(hub: &Hub, id: i64) -> Arc<OrgHub> {
-        let row = OrgRow {
-            id,
-            name: format!("Org {id}"),
-            timezone: "UTC".into(),
-        };
-        let policy = PolicyRow {
-            org_id: id,
-            config_version: 1,
-            config: Policy::default(),
-            updated_at: 0,
-        };
-        hub.install_org(&row, &policy)
-    }
-
-    fn user(org: &OrgHub, id: i64, role: Role) {
-        org.upsert_member(&UserRow {
-            id,
-            org_id: org.org_id,
-            email: format!("u{id}@t.test"),
-            name: format!("user {id}"),
-            role,
-            password_hash: String::new(),
-            game_name: None,
-            active: true,
-            last_activity_at: None,
-        });
-    }
+    use shared::Role;
 
     fn drain(reg: &mut Registration) -> Vec<ServerToTab> {
         let mut out = Vec::new();
