@@ -3,6 +3,7 @@
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::Router;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -215,70 +216,47 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
                 .await;
         })
     };
-    let sweeper = {
-        let s = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(SWEEP_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            loop {
-                tokio::select! {
-                    _ = s.shutdown.cancelled() => break,
-                    _ = tick.tick() => s.hub.sweep(),
-                }
-            }
-        })
-    };
-    let checkpoint = {
-        let s = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = s.shutdown.cancelled() => break,
-                    _ = tick.tick() => {
-                        if let Err(e) = s.store.checkpoint().await {
-                            tracing::warn!(error = %e, "checkpoint failed");
-                        }
-                    }
-                }
-            }
-        })
-    };
-    let cleanup = {
-        let s = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(CLEANUP_EVERY);
-            loop {
-                tokio::select! {
-                    _ = s.shutdown.cancelled() => break,
-                    _ = tick.tick() => cleanup(&s).await,
-                }
-            }
-        })
-    };
+    let sweeper = every(state, SWEEP_EVERY, |s| async move { s.hub.sweep() });
+    let checkpoint = every(state, CHECKPOINT_EVERY, |s| async move {
+        if let Err(e) = s.store.checkpoint().await {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+    });
+    let cleanup = every(state, CLEANUP_EVERY, |s| async move { cleanup(&s).await });
     let keepalive = {
-        let s = state.clone();
-        tokio::spawn(async move {
-            let limits = s.socket_limits();
-            let mut tick = tokio::time::interval(KEEPALIVE_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut pass = 0u64;
-            loop {
-                tokio::select! {
-                    _ = s.shutdown.cancelled() => break,
-                    _ = tick.tick() => {
-                        s.hub.keep_alive(pass, limits.ping_every, limits.idle_timeout);
-                        pass += 1;
-                    }
-                }
-            }
+        let limits = state.socket_limits();
+        let mut pass = 0u64;
+        every(state, KEEPALIVE_EVERY, move |s| {
+            s.hub
+                .keep_alive(pass, limits.ping_every, limits.idle_timeout);
+            pass += 1;
+            std::future::ready(())
         })
     };
     let poller = tokio::spawn(crate::game_poller::run(state.clone()));
     vec![
         writer, activity, sweeper, checkpoint, cleanup, keepalive, poller,
     ]
+}
+
+/// Runs `job` every `period` (the first time at once) until shutdown; a run that overruns
+/// skips the ticks it missed.
+fn every<F, Fut>(state: &AppState, period: Duration, mut job: F) -> JoinHandle<()>
+where
+    F: FnMut(AppState) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let s = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = s.shutdown.cancelled() => break,
+                _ = tick.tick() => job(s.clone()).await,
+            }
+        }
+    })
 }
 
 /// Drops stale presence rows and dead tokens; forgets idle rate-limit keys.
