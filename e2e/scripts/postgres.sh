@@ -2,9 +2,9 @@
 # Starts a throw-away PostgreSQL server on loopback for the tests and prints its admin URL.
 # Usage: eval "$(e2e/scripts/postgres.sh start)"   ...   e2e/scripts/postgres.sh stop "$PGDATA_DIR"
 set -euo pipefail
-port="${PRESENCE_TEST_PG_PORT:-55432}"
-# Another cluster (a parallel run) may hold the port: take the next free one.
-while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+# Below the kernel's ephemeral range (32768 and up here): a test's outgoing connection may
+# have taken a port in that range as its local port, and the bind would then fail.
+port="${PRESENCE_TEST_PG_PORT:-25432}"
 bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 
 as_pg() {
@@ -16,12 +16,22 @@ start)
     dir="$(mktemp -d /tmp/presence-hub-pg.XXXXXX)"
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
     as_pg "$bin/initdb" -D "$dir" -A trust -U postgres >/dev/null
-    if ! as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-        -o "-k /tmp -c listen_addresses=127.0.0.1 -p $port -c max_connections=400 -c fsync=off -c synchronous_commit=off" start >/dev/null; then
-        echo "postgres.sh: PostgreSQL did not start; its log:" >&2
-        cat "$dir/server.log" >&2
-        exit 1
-    fi
+    # Another cluster (a parallel run) may hold the port: take the next free one, and try
+    # again on a port that turns out to be taken when the server binds it.
+    for attempt in 1 2 3 4 5; do
+        while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+        if as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
+            -o "-k /tmp -c listen_addresses=127.0.0.1 -p $port -c max_connections=400 -c fsync=off -c synchronous_commit=off" start >/dev/null; then
+            break
+        fi
+        if [ "$attempt" -eq 5 ] || ! grep -q "Address already in use" "$dir/server.log"; then
+            echo "postgres.sh: PostgreSQL did not start; its log:" >&2
+            cat "$dir/server.log" >&2
+            exit 1
+        fi
+        : >"$dir/server.log"
+        port=$((port + 1))
+    done
     echo "export PGDATA_DIR='$dir'"
     echo "export PRESENCE_TEST_PG='postgres://postgres@127.0.0.1:$port/postgres'"
     ;;
