@@ -1,9 +1,45 @@
 #!/usr/bin/env bash
 # Installs what building and testing Presence Hub needs on a fresh Debian machine of this kind,
-# idempotently: the wasm32 target, and (for tests) Chromium, ChromeDriver, Xvfb and PostgreSQL.
-# Usage: e2e/scripts/prepare.sh [build|test]
+# idempotently: the wasm32 target and the Debian packages below.
+# Usage: e2e/scripts/prepare.sh [build|test]    install what is missing
+#        e2e/scripts/prepare.sh packages [build|test]   print the package list (one a line)
+#
+# The lists are the single source of truth: e2e/scripts/check-system-deps.sh fails the test
+# command when a library the binaries link comes from a package that is not here (or pulled in
+# by one that is), so a package installed by hand cannot hide a missing install step again.
 set -euo pipefail
-what="${1:-build}"
+
+# Building: the hub's allocator (tikv-jemalloc-sys builds jemalloc with make and a C compiler);
+# the desktop agent: xcap builds PipeWire bindings (bindgen needs libclang) and links libgbm
+# (-lgbm needs the -dev symlink; libgbm1 alone, which Chromium brings, does not link); the X
+# screensaver extension for idle time; EGL and xkbcommon for the window.
+build_packages=(
+    make gcc pkg-config
+    libpipewire-0.3-dev libclang-dev libgbm-dev
+    libxss-dev libx11-dev libxcb1-dev libegl-dev libxkbcommon-dev
+)
+# Testing: the browser and its driver, a virtual display for the agent's window, pictures of it
+# (imagemagick's import) and input on it (xdotool), PostgreSQL, HAProxy (cluster tests), curl.
+test_packages=(
+    chromium chromium-driver xvfb imagemagick xdotool postgresql haproxy curl
+)
+
+packages_for() {
+    printf '%s\n' "${build_packages[@]}"
+    if [ "$1" = test ]; then printf '%s\n' "${test_packages[@]}"; fi
+}
+
+case "${1:-build}" in
+packages)
+    packages_for "${2:-test}"
+    exit 0
+    ;;
+build | test) what="${1:-build}" ;;
+*)
+    echo "usage: $0 [build|test|packages [build|test]]" >&2
+    exit 2
+    ;;
+esac
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     echo "prepare: adding the wasm32-unknown-unknown target"
@@ -11,23 +47,10 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
 fi
 
 need=()
-# The hub's allocator: tikv-jemalloc-sys builds jemalloc from source with make and a C compiler.
-command -v make >/dev/null 2>&1 || need+=(make)
-command -v cc >/dev/null 2>&1 || need+=(gcc)
-# The desktop agent: xcap builds PipeWire bindings (bindgen needs libclang); user-idle needs
-# the X screensaver extension; the window needs EGL and xkbcommon.
-for pkg in libpipewire-0.3-dev libclang-dev libxss-dev libx11-dev libxcb1-dev libegl-dev libxkbcommon-dev pkg-config; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
-done
-if [ "$what" = test ]; then
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
-command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
-# Pictures of the agent's window (import) and input on the virtual display (xdotool).
-command -v import >/dev/null 2>&1 || need+=(imagemagick)
-command -v xdotool >/dev/null 2>&1 || need+=(xdotool)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-fi
+while read -r pkg; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done < <(packages_for "$what")
+
 if [ ${#need[@]} -gt 0 ]; then
     echo "prepare: installing ${need[*]}"
     sudo_cmd=""

@@ -23,8 +23,14 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "build the hub and agent binaries for the end-to-end tests"
 cargo build -p server -p agent --bin presence-hub --bin presence-agent
 
+step "every system library the binaries link comes from a package prepare.sh installs"
+e2e/scripts/check-system-deps.sh "$CARGO_TARGET_DIR/debug/presence-hub" "$CARGO_TARGET_DIR/debug/presence-agent"
+
 step "tests on SQLite (unit, integration, end-to-end)"
 cargo test --workspace
+
+step "schemathesis: the REST API fuzzed from /api/openapi.json against a real hub"
+e2e/scripts/schemathesis.sh "${SCHEMATHESIS_SECONDS:-90}"
 
 step "integration tests on PostgreSQL"
 # Not `eval "$(…)"` alone: a failed start must fail the run, not test SQLite twice.

@@ -201,6 +201,31 @@ impl Hub {
         self.process.log_tail(lines)
     }
 
+    /// The one-time setup link a hub started without `--demo` on an empty database prints on
+    /// standard output (the line after "No organization yet. …"), read from its log.
+    pub async fn setup_link(&self) -> anyhow::Result<String> {
+        let log = self.log_path().to_path_buf();
+        wait_for(
+            "the setup link on the hub's standard output",
+            Duration::from_secs(10),
+            Duration::from_millis(50),
+            || {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                async move {
+                    let link = text
+                        .lines()
+                        .skip_while(|l| !l.starts_with("No organization yet."))
+                        .nth(1)
+                        .map(str::trim)
+                        .filter(|l| l.contains("/setup?token="))
+                        .map(str::to_string);
+                    Ok(link)
+                }
+            },
+        )
+        .await
+    }
+
     /// Stops the hub cleanly (as [`Hub::stop`]) but keeps its port and database for
     /// [`StoppedHub::start`]: a hub that goes away and comes back.
     pub fn stop_for_restart(mut self) -> anyhow::Result<StoppedHub> {

@@ -7,12 +7,12 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use crate::app::AppState;
-use crate::domain::auth::{hash_password, new_token, token_hash, verify_password};
+use crate::domain::auth::{hash_password, token_hash, verify_password};
+use crate::domain::people::normalize_email;
 use crate::error::ApiError;
-use crate::store::{now_ms, UserRow};
-
-/// Tokens live 30 days unless revoked.
-const TOKEN_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
+use crate::ops::tokens::{issue, TOKEN_LIFETIME_MS};
+use crate::store::UserRow;
+use shared::people::TokenKind;
 
 /// Login attempts per client address and per e-mail address.
 pub struct LoginLimiter {
@@ -51,17 +51,13 @@ impl LoginLimiter {
     }
 }
 
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 /// Checks the credentials and issues a new token of `kind` (`web` or `device`).
 pub async fn login(
     state: &AppState,
     ip: IpAddr,
     email: &str,
     password: &str,
-    kind: &str,
+    kind: TokenKind,
 ) -> Result<(String, UserRow), ApiError> {
     let email = normalize_email(email);
     if email.is_empty() || password.is_empty() {
@@ -89,17 +85,13 @@ pub async fn login(
         Some(user) if matches && user.active => user,
         _ => return Err(ApiError::InvalidCredentials),
     };
-    let token = new_token();
-    state
-        .store
-        .insert_token(
-            &user,
-            &token_hash(&token),
-            kind,
-            now_ms() + TOKEN_LIFETIME_MS,
-        )
-        .await?;
-    tracing::info!(user_id = user.id, org_id = user.org_id, kind, "logged in");
+    let token = issue(&state.ops(), &user, kind, Some(&ip.to_string())).await?;
+    tracing::info!(
+        user_id = user.id,
+        org_id = user.org_id,
+        kind = kind.as_str(),
+        "logged in"
+    );
     Ok((token, user))
 }
 

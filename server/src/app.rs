@@ -45,6 +45,10 @@ pub struct AppInner {
     /// Every socket task, so shutdown can wait for them to finish.
     pub tasks: TaskTracker,
     pub epoch: i64,
+    /// Where people reach the hub, for the links it hands out (`--public-url`).
+    pub public_url: String,
+    /// The first-run link, while the database holds no organization.
+    pub setup_link: Option<String>,
 }
 
 #[derive(Clone)]
@@ -61,6 +65,39 @@ impl AppState {
     /// The user behind a bearer token or cookie value, if the token is live.
     pub async fn authenticate(&self, token: &str) -> Result<Option<TokenOwner>, StoreError> {
         self.store.token_owner(&token_hash(token)).await
+    }
+
+    /// The user behind a token, noting (at most once a minute) that it was used from `ip`:
+    /// the devices list shows when and from where.
+    pub async fn authenticate_from(
+        &self,
+        token: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<Option<TokenOwner>, StoreError> {
+        let owner = self.authenticate(token).await?;
+        if let Some(owner) = &owner {
+            let stale = owner
+                .last_used_at
+                .is_none_or(|at| now_ms() - at >= crate::ops::tokens::TOUCH_EVERY_MS);
+            if stale {
+                let (store, id) = (self.store.clone(), owner.token_id);
+                tokio::spawn(async move {
+                    if let Err(e) = store.touch_token(id, &ip.to_string()).await {
+                        tracing::debug!(error = %e, "token use not recorded");
+                    }
+                });
+            }
+        }
+        Ok(owner)
+    }
+
+    /// What the operations of `crate::ops` work with, in this process.
+    pub fn ops(&self) -> crate::ops::Ctx<'_> {
+        crate::ops::Ctx {
+            store: &self.store,
+            hub: Some(&self.hub),
+            public_url: &self.public_url,
+        }
     }
 
     pub fn refuse_when_stopping(&self) -> Result<(), ApiError> {
@@ -92,13 +129,15 @@ pub enum StartError {
     },
     #[error("demo data: {0}")]
     Demo(String),
+    #[error("first-run setup link: {0}")]
+    Setup(String),
 }
 
 pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api::router();
     Router::new()
-        .merge(api::router())
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(api::metrics))
+        .merge(api)
+        .merge(api::docs(openapi))
         .route("/ws/agent", get(ws::agent_socket))
         .route("/ws/tab", get(ws::tab_socket))
         .route("/", get(pages::status_page))
@@ -111,6 +150,11 @@ pub fn router(state: AppState) -> Router {
         .route("/screenshots", get(pages::screenshots_page))
         .route("/servers", get(pages::servers_page))
         .route("/staff/{id}", get(pages::staff_page))
+        .route("/setup", get(pages::setup_page))
+        .route("/invite/{token}", get(pages::invite_page))
+        .route("/users", get(pages::users_page))
+        .route("/account", get(pages::account_page))
+        .route("/settings/org", get(pages::org_page))
         .route("/login", get(pages::login_page).post(pages::login_form))
         .route("/logout", post(pages::logout_form))
         .route("/style/main.css", get(pages::stylesheet))
@@ -157,8 +201,19 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         addr: config.listen,
         source,
     })?;
+    let public_url = config.public_url_for(addr);
+    let setup_link = crate::ops::Ctx {
+        store: &store,
+        hub: None,
+        public_url: &public_url,
+    };
+    let setup_link = crate::ops::orgs::setup_link_if_empty(&setup_link)
+        .await
+        .map_err(|e| StartError::Setup(e.to_string()))?;
     let state = AppState(Arc::new(AppInner {
         login_limiter: LoginLimiter::new(config.login_attempts_per_minute),
+        public_url,
+        setup_link,
         leptos: crate::web_render::leptos_options(),
         config,
         store,

@@ -75,9 +75,28 @@ pub struct Config {
     #[arg(long, env = "HUB_TRUST_PROXY", value_parser = parse_flag, num_args = 0..=1, default_missing_value = "1", default_value = "0")]
     pub trust_proxy: bool,
 
+    /// The address people open (`https://hub.example.com`), for the setup, invite and reset
+    /// links the hub hands out. Default: `http://` and the listen address.
+    #[arg(long, env = "HUB_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Folder for files the hub keeps beside the database (screenshots).
     #[arg(long, env = "HUB_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+}
+
+/// The base of the links the hub hands out: the flag, or the listen address.
+pub fn public_url(flag: Option<&str>, listen: SocketAddr) -> String {
+    match flag.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => {
+            let mut addr = listen;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
+            }
+            format!("http://{addr}")
+        }
+    }
 }
 
 fn parse_flag(s: &str) -> Result<bool, String> {
@@ -95,6 +114,12 @@ impl Config {
             Some(url) if !url.is_empty() => url.clone(),
             _ => format!("sqlite://{DEFAULT_SQLITE_PATH}"),
         }
+    }
+
+    /// `--public-url`, or `http://` and the address the hub listens on (an unspecified
+    /// address such as 0.0.0.0 reads as loopback).
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        public_url(self.public_url.as_deref(), bound)
     }
 
     /// The time between two polls of every enabled game server.

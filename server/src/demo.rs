@@ -78,6 +78,9 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
                 role,
                 password_hash: &hash,
                 game_name: DEMO_GAME_NAMES.contains(&email).then_some(name),
+                steam_id: None,
+                discord: None,
+                timezone: None,
             })
             .await?;
         users.push(user.id);

@@ -39,6 +39,9 @@ pub enum ApiError {
     UpgradeRequired,
     #[error("The hub is shutting down. Try again shortly.")]
     Unavailable,
+    /// A failure of the hub itself (not of the request); logged, answered 500.
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, "upgrade_required"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
             ApiError::Store(StoreError::UniqueViolation(_) | StoreError::Conflict(_)) => {
                 (StatusCode::CONFLICT, "conflict")
             }
@@ -85,6 +89,10 @@ impl IntoResponse for ApiError {
             ApiError::Store(StoreError::Conflict(text)) => text.to_string(),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "storage error while serving a request");
+                "The server could not complete the request.".to_string()
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "internal error while serving a request");
                 "The server could not complete the request.".to_string()
             }
             other => other.to_string(),

@@ -182,6 +182,7 @@ async fn poll_one(
         server: view(&state.store, &after).await?,
         opened: opened.iter().map(ServerSessionRow::api).collect(),
         closed: closed.iter().map(ServerSessionRow::api).collect(),
+        deleted: false,
     };
     state.hub.game_server_updated(server.org_id, update);
     Ok(())

@@ -128,6 +128,46 @@ pub async fn update(
     Ok(server)
 }
 
+/// Deletes a game server (admin and up, checked by the caller): its open sessions close as
+/// when it is disabled, then it disappears from lists and polls; its sessions stay.
+pub async fn delete(state: &AppState, actor: &crate::ops::Actor, id: i64) -> ApiResult<()> {
+    let org_id = actor.user.org_id;
+    let current = state
+        .store
+        .get_game_server(org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound("Game server"))?;
+    let audit = crate::store::NewAudit {
+        org_id,
+        actor_id: Some(actor.user.id),
+        action: "GAME_SERVER_DELETED",
+        target_type: Some("game_server"),
+        target_id: Some(id),
+        ip: actor.ip.clone(),
+        details: serde_json::json!({ "name": current.name, "address": current.address }),
+    };
+    let row = state
+        .store
+        .delete_game_server(org_id, id, &audit)
+        .await?
+        .ok_or(ApiError::NotFound("Game server"))?;
+    let closed = state
+        .store
+        .close_server_sessions(row.id, EndReason::ServerDisabled.as_str())
+        .await?;
+    let server = view(&state.store, &row).await?;
+    state.hub.game_server_updated(
+        org_id,
+        GameServerUpdate {
+            server,
+            opened: Vec::new(),
+            closed: closed.iter().map(ServerSessionRow::api).collect(),
+            deleted: true,
+        },
+    );
+    Ok(())
+}
+
 fn publish(state: &AppState, org_id: i64, server: GameServer, closed: Vec<ServerSessionRow>) {
     state.hub.game_server_updated(
         org_id,
@@ -135,6 +175,7 @@ fn publish(state: &AppState, org_id: i64, server: GameServer, closed: Vec<Server
             server,
             opened: Vec::new(),
             closed: closed.iter().map(ServerSessionRow::api).collect(),
+            deleted: false,
         },
     );
 }

@@ -1,6 +1,7 @@
 //! `presence-hub`: starts the hub and stops it cleanly on Ctrl-C or SIGTERM.
 
 use clap::Parser;
+use server::cli::{Admin, Cli, Command};
 use server::demo::{DEMO_PASSWORD, DEMO_USERS};
 use server::Config;
 use tracing_subscriber::EnvFilter;
@@ -13,13 +14,32 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn")),
-        )
-        .init();
-    let config = Config::parse();
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn"));
+    if cli
+        .command
+        .as_ref()
+        .is_some_and(|c| !matches!(c, Command::Serve(_)))
+    {
+        // An administration command's answer is its stdout; logs must not mix into it.
+        tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new("warn"))
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(config)) => serve(*config).await,
+        Some(Command::Org { db, action }) => server::cli::run(db, Admin::Org(action)).await,
+        Some(Command::User { db, action }) => server::cli::run(db, Admin::User(action)).await,
+    }
+}
+
+/// Runs the hub until Ctrl-C or SIGTERM.
+async fn serve(config: Config) -> std::process::ExitCode {
     let demo = config.demo;
     let hub = match server::start(config).await {
         Ok(hub) => hub,
@@ -30,6 +50,11 @@ async fn main() -> std::process::ExitCode {
         }
     };
     println!("Presence Hub is running at {}", hub.url());
+    if let Some(link) = &hub.state.setup_link {
+        println!("No organization yet. Create the first one and its owner at this one-time link:");
+        println!("  {link}");
+        tracing::info!("first run: setup link printed on standard output");
+    }
     if demo {
         println!("Demo logins (password {DEMO_PASSWORD}):");
         for (email, _, role) in DEMO_USERS {

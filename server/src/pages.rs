@@ -3,6 +3,7 @@
 //! the store and the hub with the same role scoping as the matching API handler.
 
 mod audit;
+mod people;
 mod policy;
 mod screenshots;
 mod servers;
@@ -12,6 +13,7 @@ mod staff;
 mod tickets;
 
 pub use audit::audit_page;
+pub use people::{account_page, invite_page, org_page, setup_page, users_page};
 pub use policy::policy_page;
 pub use screenshots::screenshots_page;
 pub use servers::servers_page;
@@ -103,7 +105,7 @@ async fn viewer_data(
     Ok((
         Viewer {
             user: owner.user.info(),
-            org_name: org.name.clone(),
+            org_name: org.name(),
         },
         org,
     ))
@@ -115,7 +117,7 @@ pub async fn status_page(
     req: Request,
 ) -> Result<Response, ApiError> {
     let Some(owner) = viewer_of(&state, req.headers()).await else {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(Redirect::to(login_or_setup(&state).await).into_response());
     };
     let (viewer, org) = viewer_data(&state, &owner).await?;
     let users = org.snapshot_for(owner.user.id, owner.user.role.reads_whole_org());
@@ -131,10 +133,23 @@ pub async fn status_page(
     Ok(no_store(render_page(state.leptos.clone(), data, req).await))
 }
 
-/// `/login`: the form (or straight to `/` when already logged in).
+/// Where a visitor without a session goes: `/login`, or `/setup` while the hub started on
+/// an empty database and nobody has created the first organization yet.
+async fn login_or_setup(state: &AppState) -> &'static str {
+    if state.setup_link.is_some() && state.store.count_orgs().await.is_ok_and(|n| n == 0) {
+        "/setup"
+    } else {
+        "/login"
+    }
+}
+
+/// `/login`: the form (or straight to `/` when already logged in; to `/setup` on first run).
 pub async fn login_page(State(state): State<AppState>, req: Request) -> Response {
     if viewer_of(&state, req.headers()).await.is_some() {
         return Redirect::to("/").into_response();
+    }
+    if login_or_setup(&state).await == "/setup" {
+        return Redirect::to("/setup").into_response();
     }
     render_page(state.leptos.clone(), PageData::default(), req).await
 }
@@ -154,7 +169,16 @@ pub async fn login_form(State(state): State<AppState>, req: Request) -> Response
     let ip = client_ip(&parts, state.config.trust_proxy);
     let form = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &()).await;
     let outcome = match form {
-        Ok(Form(form)) => accounts::login(&state, ip, &form.email, &form.password, "web").await,
+        Ok(Form(form)) => {
+            accounts::login(
+                &state,
+                ip,
+                &form.email,
+                &form.password,
+                shared::people::TokenKind::Web,
+            )
+            .await
+        }
         Err(_) => Err(ApiError::InvalidCredentials),
     };
     match outcome {

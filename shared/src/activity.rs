@@ -22,6 +22,7 @@ pub const SLOT_SECONDS: i64 = 600;
 pub const TOP_APPS: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityBasis {
     /// Share of heartbeats with keyboard or mouse input.
@@ -32,6 +33,7 @@ pub enum ActivityBasis {
 
 /// One 10-minute slot of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivitySlot {
     pub start: DateTime<Utc>,
     /// Heartbeats the hub received in the slot while the session ran.
@@ -51,6 +53,7 @@ pub struct ActivitySlot {
 /// Time attributed to one application (the focused window's app at each heartbeat, for the
 /// interval since the previous heartbeat, at most a minute).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppTime {
     pub app: String,
     /// The title of its window at the last heartbeat that named it.
@@ -59,6 +62,7 @@ pub struct AppTime {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionActivity {
     pub session_id: i64,
     pub slot_seconds: i64,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::role::Role;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub id: i64,
     pub name: String,
@@ -16,6 +17,7 @@ pub struct UserInfo {
 
 /// A user as an admin manages it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRecord {
     pub id: i64,
     pub org_id: i64,
@@ -23,32 +25,51 @@ pub struct UserRecord {
     pub email: String,
     pub role: Role,
     pub game_name: Option<String>,
+    pub steam_id: Option<String>,
+    pub discord: Option<String>,
+    /// IANA name; `None` follows the organization's timezone.
+    pub timezone: Option<String>,
     pub active: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_activity_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub user: UserInfo,
 }
 
+/// `POST /api/users`. Without a password the answer carries a one-time invite link.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     pub name: String,
     pub email: String,
-    pub password: String,
+    #[serde(default)]
+    pub password: Option<String>,
     pub role: Role,
     #[serde(default)]
     pub game_name: Option<String>,
+    #[serde(default)]
+    pub steam_id: Option<String>,
+    #[serde(default)]
+    pub discord: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     #[serde(default)]
@@ -57,18 +78,33 @@ pub struct UpdateUserRequest {
     pub role: Option<Role>,
     /// `Some(None)` clears the game name.
     #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub game_name: Option<Option<String>>,
+    /// `null` clears it.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub steam_id: Option<Option<String>>,
+    /// `null` clears it.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub discord: Option<Option<String>>,
+    /// IANA name; `null` follows the organization's timezone.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub timezone: Option<Option<String>>,
     #[serde(default)]
     pub active: Option<bool>,
 }
 
 /// The JSON error shape of every failed request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -78,6 +114,7 @@ pub struct ErrorDetail {
 
 /// A page of a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub page: u32,
@@ -85,7 +122,8 @@ pub struct Paged<T> {
     pub total: i64,
 }
 
-mod double_option {
+/// A field that may be absent (unchanged), `null` (cleared) or a value.
+pub mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(v: &Option<Option<String>>, s: S) -> Result<S::Ok, S::Error> {
@@ -104,19 +142,24 @@ mod double_option {
 
 /// A ticket with the time spent on it (sum of its completed sessions).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ticket {
     pub id: i64,
     pub org_id: i64,
     pub number: i64,
     pub title: String,
     pub description: Option<String>,
+    /// `open` or `closed`.
     pub status: String,
+    /// Who created it: they, and supervisors and up, may edit and close it.
+    pub created_by: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub total_time_spent_seconds: i64,
     pub session_count: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTicketRequest {
     pub title: String,
@@ -125,6 +168,7 @@ pub struct CreateTicketRequest {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StartSessionRequest {
     #[serde(default)]
@@ -140,6 +184,7 @@ pub struct StartSessionRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StopSessionRequest {
     pub session_id: i64,
@@ -151,6 +196,7 @@ pub struct StopSessionRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ManualSessionRequest {
     #[serde(default)]
@@ -164,6 +210,7 @@ pub struct ManualSessionRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EndSessionRequest {
     pub reason: String,
@@ -171,6 +218,7 @@ pub struct EndSessionRequest {
 
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     pub org_id: i64,
@@ -186,6 +234,7 @@ pub struct AuditEntry {
 
 /// A screenshot's metadata; the JPEG itself is at `url`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Screenshot {
     pub id: i64,
     pub user_id: i64,

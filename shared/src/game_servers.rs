@@ -8,6 +8,7 @@ use crate::role::Role;
 
 /// A staff member seen on a server right now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffOnline {
     pub user_id: i64,
     pub name: String,
@@ -17,6 +18,7 @@ pub struct StaffOnline {
 
 /// A configured game server and what its last poll found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GameServer {
     pub id: i64,
     pub name: String,
@@ -44,6 +46,7 @@ impl GameServer {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateGameServerRequest {
     pub name: String,
@@ -53,6 +56,7 @@ pub struct CreateGameServerRequest {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGameServerRequest {
     #[serde(default)]
@@ -65,6 +69,7 @@ pub struct UpdateGameServerRequest {
 
 /// One stay of a staff member on a game server. `leave_time` is `None` while they are on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerSession {
     pub id: i64,
     pub user_id: i64,
@@ -82,6 +87,7 @@ pub struct ServerSession {
 
 /// `daily`, `weekly` (Monday–Sunday), `monthly` or `all_time`, in the organization's timezone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Daily,
@@ -115,6 +121,7 @@ impl Period {
 
 /// Time on servers over some sessions. Open sessions count up to the moment of the query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeTotals {
     pub total_seconds: i64,
     pub session_count: i64,
@@ -124,6 +131,7 @@ pub struct TimeTotals {
 
 /// [`TimeTotals`] on one server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServerTime {
     pub server_id: i64,
     pub server_name: String,
@@ -134,6 +142,7 @@ pub struct ServerTime {
 /// `GET /api/staff/{id}/stats?period=&server=`: one period (the current one), sessions counted
 /// by the time they started.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffStats {
     pub user_id: i64,
     pub period: Period,
@@ -149,6 +158,7 @@ pub struct StaffStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffProfile {
     pub id: i64,
     pub name: String,
@@ -164,6 +174,7 @@ pub struct StaffProfile {
 
 /// The work-session side (SPEC §8) of a staff member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkSummary {
     /// Distinct tickets with at least one session of theirs.
     pub tickets_worked: i64,
@@ -176,6 +187,7 @@ pub struct WorkSummary {
 
 /// `GET /api/staff/{id}/details`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffDetails {
     pub profile: StaffProfile,
     /// All time, over all servers.
@@ -194,8 +206,12 @@ pub struct StaffDetails {
 /// a staff member joined or left, the map or the player count changed, the server stopped or
 /// started answering.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GameServerUpdate {
     pub server: GameServer,
     pub opened: Vec<ServerSession>,
     pub closed: Vec<ServerSession>,
+    /// The server was deleted: pages drop it (its closed sessions are kept).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod api;
 pub mod game_servers;
+pub mod people;
 pub mod policy;
 pub mod presence;
 pub mod protocol;

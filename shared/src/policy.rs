@@ -116,6 +116,7 @@ pub fn field(name: &str) -> Option<&'static FieldSpec> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Policy {
     pub screenshots_enabled: bool,
     pub website_tracking_enabled: bool,

@@ -7,6 +7,7 @@ use crate::protocol::SessionInfo;
 use crate::role::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceStatus {
     Active,
@@ -35,6 +36,7 @@ impl PresenceStatus {
 
 /// One row of the status table; the element of `presence_snapshot` and `presence_diff`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresenceEntry {
     pub user_id: i64,
     pub name: String,

@@ -10,6 +10,7 @@ use crate::presence::PresenceEntry;
 
 /// A work session as it travels on sockets and in the REST API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub id: i64,
     pub org_id: i64,
@@ -78,6 +79,7 @@ pub enum ServerToAgent {
 /// its title. On the wire an object `{"app": "firefox", "title": "Docs — Mozilla Firefox"}`;
 /// a plain string is also read, as the app with no title.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(from = "ActiveAppWire")]
 pub struct ActiveApp {
     pub app: String,
@@ -180,7 +182,7 @@ pub mod close_code {
     /// The client did not read its messages fast enough.
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// The user's token was revoked or the user deactivated.
-    pub const UNAUTHORIZED: u16 = 4401;
+    pub const UNAUTHORIZED: u16 = 4001;
 }
 
 #[cfg(test)]
@@ -257,6 +259,7 @@ mod tests {
             },
             opened: vec![],
             closed: vec![],
+            deleted: false,
         };
         let msg = ServerToTab::GameServerUpdated(Box::new(update));
         let v = serde_json::to_value(&msg).unwrap();

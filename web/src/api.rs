@@ -62,27 +62,58 @@ pub async fn patch<B: Serialize, T: DeserializeOwned>(
     send("PATCH", path, body).await
 }
 
-#[cfg(feature = "hydrate")]
+/// `POST path` without a body (actions such as issuing a reset link).
+pub async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    let (status, text) = request("POST", path, None).await?;
+    parse(status, &text)
+}
+
+/// `DELETE path` for endpoints that answer 204 No Content.
+pub async fn delete_no_content(path: &str) -> Result<(), ApiFailure> {
+    request("DELETE", path, None).await.map(|_| ())
+}
+
 async fn send<B: Serialize, T: DeserializeOwned>(
     method: &str,
     path: &str,
     body: &B,
 ) -> Result<T, ApiFailure> {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-    use web_sys::{Headers, RequestInit, Response};
-
     let json = serde_json::to_string(body).map_err(|e| ApiFailure {
         message: format!("Could not send the request: {e}"),
         ..ApiFailure::default()
     })?;
+    let (status, text) = request(method, path, Some(json)).await?;
+    parse(status, &text)
+}
+
+fn parse<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiFailure> {
+    serde_json::from_str(text).map_err(|e| ApiFailure {
+        status,
+        message: format!("The hub's answer was unreadable: {e}"),
+        fields: BTreeMap::new(),
+    })
+}
+
+/// One call: the status and body of a successful answer, or the hub's error.
+#[cfg(feature = "hydrate")]
+async fn request(
+    method: &str,
+    path: &str,
+    json: Option<String>,
+) -> Result<(u16, String), ApiFailure> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{Headers, RequestInit, Response};
+
     let headers = Headers::new().map_err(|_| ApiFailure::unreachable())?;
-    _ = headers.set("content-type", "application/json");
     _ = headers.set("accept", "application/json");
     let init = RequestInit::new();
     init.set_method(method);
+    if let Some(json) = json {
+        _ = headers.set("content-type", "application/json");
+        init.set_body(&wasm_bindgen::JsValue::from_str(&json));
+    }
     init.set_headers(&headers);
-    init.set_body(&wasm_bindgen::JsValue::from_str(&json));
     // Same-origin requests carry the session cookie (fetch's default credentials mode).
     let promise = leptos::prelude::window().fetch_with_str_and_init(path, &init);
     let response: Response = JsFuture::from(promise)
@@ -101,19 +132,15 @@ async fn send<B: Serialize, T: DeserializeOwned>(
     if !response.ok() {
         return Err(ApiFailure::from_body(response.status(), &text));
     }
-    serde_json::from_str(&text).map_err(|e| ApiFailure {
-        status: response.status(),
-        message: format!("The hub's answer was unreadable: {e}"),
-        fields: BTreeMap::new(),
-    })
+    Ok((response.status(), text))
 }
 
 #[cfg(not(feature = "hydrate"))]
-async fn send<B: Serialize, T: DeserializeOwned>(
+async fn request(
     _method: &str,
     _path: &str,
-    _body: &B,
-) -> Result<T, ApiFailure> {
+    _json: Option<String>,
+) -> Result<(u16, String), ApiFailure> {
     Err(ApiFailure::unreachable())
 }
 

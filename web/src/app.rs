@@ -9,10 +9,11 @@ use leptos_router::path;
 
 use crate::data::PageData;
 use crate::pages::{
-    audit::AuditPage, login::LoginPage, not_found::NotFound, policy::PolicyPage,
+    account::AccountPage, audit::AuditPage, invite::InvitePage, login::LoginPage,
+    not_found::NotFound, org_settings::OrgSettingsPage, policy::PolicyPage,
     screenshots::ScreenshotsPage, servers::ServersPage, session::SessionPage,
-    sessions::SessionsPage, staff::StaffPage, status::StatusPage, ticket::TicketPage,
-    tickets::TicketsPage,
+    sessions::SessionsPage, setup::SetupPage, staff::StaffPage, status::StatusPage,
+    ticket::TicketPage, tickets::TicketsPage, users::UsersPage,
 };
 
 /// The whole document the server renders around [`App`].
@@ -63,6 +64,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/screenshots") view=ScreenshotsPage/>
                 <Route path=path!("/servers") view=ServersPage/>
                 <Route path=path!("/staff/:id") view=StaffPage/>
+                <Route path=path!("/setup") view=SetupPage/>
+                <Route path=path!("/invite/:token") view=InvitePage/>
+                <Route path=path!("/users") view=UsersPage/>
+                <Route path=path!("/account") view=AccountPage/>
+                <Route path=path!("/settings/org") view=OrgSettingsPage/>
             </Routes>
         </Router>
     }

@@ -33,3 +33,13 @@ pub fn clock() -> RwSignal<Option<i64>> {
     Effect::new(move || untrack(|| crate::time::start_clock(now_ms)));
     now_ms
 }
+
+/// False on the server and during hydration, true right after: forms of pages without a live
+/// link keep their submit button disabled until their handlers are attached, so a click
+/// before that never submits the plain HTML form.
+pub fn hydrated() -> RwSignal<bool> {
+    let ready = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || ready.set(true));
+    ready
+}

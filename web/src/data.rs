@@ -5,10 +5,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::activity::SessionActivity;
-use shared::api::{AuditEntry, Paged, Screenshot, Ticket, UserInfo};
+use shared::api::{AuditEntry, Paged, Screenshot, Ticket, UserInfo, UserRecord};
 use shared::game_servers::{GameServer, ServerSession, StaffDetails};
+use shared::people::{DeviceToken, InviteInfo, OrgSettings};
 use shared::protocol::SessionInfo;
-use shared::{Policy, PresenceEntry};
+use shared::{Policy, PresenceEntry, PresenceStatus};
 
 use crate::query::{AuditQuery, ScreenshotQuery, SessionQuery, StaffQuery};
 
@@ -80,6 +81,8 @@ pub struct TicketsPageData {
 pub struct TicketPageData {
     pub ticket: Ticket,
     pub sessions: Paged<SessionInfo>,
+    /// Its creator, and supervisors and up, edit and close it.
+    pub can_edit: bool,
 }
 
 /// `/settings/policy`: the organization's policy; only an owner may change it.
@@ -125,6 +128,55 @@ pub struct ServersPageData {
     pub can_edit: bool,
 }
 
+/// `/setup`: the first-run form, shown only with the live setup token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetupPageData {
+    /// The token from the link (`?token=`), sent back with the form.
+    pub token: String,
+    /// False without a token, with a wrong or used one, or once an organization exists:
+    /// the page then explains instead of showing the form.
+    pub open: bool,
+}
+
+/// `/invite/{token}`: set a password from an invite or reset link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitePageData {
+    pub token: String,
+    /// `None` when the link is unknown, used or expired.
+    pub invite: Option<InviteInfo>,
+}
+
+/// A user as `/users` lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub user: UserRecord,
+    pub status: PresenceStatus,
+    /// Their live logins (browsers and agents).
+    pub devices: Vec<DeviceToken>,
+}
+
+/// `/users` (admins and owners): everyone of the organization, sorted by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsersPageData {
+    pub users: Vec<UserRow>,
+    /// The organization's timezone (what a user without their own follows).
+    pub org_timezone: String,
+}
+
+/// `/account`: one's own profile, password and devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountPageData {
+    pub user: UserRecord,
+    pub devices: Vec<DeviceToken>,
+    pub org_timezone: String,
+}
+
+/// `/settings/org` (admins and owners).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgPageData {
+    pub org: OrgSettings,
+}
+
 /// Provided as Leptos context by the hub for each server-side render. Exactly one page's
 /// field is set (or none, for the login, not-found and forbidden pages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -140,6 +192,11 @@ pub struct PageData {
     pub screenshots: Option<ScreenshotsPageData>,
     pub staff: Option<StaffPageData>,
     pub servers: Option<ServersPageData>,
+    pub setup: Option<SetupPageData>,
+    pub invite: Option<InvitePageData>,
+    pub users: Option<UsersPageData>,
+    pub account: Option<AccountPageData>,
+    pub org: Option<OrgPageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).
     pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.

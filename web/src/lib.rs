@@ -12,6 +12,7 @@ pub mod backoff;
 mod components;
 mod connect;
 pub mod data;
+mod dom;
 #[cfg(feature = "hydrate")]
 mod live;
 mod pages;

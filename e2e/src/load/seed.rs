@@ -138,6 +138,9 @@ impl Seeder {
                 role,
                 password_hash: &self.password_hash,
                 game_name: None,
+                steam_id: None,
+                discord: None,
+                timezone: None,
             })
             .await?;
         let token = new_token();
@@ -152,6 +155,7 @@ impl Seeder {
                 &token_hash(&token),
                 kind,
                 server::store::now_ms() + TOKEN_LIFETIME_MS,
+                None,
             )
             .await?;
         let session_id = if active_session {

@@ -11,6 +11,14 @@ use crate::error::ApiResult;
 use crate::session_activity::session_activity;
 use shared::activity::SessionActivity;
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/activity",
+    tag = "sessions",
+    summary = "Activity of a session per 10-minute slot, and its top apps",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "The activity", body = SessionActivity))
+)]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,

@@ -10,13 +10,22 @@ use crate::error::ApiResult;
 use shared::api::{AuditEntry, Paged};
 use shared::Role;
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     action: Option<String>,
     page: Option<u32>,
     per_page: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "audit",
+    summary = "The audit log, newest first (admin and up)",
+    params(AuditQuery),
+    responses((status = 200, description = "A page of entries", body = Paged<AuditEntry>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

@@ -12,8 +12,9 @@ use crate::accounts;
 use crate::app::AppState;
 use crate::error::ApiResult;
 use shared::api::{LoginResponse, UserInfo};
+use shared::people::TokenKind;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
     email: String,
     password: String,
@@ -22,12 +23,25 @@ pub struct LoginBody {
     device: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    summary = "Log in with e-mail and password",
+    request_body = LoginBody,
+    responses((status = 200, description = "Logged in: the token, and the session cookie (HttpOnly, SameSite=Lax) is set", body = LoginResponse)),
+    security(())
+)]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let kind = if body.device { "device" } else { "web" };
+    let kind = if body.device {
+        TokenKind::Device
+    } else {
+        TokenKind::Web
+    };
     let (token, user) = accounts::login(&state, ip, &body.email, &body.password, kind).await?;
     let cookie = accounts::session_cookie(&token);
     Ok((
@@ -39,6 +53,13 @@ pub async fn login(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    summary = "Revoke the token (or cookie) of this request",
+    responses((status = 204, description = "Logged out; the cookie is cleared and this token's sockets close with 4001"))
+)]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
     accounts::logout(&state, &caller.token).await?;
     Ok((
@@ -47,6 +68,13 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = "auth",
+    summary = "Who is logged in",
+    responses((status = 200, description = "The caller", body = UserInfo))
+)]
 pub async fn me(caller: Caller) -> Json<UserInfo> {
     Json(caller.user.info())
 }

@@ -10,13 +10,20 @@ use crate::error::ApiResult;
 use crate::store::ms_to_time;
 use shared::Policy;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ConfigView {
     pub config_version: i64,
     pub config: Policy,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/config",
+    tag = "policy",
+    summary = "The organization's tracking policy and its version (any member)",
+    responses((status = 200, description = "The policy", body = ConfigView))
+)]
 pub async fn show(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ConfigView>> {
     let org = state.hub.org_for(&state.store, &caller.user).await?;
     let policy = org.policy();

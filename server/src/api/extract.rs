@@ -41,6 +41,8 @@ pub struct Caller {
     pub token_id: i64,
     pub token_kind: String,
     pub token: String,
+    /// The client's address (see [`ClientIp`]).
+    pub ip: IpAddr,
 }
 
 impl Caller {
@@ -54,6 +56,15 @@ impl Caller {
 
     pub fn org_id(&self) -> i64 {
         self.user.org_id
+    }
+
+    /// The caller as the operations of `crate::ops` see them.
+    pub fn actor(&self) -> crate::ops::Actor {
+        crate::ops::Actor {
+            user: self.user.clone(),
+            token_id: self.token_id,
+            ip: Some(self.ip.to_string()),
+        }
     }
 
     /// Requests made with the desktop agent's device token.
@@ -72,11 +83,13 @@ impl FromRequestParts<AppState> for Caller {
         let token = bearer_token(&parts.headers)
             .or_else(|| cookie_token(&parts.headers))
             .ok_or(ApiError::Unauthorized)?;
+        let ip = client_ip(parts, state.config.trust_proxy);
         let owner = state
-            .authenticate(&token)
+            .authenticate_from(&token, ip)
             .await?
             .ok_or(ApiError::Unauthorized)?;
         Ok(Caller {
+            ip,
             user: owner.user,
             token_id: owner.token_id,
             token_kind: owner.kind,
@@ -172,9 +185,14 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
 }
 
 /// `page` (from 1) and `per_page` (1 to 500, default 50).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
+    /// From 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// 1 to 500 (more reads as 500); 50 when absent.
+    #[param(minimum = 1)]
     pub per_page: Option<u32>,
 }
 

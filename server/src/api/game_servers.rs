@@ -17,6 +17,14 @@ use shared::Role;
 const READ: &str = "Only supervisors and above can see the game servers.";
 const WRITE: &str = "Only admins and owners can change game servers.";
 
+#[utoipa::path(
+    get,
+    path = "/api/game-servers",
+    tag = "game servers",
+    summary = "Game servers with who is on them (supervisor and up)",
+    params(Paging),
+    responses((status = 200, description = "A page of servers", body = Paged<GameServer>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,6 +44,14 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/game-servers/{id}",
+    tag = "game servers",
+    summary = "One game server",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "The server", body = GameServer))
+)]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -50,6 +66,14 @@ pub async fn show(
     Ok(Json(game_servers::view(&state.store, &row).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/game-servers",
+    tag = "game servers",
+    summary = "Add a game server to poll (admin and up)",
+    request_body = CreateGameServerRequest,
+    responses((status = 201, description = "Added", body = GameServer))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -60,6 +84,15 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(server)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/game-servers/{id}",
+    tag = "game servers",
+    summary = "Rename, move, enable or disable a game server (admin and up)",
+    request_body = UpdateGameServerRequest,
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "Saved", body = GameServer))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -70,4 +103,22 @@ pub async fn update(
     Ok(Json(
         game_servers::update(&state, caller.org_id(), id, &body).await?,
     ))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/game-servers/{id}",
+    tag = "game servers",
+    summary = "Delete a game server; its staff sessions are kept (admin and up)",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 204, description = "Deleted"))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Admin, WRITE)?;
+    game_servers::delete(&state, &caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

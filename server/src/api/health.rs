@@ -6,6 +6,14 @@ use axum::response::IntoResponse;
 
 use crate::app::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    summary = "200 while the database is reachable",
+    responses((status = 200, description = "ok", body = String, content_type = "text/plain"), (status = 503, description = "The database is unreachable", body = String, content_type = "text/plain")),
+    security(())
+)]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
@@ -16,6 +24,14 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    summary = "Prometheus metrics",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")),
+    security(())
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -7,6 +7,8 @@ mod config;
 pub mod extract;
 mod game_servers;
 mod health;
+pub mod openapi;
+mod people;
 mod policy;
 mod screenshots;
 mod sessions;
@@ -15,59 +17,77 @@ mod tickets;
 mod users;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
 use crate::error::ApiError;
 
-pub use health::{healthz, metrics};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/auth/login", post(auth::login))
-        .route("/api/auth/logout", post(auth::logout))
-        .route("/api/auth/me", get(auth::me))
-        .route("/api/users", get(users::list).post(users::create))
-        .route("/api/users/{id}", get(users::show).patch(users::update))
-        .route("/api/users/{id}/sessions", get(sessions::of_user))
-        .route("/api/sessions", get(sessions::list))
-        .route("/api/sessions/export.csv", get(sessions::export_csv))
-        .route("/api/sessions/start", post(sessions::start))
-        .route("/api/sessions/stop", post(sessions::stop))
-        .route("/api/sessions/manual", post(sessions::manual))
-        .route("/api/sessions/{id}", get(sessions::show))
-        .route("/api/sessions/{id}/end", post(sessions::end))
-        .route("/api/sessions/{id}/activity", get(activity::show))
-        .route("/api/tickets", get(tickets::list).post(tickets::create))
-        .route("/api/tickets/{id}", get(tickets::show))
-        .route("/api/tickets/{id}/sessions", get(sessions::of_ticket))
-        .route("/api/audit", get(audit::list))
-        .route(
-            "/api/screenshots",
-            get(screenshots::list)
-                .post(screenshots::upload)
+/// The REST API with its OpenAPI description: every route is registered through
+/// `routes!`, from the handler's `#[utoipa::path]`, so the two cannot drift apart (a test in
+/// `server/tests/openapi.rs` checks it from the outside).
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(people::change_password))
+        .routes(routes!(people::tokens))
+        .routes(routes!(people::revoke_token))
+        .routes(routes!(people::invite_info, people::accept_invite))
+        .routes(routes!(people::setup))
+        .routes(routes!(people::org, people::update_org))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::show, users::update))
+        .routes(routes!(users::reset_link))
+        .routes(routes!(sessions::of_user))
+        .routes(routes!(sessions::list))
+        .routes(routes!(sessions::export_csv))
+        .routes(routes!(sessions::start))
+        .routes(routes!(sessions::stop))
+        .routes(routes!(sessions::manual))
+        .routes(routes!(sessions::show))
+        .routes(routes!(sessions::end))
+        .routes(routes!(activity::show))
+        .routes(routes!(tickets::list, tickets::create))
+        .routes(routes!(tickets::show, tickets::update))
+        .routes(routes!(sessions::of_ticket))
+        .routes(routes!(audit::list))
+        .routes(routes!(screenshots::list))
+        .routes(
+            routes!(screenshots::upload)
                 .layer(DefaultBodyLimit::max(screenshots::MAX_UPLOAD_BYTES)),
         )
-        .route("/api/screenshots/{id}/image", get(screenshots::image))
-        .route(
-            "/api/game-servers",
-            get(game_servers::list).post(game_servers::create),
-        )
-        .route(
-            "/api/game-servers/{id}",
-            get(game_servers::show).patch(game_servers::update),
-        )
-        .route("/api/staff/{id}/details", get(staff::details))
-        .route(
-            "/api/staff/{id}/server-sessions",
-            get(staff::server_sessions),
-        )
-        .route("/api/staff/{id}/stats", get(staff::stats))
-        .route("/api/config", get(config::show))
-        .route("/api/policy", axum::routing::put(policy::update))
+        .routes(routes!(screenshots::image))
+        .routes(routes!(game_servers::list, game_servers::create))
+        .routes(routes!(
+            game_servers::show,
+            game_servers::update,
+            game_servers::delete
+        ))
+        .routes(routes!(staff::details))
+        .routes(routes!(staff::server_sessions))
+        .routes(routes!(staff::stats))
+        .routes(routes!(config::show))
+        .routes(routes!(policy::update))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::metrics))
+        .split_for_parts();
+    let router = router
         .route("/api/{*rest}", axum::routing::any(not_found))
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    openapi::finish(&mut openapi);
+    (router, openapi)
+}
+
+/// `/api/docs`: Swagger UI (vendored in the binary) over `/api/openapi.json`.
+pub fn docs(openapi: utoipa::openapi::OpenApi) -> Router<AppState> {
+    SwaggerUi::new("/api/docs")
+        .url("/api/openapi.json", openapi)
+        .into()
 }
 
 async fn not_found() -> ApiError {

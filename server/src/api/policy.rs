@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::config::ConfigView;
 use super::extract::{ApiJson, Caller, ClientIp};
+use super::openapi::PolicyPatch;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::hub::PolicyState;
@@ -14,6 +15,14 @@ use crate::store::{ms_to_time, NewAudit, PolicySave};
 use shared::policy::FieldErrors;
 use shared::Role;
 
+#[utoipa::path(
+    put,
+    path = "/api/policy",
+    tag = "policy",
+    summary = "Change any subset of the policy (owner only); pushed to every agent at once",
+    request_body = PolicyPatch,
+    responses((status = 200, description = "Saved (the version goes up by one if anything changed)", body = ConfigView))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,

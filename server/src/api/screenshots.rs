@@ -21,13 +21,23 @@ use shared::api::{Paged, Screenshot};
 /// The route's body limit: the policy's largest allowed screenshot.
 pub const MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     session_id: Option<i64>,
     captured_at: Option<DateTime<Utc>>,
     client_id: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/screenshots",
+    tag = "screenshots",
+    summary = "Upload a JPEG screenshot (the desktop agent)",
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The JPEG, within the policy's max_screenshot_size_mb"),
+    params(UploadQuery),
+    responses((status = 201, description = "Stored", body = Screenshot))
+)]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,7 +152,8 @@ async fn write_file(folder: &PathBuf, path: &PathBuf, body: &[u8]) -> ApiResult<
     tokio::fs::write(path, body).await.map_err(io)
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     user_id: Option<i64>,
     session_id: Option<i64>,
@@ -151,6 +162,14 @@ pub struct ListQuery {
 }
 
 /// Supervisors and up see the organization's screenshots; members their own.
+#[utoipa::path(
+    get,
+    path = "/api/screenshots",
+    tag = "screenshots",
+    summary = "Screenshots, newest first (members: their own)",
+    params(ListQuery),
+    responses((status = 200, description = "A page of screenshots", body = Paged<Screenshot>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -182,6 +201,14 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/screenshots/{id}/image",
+    tag = "screenshots",
+    summary = "The JPEG of a screenshot",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "The image", body = Vec<u8>, content_type = "image/jpeg"))
+)]
 pub async fn image(
     State(state): State<AppState>,
     caller: Caller,

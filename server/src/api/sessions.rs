@@ -25,6 +25,14 @@ fn created(result: Created<SessionRow>) -> (StatusCode, Json<SessionInfo>) {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/start",
+    tag = "sessions",
+    summary = "Start a work session",
+    request_body = StartSessionRequest,
+    responses((status = 201, description = "Started", body = SessionInfo))
+)]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
@@ -40,6 +48,14 @@ pub async fn start(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/stop",
+    tag = "sessions",
+    summary = "Stop one's own running session",
+    request_body = StopSessionRequest,
+    responses((status = 200, description = "Stopped, with its duration", body = SessionInfo))
+)]
 pub async fn stop(
     State(state): State<AppState>,
     caller: Caller,
@@ -62,6 +78,14 @@ pub async fn stop(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/manual",
+    tag = "sessions",
+    summary = "Add a finished session by hand",
+    request_body = ManualSessionRequest,
+    responses((status = 201, description = "Added", body = SessionInfo))
+)]
 pub async fn manual(
     State(state): State<AppState>,
     caller: Caller,
@@ -72,6 +96,15 @@ pub async fn manual(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/end",
+    tag = "sessions",
+    summary = "End anyone's running session (admin and up); the agent stops at once",
+    request_body = EndSessionRequest,
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "Ended", body = SessionInfo))
+)]
 pub async fn end(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,6 +122,14 @@ pub async fn end(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    summary = "One session",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "The session", body = SessionInfo))
+)]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,7 +146,8 @@ pub async fn show(
     Ok(Json(row.info()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     user_id: Option<i64>,
     ticket_id: Option<i64>,
@@ -168,6 +210,14 @@ async fn page_of(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions",
+    tag = "sessions",
+    summary = "Sessions, newest first (members: their own)",
+    params(ListQuery),
+    responses((status = 200, description = "A page of sessions", body = Paged<SessionInfo>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -177,6 +227,14 @@ pub async fn list(
     page_of(&state, caller.org_id(), &filter, q.paging()).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}/sessions",
+    tag = "sessions",
+    summary = "A user's sessions, newest first",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)"), Paging),
+    responses((status = 200, description = "A page of sessions", body = Paged<SessionInfo>))
+)]
 pub async fn of_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -195,6 +253,14 @@ pub async fn of_user(
     page_of(&state, caller.org_id(), &filter, paging).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tickets/{id}/sessions",
+    tag = "sessions",
+    summary = "A ticket's sessions, newest first",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)"), Paging),
+    responses((status = 200, description = "A page of sessions", body = Paged<SessionInfo>))
+)]
 pub async fn of_ticket(
     State(state): State<AppState>,
     caller: Caller,
@@ -215,6 +281,14 @@ pub async fn of_ticket(
 }
 
 /// The filtered list as CSV (every page, up to 100,000 rows), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/sessions/export.csv",
+    tag = "sessions",
+    summary = "The filtered sessions as CSV",
+    params(ListQuery),
+    responses((status = 200, description = "CSV with a header row", body = String, content_type = "text/csv"))
+)]
 pub async fn export_csv(
     State(state): State<AppState>,
     caller: Caller,

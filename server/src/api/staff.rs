@@ -13,6 +13,14 @@ use crate::staff_time::{self, SessionQuery};
 use shared::api::Paged;
 use shared::game_servers::{Period, ServerSession, StaffDetails, StaffStats};
 
+#[utoipa::path(
+    get,
+    path = "/api/staff/{id}/details",
+    tag = "staff",
+    summary = "A staff member's profile, game-server time and work time (supervisor and up)",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "Details", body = StaffDetails))
+)]
 pub async fn details(
     State(state): State<AppState>,
     caller: Caller,
@@ -22,7 +30,8 @@ pub async fn details(
     Ok(Json(staff_time::details(&state, &user).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionsQuery {
     server: Option<i64>,
     start_date: Option<String>,
@@ -42,6 +51,14 @@ fn date(field: &str, value: Option<&str>) -> ApiResult<Option<NaiveDate>> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/staff/{id}/server-sessions",
+    tag = "staff",
+    summary = "A staff member's game-server sessions, newest first",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)"), SessionsQuery),
+    responses((status = 200, description = "A page of sessions", body = Paged<ServerSession>))
+)]
 pub async fn server_sessions(
     State(state): State<AppState>,
     caller: Caller,
@@ -65,12 +82,21 @@ pub async fn server_sessions(
     Ok(Json(staff_time::sessions(&state, &user, &query).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     period: Option<String>,
     server: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/staff/{id}/stats",
+    tag = "staff",
+    summary = "Totals for a period in the organization's timezone",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)"), StatsQuery),
+    responses((status = 200, description = "Totals", body = StaffStats))
+)]
 pub async fn stats(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,19 +1,27 @@
-//! User management: `GET/POST /api/users`, `GET/PATCH /api/users/{id}`.
+//! User management: `GET/POST /api/users`, `GET/PATCH /api/users/{id}`,
+//! `POST /api/users/{id}/reset-link`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use std::collections::BTreeMap;
 
 use super::extract::{ApiJson, ApiQuery, Caller, IdPath, Paging};
-use crate::accounts::normalize_email;
 use crate::app::AppState;
-use crate::domain::auth::{hash_password, password_problem};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{NewUser, UserPatch};
+use crate::ops;
+use crate::store::ms_to_time;
 use shared::api::{CreateUserRequest, Paged, UpdateUserRequest, UserRecord};
+use shared::people::{CreatedUser, LinkResponse};
 use shared::Role;
 
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    tag = "users",
+    summary = "Users of the organization (supervisor and up)",
+    params(Paging),
+    responses((status = 200, description = "A page of users", body = Paged<UserRecord>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,6 +44,14 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}",
+    tag = "users",
+    summary = "One user (oneself, or supervisor and up)",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "The user", body = UserRecord))
+)]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -52,122 +68,77 @@ pub async fn show(
     Ok(Json(user.record()))
 }
 
-/// An admin may grant any role but owner; only an owner makes owners.
-fn may_grant(actor: Role, role: Role) -> bool {
-    actor == Role::Owner || (actor.at_least(Role::Admin) && role != Role::Owner)
-}
-
-fn check_text(fields: &mut BTreeMap<String, String>, name: &str, value: &str, max: usize) {
-    let len = value.trim().chars().count();
-    if len == 0 || len > max {
-        fields.insert(name.to_string(), format!("must be 1 to {max} characters"));
-    }
-}
-
-fn invalid(fields: BTreeMap<String, String>) -> ApiResult<()> {
-    if fields.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-    Err(ApiError::Invalid {
-        message: format!("Invalid value for {}.", names.join(", ")),
-        fields,
-    })
-}
-
+#[utoipa::path(
+    post,
+    path = "/api/users",
+    tag = "users",
+    summary = "Add a user (admin and up); without a password the answer has an invite link",
+    request_body = CreateUserRequest,
+    responses((status = 201, description = "Created", body = CreatedUser))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateUserRequest>,
-) -> ApiResult<(StatusCode, Json<UserRecord>)> {
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     caller.require(Role::Admin, "Only admins and owners can add users.")?;
-    if !may_grant(caller.user.role, body.role) {
+    if !ops::people::may_grant(caller.user.role, body.role) {
         return Err(ApiError::Forbidden("Only an owner can make another owner."));
     }
-    let email = normalize_email(&body.email);
-    let mut fields = BTreeMap::new();
-    check_text(&mut fields, "name", &body.name, 200);
-    if email.len() > 254 || !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
-        fields.insert("email".into(), "must be an e-mail address".into());
-    }
-    if let Some(problem) = password_problem(&body.password) {
-        fields.insert("password".into(), problem.into());
-    }
-    if let Some(game_name) = &body.game_name {
-        check_text(&mut fields, "game_name", game_name, 64);
-    }
-    invalid(fields)?;
-    let password = body.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::BadRequest(format!("password hashing failed: {e}")))?
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let user = state
-        .store
-        .create_user(NewUser {
-            org_id: caller.org_id(),
-            email: &email,
-            name: body.name.trim(),
-            role: body.role,
-            password_hash: &hash,
-            game_name: body.game_name.as_deref().map(str::trim),
-        })
-        .await?;
-    state.hub.user_changed(&user);
-    Ok((StatusCode::CREATED, Json(user.record())))
+    let actor = caller.actor();
+    let (user, invite_link) =
+        ops::people::create_user(&state.ops(), caller.org_id(), &body, &actor.audit("api")).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUser {
+            user: user.record(),
+            invite_link,
+        }),
+    ))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/users/{id}",
+    tag = "users",
+    summary = "Change a user (admin and up; owners only by owners; the last active owner stays)",
+    request_body = UpdateUserRequest,
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "Saved", body = UserRecord))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> ApiResult<Json<UserRecord>> {
-    caller.require(Role::Admin, "Only admins and owners can change users.")?;
-    let target = state
+    let user = ops::people::update_user(&state.ops(), &caller.actor(), id, &body).await?;
+    Ok(Json(user.record()))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/users/{id}/reset-link",
+    tag = "users",
+    summary = "A one-time link (7 days) where the user sets a new password",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 200, description = "The link", body = LinkResponse))
+)]
+pub async fn reset_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<LinkResponse>> {
+    caller.require(Role::Admin, "Only admins and owners can issue reset links.")?;
+    let user = state
         .store
         .get_user(caller.org_id(), id)
         .await?
         .ok_or(ApiError::NotFound("User"))?;
-    if target.role == Role::Owner && caller.user.role != Role::Owner {
-        return Err(ApiError::Forbidden("Only an owner can change an owner."));
-    }
-    if let Some(role) = body.role {
-        if !may_grant(caller.user.role, role) {
-            return Err(ApiError::Forbidden("Only an owner can make another owner."));
-        }
-    }
-    if id == caller.user.id
-        && (body.active == Some(false) || body.role.is_some_and(|r| r != caller.user.role))
-    {
-        return Err(ApiError::Conflict(
-            "You cannot deactivate yourself or change your own role.".into(),
-        ));
-    }
-    let mut fields = BTreeMap::new();
-    if let Some(name) = &body.name {
-        check_text(&mut fields, "name", name, 200);
-    }
-    if let Some(Some(game_name)) = &body.game_name {
-        check_text(&mut fields, "game_name", game_name, 64);
-    }
-    invalid(fields)?;
-    let patch = UserPatch {
-        name: body.name.map(|n| n.trim().to_string()),
-        role: body.role,
-        game_name: body
-            .game_name
-            .map(|g| g.map(|g| g.trim().to_string()).filter(|g| !g.is_empty())),
-        active: body.active,
-    };
-    let user = state
-        .store
-        .update_user(caller.org_id(), id, &patch)
-        .await?
-        .ok_or(ApiError::NotFound("User"))?;
-    if !user.active {
-        state.store.revoke_user_tokens(user.id).await?;
-    }
-    state.hub.user_changed(&user);
-    Ok(Json(user.record()))
+    let (link, expires_at) =
+        ops::people::reset_link(&state.ops(), Some(&caller.actor()), &user, "api").await?;
+    Ok(Json(LinkResponse {
+        link,
+        expires_at: ms_to_time(expires_at),
+    }))
 }

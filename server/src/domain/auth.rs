@@ -44,10 +44,10 @@ pub fn token_hash(token: &str) -> String {
 
 /// Password rule for new accounts.
 pub fn password_problem(password: &str) -> Option<&'static str> {
-    if password.chars().count() < 8 {
-        Some("at least 8 characters")
+    if password.chars().count() < shared::people::MIN_PASSWORD_CHARS {
+        Some("must be at least 10 characters")
     } else if password.len() > 1024 {
-        Some("at most 1024 bytes")
+        Some("must be at most 1024 bytes")
     } else {
         None
     }

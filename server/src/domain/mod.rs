@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod auth;
 pub mod game_servers;
+pub mod people;
 pub mod periods;
 pub mod presence;
 pub mod server_presence;

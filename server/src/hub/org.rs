@@ -66,8 +66,8 @@ pub struct PolicyState {
 
 pub struct OrgHub {
     pub org_id: i64,
-    pub name: String,
-    pub timezone: String,
+    /// Shown in every page's header; renamed through `PATCH /api/org`.
+    name: RwLock<String>,
     policy: RwLock<PolicyState>,
     /// Copy of the policy's idle threshold (ms), read on every heartbeat without a lock.
     idle_threshold_ms: AtomicI64,
@@ -88,8 +88,7 @@ impl OrgHub {
     pub(super) fn new(org: &OrgRow, policy: &PolicyRow, settings: &HubSettings) -> Self {
         OrgHub {
             org_id: org.id,
-            name: org.name.clone(),
-            timezone: org.timezone.clone(),
+            name: RwLock::new(org.name.clone()),
             policy: RwLock::new(PolicyState {
                 version: policy.config_version,
                 config: policy.config.clone(),
@@ -104,6 +103,20 @@ impl OrgHub {
             publish: Mutex::new(()),
             offline_grace_ms: settings.offline_grace_ms,
             idle_override_ms: settings.idle_threshold_override_ms,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self.name.read() {
+            Ok(n) => n.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn rename(&self, name: &str) {
+        match self.name.write() {
+            Ok(mut n) => *n = name.to_string(),
+            Err(poisoned) => *poisoned.into_inner() = name.to_string(),
         }
     }
 

@@ -24,6 +24,7 @@ pub fn org_with_policy(hub: &Hub, id: i64, policy: Policy) -> Arc<OrgHub> {
         id,
         name: format!("Org {id}"),
         timezone: "UTC".into(),
+        created_at: 0,
     };
     let policy = PolicyRow {
         org_id: id,
@@ -48,6 +49,10 @@ pub fn member(org: &OrgHub, id: i64, role: Role) {
         role,
         password_hash: String::new(),
         game_name: None,
+        steam_id: None,
+        discord: None,
+        timezone: None,
+        created_at: 0,
         active: true,
         last_activity_at: None,
     });

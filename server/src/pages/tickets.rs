@@ -82,6 +82,8 @@ pub async fn ticket_page(
     let data = PageData {
         viewer: Some(me.viewer),
         ticket: Some(TicketPageData {
+            can_edit: ticket.created_by == Some(user.id)
+                || user.role.at_least(shared::Role::Supervisor),
             ticket,
             sessions: Paged {
                 items: rows.iter().map(SessionRow::info).collect(),

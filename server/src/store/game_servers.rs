@@ -1,6 +1,6 @@
 //! Game servers of an organization and what their last poll found.
 
-use super::{get, limit_offset, ms_to_time, now_ms, unique, Store, StoreResult};
+use super::{get, limit_offset, ms_to_time, now_ms, unique, NewAudit, Store, StoreResult};
 use shared::game_servers::{GameServer, StaffOnline};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +83,7 @@ impl Store {
         id: i64,
     ) -> StoreResult<Option<GameServerRow>> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM game_servers WHERE id = $1 AND org_id = $2"
+            "SELECT {COLUMNS} FROM game_servers WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL"
         ))
         .bind(id)
         .bind(org_id)
@@ -101,17 +101,19 @@ impl Store {
     ) -> StoreResult<(Vec<GameServerRow>, i64)> {
         let (limit, offset) = limit_offset(page, per_page);
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM game_servers WHERE org_id = $1 ORDER BY name, id LIMIT $2 OFFSET $3"
+            "SELECT {COLUMNS} FROM game_servers WHERE org_id = $1 AND deleted_at IS NULL ORDER BY name, id LIMIT $2 OFFSET $3"
         ))
         .bind(org_id)
         .bind(limit)
         .bind(offset)
         .fetch_all(self.reader())
         .await?;
-        let total = sqlx::query("SELECT COUNT(*) AS n FROM game_servers WHERE org_id = $1")
-            .bind(org_id)
-            .fetch_one(self.reader())
-            .await?;
+        let total = sqlx::query(
+            "SELECT COUNT(*) AS n FROM game_servers WHERE org_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(org_id)
+        .fetch_one(self.reader())
+        .await?;
         Ok((
             rows.iter()
                 .map(game_server_row)
@@ -123,7 +125,7 @@ impl Store {
     /// Every enabled server of every organization: what the poller queries.
     pub async fn enabled_game_servers(&self) -> StoreResult<Vec<GameServerRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM game_servers WHERE enabled = 1 ORDER BY id"
+            "SELECT {COLUMNS} FROM game_servers WHERE enabled = 1 AND deleted_at IS NULL ORDER BY id"
         ))
         .fetch_all(self.reader())
         .await?;
@@ -147,7 +149,7 @@ impl Store {
         let row = sqlx::query(&format!(
             "UPDATE game_servers SET name = $1, address = $2, enabled = $3,
              consecutive_failures = CASE WHEN $4 = 1 THEN 0 ELSE consecutive_failures END
-             WHERE id = $5 AND org_id = $6 RETURNING {COLUMNS}"
+             WHERE id = $5 AND org_id = $6 AND deleted_at IS NULL RETURNING {COLUMNS}"
         ))
         .bind(patch.name.clone().unwrap_or(current.name))
         .bind(patch.address.clone().unwrap_or(current.address))
@@ -160,6 +162,35 @@ impl Store {
         .map_err(unique(DUPLICATE))?;
         self.observe_write(started);
         row.map(|r| game_server_row(&r)).transpose()
+    }
+}
+
+impl Store {
+    /// Deletes a game server: it is no longer listed or polled (and its address may be added
+    /// again), while the sessions staff spent on it stay, naming it. Audited in the same
+    /// transaction; `None` when there is no such server in `org_id`.
+    pub async fn delete_game_server(
+        &self,
+        org_id: i64,
+        id: i64,
+        audit: &NewAudit,
+    ) -> StoreResult<Option<GameServerRow>> {
+        let started = std::time::Instant::now();
+        let mut tx = self.writer().begin().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE game_servers SET deleted_at = $1, enabled = 0
+             WHERE id = $2 AND org_id = $3 AND deleted_at IS NULL RETURNING {COLUMNS}"
+        ))
+        .bind(super::now_ms())
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Store::insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.observe_write(started);
+        game_server_row(&row).map(Some)
     }
 }
 

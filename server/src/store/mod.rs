@@ -4,6 +4,7 @@
 mod activity;
 mod audit;
 mod game_servers;
+mod links;
 mod orgs;
 mod policy;
 mod presence;
@@ -22,12 +23,13 @@ pub use server_sessions::{GameName, PollRecord, ServerSessionFilter, ServerSessi
 pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use staff_time::{ServerSums, StaffExtras, TimeScope, TimeSums};
 
+pub use links::{LinkPurpose, PasswordLink};
 pub use orgs::OrgRow;
 pub use policy::{PolicyRow, PolicySave};
 pub use presence::{PresenceWrite, PRESENCE_BATCH_ROWS};
 pub use screenshots::NewScreenshot;
-pub use tokens::TokenOwner;
-pub use users::{NewUser, UserPatch, UserRow};
+pub use tokens::{TokenOwner, TokenRow};
+pub use users::{NewInvite, NewUser, UserAuditActor, UserPatch, UserRow};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};

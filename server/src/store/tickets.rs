@@ -1,10 +1,10 @@
 //! Tickets and the time spent on them.
 
-use super::{get, limit_offset, ms_to_time, now_ms, unique, Store, StoreResult};
+use super::{get, limit_offset, ms_to_time, now_ms, unique, NewAudit, Store, StoreResult};
 use shared::api::Ticket;
 
 /// Totals count completed sessions only; PostgreSQL's SUM of BIGINT is NUMERIC, hence the cast.
-const SELECT: &str = "SELECT t.id, t.org_id, t.number, t.title, t.description, t.status, t.created_at,
+const SELECT: &str = "SELECT t.id, t.org_id, t.number, t.title, t.description, t.status, t.created_by, t.created_at,
     CAST(COALESCE((SELECT SUM(s.duration_seconds) FROM work_sessions s WHERE s.ticket_id = t.id AND s.ended_at IS NOT NULL), 0) AS BIGINT) AS total,
     (SELECT COUNT(*) FROM work_sessions s WHERE s.ticket_id = t.id) AS sessions
     FROM tickets t";
@@ -53,6 +53,37 @@ impl Store {
         row.map(|r| ticket(&r)).transpose()
     }
 
+    /// Changes a ticket's title, description and status, with its audit entry.
+    pub async fn update_ticket(
+        &self,
+        org_id: i64,
+        id: i64,
+        title: &str,
+        description: Option<&str>,
+        status: &str,
+        audit: &NewAudit,
+    ) -> StoreResult<Option<Ticket>> {
+        let started = std::time::Instant::now();
+        let mut tx = self.writer().begin().await?;
+        let done = sqlx::query(
+            "UPDATE tickets SET title = $1, description = $2, status = $3 WHERE id = $4 AND org_id = $5",
+        )
+        .bind(title)
+        .bind(description)
+        .bind(status)
+        .bind(id)
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        Store::insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.observe_write(started);
+        self.get_ticket(org_id, id).await
+    }
+
     /// Newest first.
     pub async fn list_tickets(
         &self,
@@ -88,6 +119,7 @@ fn ticket(r: &sqlx::any::AnyRow) -> StoreResult<Ticket> {
         title: get(r, "title")?,
         description: get(r, "description")?,
         status: get(r, "status")?,
+        created_by: get(r, "created_by")?,
         created_at: ms_to_time(get(r, "created_at")?),
         total_time_spent_seconds: get(r, "total")?,
         session_count: get(r, "sessions")?,

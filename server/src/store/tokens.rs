@@ -1,7 +1,7 @@
 //! Auth tokens: only their SHA-256 is stored; revocable; expiring.
 
 use super::users::user_row;
-use super::{get, now_ms, Store, StoreResult};
+use super::{get, now_ms, NewAudit, Store, StoreResult};
 use crate::store::UserRow;
 
 /// The user a valid token belongs to.
@@ -10,7 +10,23 @@ pub struct TokenOwner {
     pub token_id: i64,
     /// `web`, `device` (the desktop agent) or `api`.
     pub kind: String,
+    /// When the token was last marked as used (at most once a minute).
+    pub last_used_at: Option<i64>,
     pub user: UserRow,
+}
+
+/// A live token as `GET /api/auth/tokens` lists it.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub user_name: String,
+    pub org_id: i64,
+    pub kind: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub client_ip: Option<String>,
+    pub expires_at: i64,
 }
 
 impl Store {
@@ -20,17 +36,21 @@ impl Store {
         token_hash: &str,
         kind: &str,
         expires_at: i64,
+        client_ip: Option<&str>,
     ) -> StoreResult<i64> {
         let started = std::time::Instant::now();
+        let now = now_ms();
         let row = sqlx::query(
-            "INSERT INTO auth_tokens (token_hash, user_id, org_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO auth_tokens (token_hash, user_id, org_id, kind, created_at, expires_at, last_used_at, client_ip)
+             VALUES ($1, $2, $3, $4, $5, $6, $5, $7) RETURNING id",
         )
         .bind(token_hash)
         .bind(user.id)
         .bind(user.org_id)
         .bind(kind)
-        .bind(now_ms())
+        .bind(now)
         .bind(expires_at)
+        .bind(client_ip)
         .fetch_one(self.writer())
         .await?;
         self.observe_write(started);
@@ -40,7 +60,7 @@ impl Store {
     /// The active user owning an unexpired, unrevoked token with this hash.
     pub async fn token_owner(&self, token_hash: &str) -> StoreResult<Option<TokenOwner>> {
         let row = sqlx::query(
-            "SELECT t.id AS token_id, t.kind AS token_kind, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.game_name, u.active, u.last_activity_at
+            "SELECT t.id AS token_id, t.kind AS token_kind, t.last_used_at AS token_used_at, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.game_name, u.steam_id, u.discord, u.timezone, u.active, u.created_at, u.last_activity_at
              FROM auth_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.active = 1",
         )
@@ -52,6 +72,7 @@ impl Store {
             Some(r) => Ok(Some(TokenOwner {
                 token_id: get(&r, "token_id")?,
                 kind: get(&r, "token_kind")?,
+                last_used_at: get(&r, "token_used_at")?,
                 user: user_row(&r)?,
             })),
             None => Ok(None),
@@ -82,6 +103,77 @@ impl Store {
         .await?;
         self.observe_write(started);
         Ok(done.rows_affected())
+    }
+
+    /// Marks a token as used now, from `client_ip`.
+    pub async fn touch_token(&self, token_id: i64, client_ip: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE auth_tokens SET last_used_at = $1, client_ip = $2 WHERE id = $3")
+            .bind(now_ms())
+            .bind(client_ip)
+            .bind(token_id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    /// Live tokens of an organization, newest use first; only `user_id`'s when given.
+    pub async fn list_tokens(
+        &self,
+        org_id: i64,
+        user_id: Option<i64>,
+    ) -> StoreResult<Vec<TokenRow>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.user_id, u.name AS user_name, t.org_id, t.kind, t.created_at, t.last_used_at, t.client_ip, t.expires_at
+             FROM auth_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.org_id = $1 AND ($2 = 0 OR t.user_id = $2) AND t.revoked_at IS NULL AND t.expires_at > $3
+             ORDER BY COALESCE(t.last_used_at, t.created_at) DESC, t.id DESC
+             LIMIT 1000",
+        )
+        .bind(org_id)
+        .bind(user_id.unwrap_or(0))
+        .bind(now_ms())
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenRow {
+                    id: get(r, "id")?,
+                    user_id: get(r, "user_id")?,
+                    user_name: get(r, "user_name")?,
+                    org_id: get(r, "org_id")?,
+                    kind: get(r, "kind")?,
+                    created_at: get(r, "created_at")?,
+                    last_used_at: get(r, "last_used_at")?,
+                    client_ip: get(r, "client_ip")?,
+                    expires_at: get(r, "expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes a live token of `org_id` by id; returns its owner's id, `None` if there is no
+    /// such live token in the organization.
+    pub async fn revoke_token_by_id(
+        &self,
+        org_id: i64,
+        token_id: i64,
+        audit: &NewAudit,
+    ) -> StoreResult<Option<i64>> {
+        let started = std::time::Instant::now();
+        let mut tx = self.writer().begin().await?;
+        let row = sqlx::query(
+            "UPDATE auth_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL RETURNING user_id",
+        )
+        .bind(now_ms())
+        .bind(token_id)
+        .bind(org_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Store::insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        self.observe_write(started);
+        get(&row, "user_id").map(Some)
     }
 
     /// Deletes tokens that expired or were revoked more than a day ago.

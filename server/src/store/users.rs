@@ -1,6 +1,6 @@
 //! Users of an organization.
 
-use super::{get, limit_offset, now_ms, unique, Store, StoreError, StoreResult};
+use super::{get, limit_offset, now_ms, unique, NewAudit, Store, StoreError, StoreResult};
 use shared::api::{UserInfo, UserRecord};
 use shared::Role;
 
@@ -13,7 +13,11 @@ pub struct UserRow {
     pub role: Role,
     pub password_hash: String,
     pub game_name: Option<String>,
+    pub steam_id: Option<String>,
+    pub discord: Option<String>,
+    pub timezone: Option<String>,
     pub active: bool,
+    pub created_at: i64,
     pub last_activity_at: Option<i64>,
 }
 
@@ -36,7 +40,12 @@ impl UserRow {
             email: self.email.clone(),
             role: self.role,
             game_name: self.game_name.clone(),
+            steam_id: self.steam_id.clone(),
+            discord: self.discord.clone(),
+            timezone: self.timezone.clone(),
             active: self.active,
+            created_at: super::ms_to_time(self.created_at),
+            last_activity_at: self.last_activity_at.map(super::ms_to_time),
         }
     }
 }
@@ -48,6 +57,9 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub password_hash: &'a str,
     pub game_name: Option<&'a str>,
+    pub steam_id: Option<&'a str>,
+    pub discord: Option<&'a str>,
+    pub timezone: Option<&'a str>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -55,18 +67,21 @@ pub struct UserPatch {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub game_name: Option<Option<String>>,
+    pub steam_id: Option<Option<String>>,
+    pub discord: Option<Option<String>>,
+    pub timezone: Option<Option<String>>,
     pub active: Option<bool>,
 }
 
-const COLUMNS: &str =
-    "id, org_id, email, name, role, password_hash, game_name, active, last_activity_at";
+/// The columns [`user_row`] reads, for queries that join other tables (prefix `u.`).
+pub(super) const COLUMNS: &str = "id, org_id, email, name, role, password_hash, game_name, steam_id, discord, timezone, active, created_at, last_activity_at";
 
 impl Store {
     pub async fn create_user(&self, new: NewUser<'_>) -> StoreResult<UserRow> {
         let started = std::time::Instant::now();
         let row = sqlx::query(&format!(
-            "INSERT INTO users (org_id, email, name, role, password_hash, game_name, active, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING {COLUMNS}"
+            "INSERT INTO users (org_id, email, name, role, password_hash, game_name, steam_id, discord, timezone, active, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING {COLUMNS}"
         ))
         .bind(new.org_id)
         .bind(new.email)
@@ -74,6 +89,9 @@ impl Store {
         .bind(new.role.as_str())
         .bind(new.password_hash)
         .bind(new.game_name)
+        .bind(new.steam_id)
+        .bind(new.discord)
+        .bind(new.timezone)
         .bind(now_ms())
         .fetch_one(self.writer())
         .await
@@ -135,36 +153,224 @@ impl Store {
             .await?;
         rows.iter().map(user_row).collect()
     }
+}
 
-    /// Applies the set fields of `patch` to a user of `org_id`; `None` if there is no such user.
-    pub async fn update_user(
+/// The one-time link stored with a new user who has no password yet.
+pub struct NewInvite<'a> {
+    pub token_hash: &'a str,
+    pub expires_at: i64,
+}
+
+/// Who changes users, for the audit entry (no actor: the command line).
+pub struct UserAuditActor {
+    pub actor_id: Option<i64>,
+    pub ip: Option<String>,
+    /// `api`, `web`, `cli`.
+    pub via: &'static str,
+}
+
+const NO_OWNER_LEFT: &str =
+    "An organization must keep at least one active owner: make someone else owner first.";
+
+impl Store {
+    /// Creates a user, their invite link (when they have no password yet) and the audit entry
+    /// `USER_CREATED`, in one transaction.
+    pub async fn create_user_audited(
+        &self,
+        new: NewUser<'_>,
+        invite: Option<NewInvite<'_>>,
+        actor: &UserAuditActor,
+    ) -> StoreResult<UserRow> {
+        let started = std::time::Instant::now();
+        let mut tx = self.writer().begin().await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO users (org_id, email, name, role, password_hash, game_name, steam_id, discord, timezone, active, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING {COLUMNS}"
+        ))
+        .bind(new.org_id)
+        .bind(new.email)
+        .bind(new.name)
+        .bind(new.role.as_str())
+        .bind(new.password_hash)
+        .bind(new.game_name)
+        .bind(new.steam_id)
+        .bind(new.discord)
+        .bind(new.timezone)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique("A user with this email"))?;
+        let user = user_row(&row)?;
+        if let Some(invite) = &invite {
+            sqlx::query(
+                "INSERT INTO one_time_links (token_hash, kind, org_id, user_id, created_by, created_at, expires_at)
+                 VALUES ($1, 'invite', $2, $3, $4, $5, $6)",
+            )
+            .bind(invite.token_hash)
+            .bind(user.org_id)
+            .bind(user.id)
+            .bind(actor.actor_id)
+            .bind(now_ms())
+            .bind(invite.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let audit = NewAudit {
+            org_id: user.org_id,
+            actor_id: actor.actor_id,
+            action: "USER_CREATED",
+            target_type: Some("user"),
+            target_id: Some(user.id),
+            ip: actor.ip.clone(),
+            details: serde_json::json!({
+                "email": user.email, "name": user.name, "role": user.role.as_str(),
+                "invited": invite.is_some(), "via": actor.via,
+            }),
+        };
+        Store::insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        self.observe_write(started);
+        Ok(user)
+    }
+
+    /// Applies `patch` and writes `USER_UPDATED` with the old and new value of each changed
+    /// field, in one transaction that fails (changing nothing) if the organization would be
+    /// left without an active owner. Deactivating a user revokes their tokens. Answers the
+    /// user before and after; `None` if there is no such user in `org_id`.
+    pub async fn update_user_audited(
         &self,
         org_id: i64,
         id: i64,
         patch: &UserPatch,
-    ) -> StoreResult<Option<UserRow>> {
+        actor: &UserAuditActor,
+    ) -> StoreResult<Option<(UserRow, UserRow)>> {
         let started = std::time::Instant::now();
-        let Some(current) = self.get_user(org_id, id).await? else {
-            return Ok(None);
-        };
-        let name = patch.name.clone().unwrap_or(current.name);
-        let role = patch.role.unwrap_or(current.role);
-        let game_name = patch.game_name.clone().unwrap_or(current.game_name);
-        let active = patch.active.unwrap_or(current.active);
-        let row = sqlx::query(&format!(
-            "UPDATE users SET name = $1, role = $2, game_name = $3, active = $4 WHERE id = $5 AND org_id = $6 RETURNING {COLUMNS}"
+        let mut tx = self.writer().begin().await?;
+        let current = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE id = $1 AND org_id = $2"
         ))
-        .bind(name)
-        .bind(role.as_str())
-        .bind(game_name)
-        .bind(active as i64)
         .bind(id)
         .bind(org_id)
-        .fetch_optional(self.writer())
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(current) = current.map(|r| user_row(&r)).transpose()? else {
+            return Ok(None);
+        };
+        let next = UserRow {
+            name: patch.name.clone().unwrap_or_else(|| current.name.clone()),
+            role: patch.role.unwrap_or(current.role),
+            game_name: patch
+                .game_name
+                .clone()
+                .unwrap_or_else(|| current.game_name.clone()),
+            steam_id: patch
+                .steam_id
+                .clone()
+                .unwrap_or_else(|| current.steam_id.clone()),
+            discord: patch
+                .discord
+                .clone()
+                .unwrap_or_else(|| current.discord.clone()),
+            timezone: patch
+                .timezone
+                .clone()
+                .unwrap_or_else(|| current.timezone.clone()),
+            active: patch.active.unwrap_or(current.active),
+            ..current.clone()
+        };
+        let changes = user_changes(&current, &next);
+        if changes.is_empty() {
+            return Ok(Some((current.clone(), current)));
+        }
+        let row = sqlx::query(&format!(
+            "UPDATE users SET name = $1, role = $2, game_name = $3, active = $4, steam_id = $5, discord = $6, timezone = $7
+             WHERE id = $8 AND org_id = $9 RETURNING {COLUMNS}"
+        ))
+        .bind(&next.name)
+        .bind(next.role.as_str())
+        .bind(&next.game_name)
+        .bind(next.active as i64)
+        .bind(&next.steam_id)
+        .bind(&next.discord)
+        .bind(&next.timezone)
+        .bind(id)
+        .bind(org_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let updated = user_row(&row)?;
+        let owners = sqlx::query(
+            "SELECT COUNT(*) AS n FROM users WHERE org_id = $1 AND role = 'owner' AND active = 1",
+        )
+        .bind(org_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if get::<i64>(&owners, "n")? == 0 {
+            return Err(StoreError::Conflict(NO_OWNER_LEFT));
+        }
+        if current.active && !updated.active {
+            sqlx::query(
+                "UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let audit = NewAudit {
+            org_id,
+            actor_id: actor.actor_id,
+            action: "USER_UPDATED",
+            target_type: Some("user"),
+            target_id: Some(id),
+            ip: actor.ip.clone(),
+            details: serde_json::json!({ "changes": changes, "via": actor.via }),
+        };
+        Store::insert_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
         self.observe_write(started);
-        row.map(|r| user_row(&r)).transpose()
+        Ok(Some((current, updated)))
     }
+
+    /// Active owners of an organization: the last one may not be demoted or deactivated.
+    pub async fn count_active_owners(&self, org_id: i64) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM users WHERE org_id = $1 AND role = 'owner' AND active = 1",
+        )
+        .bind(org_id)
+        .fetch_one(self.reader())
+        .await?;
+        get(&row, "n")
+    }
+
+    /// Every user of an organization (the hub's directory of it; pickers).
+    pub async fn org_users(&self, org_id: i64) -> StoreResult<Vec<UserRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE org_id = $1 ORDER BY name, id"
+        ))
+        .bind(org_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(user_row).collect()
+    }
+}
+
+/// `{field: {"old": .., "new": ..}}` for each field that differs.
+fn user_changes(old: &UserRow, new: &UserRow) -> serde_json::Map<String, serde_json::Value> {
+    let mut changes = serde_json::Map::new();
+    let mut note = |field: &str, a: serde_json::Value, b: serde_json::Value| {
+        if a != b {
+            changes.insert(field.to_string(), serde_json::json!({"old": a, "new": b}));
+        }
+    };
+    use serde_json::json;
+    note("name", json!(old.name), json!(new.name));
+    note("role", json!(old.role.as_str()), json!(new.role.as_str()));
+    note("game_name", json!(old.game_name), json!(new.game_name));
+    note("steam_id", json!(old.steam_id), json!(new.steam_id));
+    note("discord", json!(old.discord), json!(new.discord));
+    note("timezone", json!(old.timezone), json!(new.timezone));
+    note("active", json!(old.active), json!(new.active));
+    changes
 }
 
 pub(super) fn user_row(r: &sqlx::any::AnyRow) -> StoreResult<UserRow> {
@@ -180,7 +386,11 @@ pub(super) fn user_row(r: &sqlx::any::AnyRow) -> StoreResult<UserRow> {
             .map_err(|e: shared::role::UnknownRole| StoreError::Corrupt(e.to_string()))?,
         password_hash: get(r, "password_hash")?,
         game_name: get(r, "game_name")?,
+        steam_id: get(r, "steam_id")?,
+        discord: get(r, "discord")?,
+        timezone: get(r, "timezone")?,
         active: active != 0,
+        created_at: get(r, "created_at")?,
         last_activity_at: get(r, "last_activity_at")?,
     })
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::connection::MessageHandler;
 use super::upgrade::SocketUpgrade;
 use super::{accept, explain};
-use crate::api::extract::bearer_token;
+use crate::api::extract::{bearer_token, ClientIp};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::hub::{Heartbeat, Hub, OrgHub, PeerKind};
@@ -18,12 +18,13 @@ use shared::protocol::{AgentToServer, ServerToAgent, SocketError};
 pub async fn agent_socket(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     upgrade: SocketUpgrade,
 ) -> Result<Response, ApiError> {
     state.refuse_when_stopping()?;
     let token = bearer_token(&headers).ok_or(ApiError::Unauthorized)?;
     let owner = state
-        .authenticate(&token)
+        .authenticate_from(&token, ip)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let org = state.hub.org_for(&state.store, &owner.user).await?;

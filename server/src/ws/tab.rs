@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::connection::MessageHandler;
 use super::upgrade::SocketUpgrade;
 use super::{accept, explain};
-use crate::api::extract::{bearer_token, cookie_token};
+use crate::api::extract::{bearer_token, cookie_token, ClientIp};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::hub::{Hub, OrgHub, PeerKind};
@@ -19,6 +19,7 @@ use shared::protocol::{ServerToTab, SocketError, TabToServer};
 pub async fn tab_socket(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     upgrade: SocketUpgrade,
 ) -> Result<Response, ApiError> {
     state.refuse_when_stopping()?;
@@ -35,7 +36,7 @@ pub async fn tab_socket(
         }
     };
     let owner = state
-        .authenticate(&token)
+        .authenticate_from(&token, ip)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let org = state.hub.org_for(&state.store, &owner.user).await?;

@@ -134,6 +134,9 @@ impl TestHub {
                     role: *role,
                     password_hash: password_hash(),
                     game_name: None,
+                    steam_id: None,
+                    discord: None,
+                    timezone: None,
                 })
                 .await
                 .expect("create user");
@@ -147,6 +150,47 @@ impl TestHub {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client")
+    }
+
+    /// `method path` with an optional bearer token and JSON body: the status and the JSON
+    /// answer (`null` for an empty one).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http().request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    /// Logs in with `password`; the token.
+    pub async fn login_with(&self, email: &str, password: &str) -> Option<String> {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/auth/login",
+                None,
+                Some(serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        (status == 200).then(|| body["token"].as_str().expect("token").to_string())
     }
 
     pub async fn login(&self, email: &str) -> String {

@@ -2,8 +2,10 @@
 
 pub mod activity_bars;
 pub mod audit_details;
+pub mod device_table;
 pub mod end_session;
 pub mod field_error;
+pub mod form;
 pub mod live_badge;
 pub mod manual_entry;
 pub mod own_session;

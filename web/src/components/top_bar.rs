@@ -1,5 +1,5 @@
-//! The header: organization, the page links the viewer's role may use, who is signed in, and
-//! the logout form.
+//! The header: organization, the page links the viewer's role may use, who is signed in (a
+//! link to their `/account`), and the logout form.
 
 use leptos::prelude::*;
 use shared::Role;
@@ -7,7 +7,7 @@ use shared::Role;
 use crate::data::Viewer;
 
 /// The pages of the navigation bar: path, label, lowest role that may open it.
-const LINKS: [(&str, &str, Role); 7] = [
+const LINKS: [(&str, &str, Role); 9] = [
     ("/", "Status", Role::Member),
     ("/sessions", "Sessions", Role::Member),
     ("/tickets", "Tickets", Role::Member),
@@ -15,6 +15,8 @@ const LINKS: [(&str, &str, Role); 7] = [
     ("/servers", "Servers", Role::Supervisor),
     ("/settings/policy", "Policy", Role::Member),
     ("/audit", "Audit log", Role::Admin),
+    ("/users", "Users", Role::Admin),
+    ("/settings/org", "Organization", Role::Admin),
 ];
 
 /// `current`: the path of the page's section, marked `aria-current="page"`.
@@ -53,7 +55,15 @@ pub fn TopBar(viewer: Option<Viewer>, #[prop(optional)] current: &'static str) -
             {nav}
             {who.map(|(name, role)| view! {
                 <div class="viewer">
-                    <span class="viewer-name">{name}</span>
+                    <a
+                        class="viewer-name"
+                        href="/account"
+                        rel="external"
+                        title="Your account"
+                        aria-current=(current == "/account").then_some("page")
+                    >
+                        {name}
+                    </a>
                     <span class="role-badge">{role.as_str()}</span>
                     <form class="logout-form" method="post" action="/logout">
                         <button type="submit">"Log out"</button>

@@ -1,18 +1,23 @@
 //! One module per page.
 
+pub mod account;
 pub mod audit;
 pub mod forbidden;
+pub mod invite;
 pub mod login;
 pub mod not_found;
+pub mod org_settings;
 pub mod policy;
 pub mod screenshots;
 pub mod servers;
 pub mod session;
 pub mod sessions;
+pub mod setup;
 pub mod staff;
 pub mod status;
 pub mod ticket;
 pub mod tickets;
+pub mod users;
 
 use crate::data::Viewer;
 

@@ -1,6 +1,7 @@
 //! `/servers` (supervisors and up): the organization's game servers with name, map, players
 //! online and the staff on them now, kept current over `/ws/tab` as polls find joins and
-//! leaves. Admins add servers and turn polling on and off here.
+//! leaves. Admins add, edit, disable and delete servers here (a deleted server's staff sessions
+//! are kept).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,6 +9,8 @@ use shared::game_servers::{CreateGameServerRequest, GameServer, UpdateGameServer
 use shared::protocol::ServerToTab;
 
 use crate::api;
+use crate::components::field_error::FieldError;
+use crate::components::form::{FormErrors, TextField, FORM};
 use crate::components::live_badge::LiveBadge;
 use crate::components::top_bar::TopBar;
 use crate::connect::live_link;
@@ -41,6 +44,17 @@ impl ServerList {
             },
         );
     }
+
+    fn remove(&self, id: i64) {
+        self.rows.update(|rows| rows.retain(|(_, s)| s.id != id));
+    }
+}
+
+/// The dialogs' targets: the server being edited or about to be deleted.
+#[derive(Clone, Copy)]
+struct Targets {
+    edit: RwSignal<Option<GameServer>>,
+    delete: RwSignal<Option<GameServer>>,
 }
 
 #[component]
@@ -65,9 +79,17 @@ pub fn ServersPage() -> impl IntoView {
     let no_staff = page.staff.is_empty();
     let live = live_link(move |message| {
         if let ServerToTab::GameServerUpdated(update) = message {
-            list.upsert(update.server);
+            if update.deleted {
+                list.remove(update.server.id);
+            } else {
+                list.upsert(update.server);
+            }
         }
     });
+    let targets = Targets {
+        edit: RwSignal::new(None),
+        delete: RwSignal::new(None),
+    };
     view! {
         <Title text=title("Game servers", &data.viewer)/>
         <TopBar viewer=data.viewer current="/servers"/>
@@ -87,14 +109,14 @@ pub fn ServersPage() -> impl IntoView {
                             <th scope="col" class="num">"Players"</th>
                             <th scope="col">"Staff on now"</th>
                             <th scope="col">"Status"</th>
-                            {can_edit.then(|| view! { <th scope="col">"Polling"</th> })}
+                            {can_edit.then(|| view! { <th scope="col">"Actions"</th> })}
                         </tr>
                     </thead>
                     <tbody>
                         <For
                             each=move || list.rows.get()
                             key=|(v, s)| (s.id, *v)
-                            children=move |(_, s)| view! { <ServerRow s can_edit list/> }
+                            children=move |(_, s)| view! { <ServerRow s can_edit list targets/> }
                         />
                     </tbody>
                 </table>
@@ -107,14 +129,18 @@ pub fn ServersPage() -> impl IntoView {
             {no_staff.then(|| view! {
                 <p class="empty">"No staff member has a game name yet: an admin sets it on the user."</p>
             })}
-            {can_edit.then(|| view! { <AddServer list/> })}
+            {can_edit.then(|| view! {
+                <AddServer list/>
+                <EditServerDialog target=targets.edit list/>
+                <DeleteServerDialog target=targets.delete list/>
+            })}
         </main>
     }
     .into_any()
 }
 
 #[component]
-fn ServerRow(s: GameServer, can_edit: bool, list: ServerList) -> impl IntoView {
+fn ServerRow(s: GameServer, can_edit: bool, list: ServerList, targets: Targets) -> impl IntoView {
     let (state, state_text) = server_state(&s);
     let players = match (s.players_online, s.max_players) {
         (Some(n), Some(max)) => format!("{n} / {max}"),
@@ -135,6 +161,7 @@ fn ServerRow(s: GameServer, can_edit: bool, list: ServerList) -> impl IntoView {
     let nobody = s.staff_online.is_empty();
     let toggle = can_edit.then(|| {
         let (id, enabled, name) = (s.id, s.enabled, s.name.clone());
+        let (for_edit, for_delete) = (s.clone(), s.clone());
         let busy = RwSignal::new(false);
         let error = RwSignal::new(None::<String>);
         let flip = move |_| {
@@ -155,11 +182,31 @@ fn ServerRow(s: GameServer, can_edit: bool, list: ServerList) -> impl IntoView {
         };
         let label = if enabled { format!("Disable {name}") } else { format!("Enable {name}") };
         view! {
-            <td class="polling">
-                <button type="button" class="toggle-polling" aria-label=label disabled=move || busy.get() on:click=flip>
-                    {if enabled { "Disable" } else { "Enable" }}
-                </button>
-                <span class="form-error" role="alert">{move || error.get()}</span>
+            <td class="polling actions">
+                <div class="row-actions">
+                    <button type="button" class="toggle-polling" aria-label=label disabled=move || busy.get() on:click=flip>
+                        {if enabled { "Disable" } else { "Enable" }}
+                    </button>
+                    <button
+                        type="button"
+                        class="edit-server"
+                        aria-label=format!("Edit {name}")
+                        aria-haspopup="dialog"
+                        on:click=move |_| targets.edit.set(Some(for_edit.clone()))
+                    >
+                        "Edit"
+                    </button>
+                    <button
+                        type="button"
+                        class="delete-server danger-outline"
+                        aria-label=format!("Delete {name}")
+                        aria-haspopup="dialog"
+                        on:click=move |_| targets.delete.set(Some(for_delete.clone()))
+                    >
+                        "Delete"
+                    </button>
+                </div>
+                <span class="form-error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</span>
             </td>
         }
     });
@@ -237,5 +284,183 @@ fn AddServer(list: ServerList) -> impl IntoView {
             <p class="form-error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
             <button type="submit" class="primary" disabled=move || busy.get()>"Add server"</button>
         </form>
+    }
+}
+
+/// Opens the native modal `dialog` while `open` holds, closes it when it stops (hydrated only).
+fn follow_dialog(dialog: NodeRef<leptos::html::Dialog>, open: impl Fn() -> bool + 'static) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || {
+        let open = open();
+        let Some(d) = dialog.get() else { return };
+        if open && !d.open() {
+            _ = d.show_modal();
+        } else if !open && d.open() {
+            d.close();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (dialog, open);
+}
+
+/// `#edit-server-dialog`: the server's name and query address (`PATCH /api/game-servers/{id}`).
+#[component]
+fn EditServerDialog(target: RwSignal<Option<GameServer>>, list: ServerList) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let name = RwSignal::new(String::new());
+    let address = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let busy = RwSignal::new(false);
+    // A new target fills the form.
+    Effect::new(move || {
+        if let Some(s) = target.get() {
+            name.set(s.name.clone());
+            address.set(s.address.clone());
+            errors.clear();
+        }
+    });
+    follow_dialog(dialog, move || target.with(Option::is_some));
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(server) = target.get_untracked() else {
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        errors.clear();
+        let (new_name, new_address) = (
+            name.get_untracked().trim().to_string(),
+            address.get_untracked().trim().to_string(),
+        );
+        if new_name.is_empty() {
+            errors.add("name", "Enter a name.");
+        }
+        if new_address.is_empty() {
+            errors.add("address", "Enter the query address, host:port.");
+        }
+        if !errors.is_empty() {
+            return;
+        }
+        let body = UpdateGameServerRequest {
+            name: (new_name != server.name).then_some(new_name),
+            address: (new_address != server.address).then_some(new_address),
+            enabled: None,
+        };
+        if body.name.is_none() && body.address.is_none() {
+            target.set(None);
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/game-servers/{}", server.id);
+            let result = api::patch::<_, GameServer>(&path, &body).await;
+            busy.set(false);
+            match result {
+                Ok(saved) => {
+                    list.upsert(saved);
+                    target.set(None);
+                }
+                Err(f) => errors.failed(f, |field| match field {
+                    "name" => Some("The name"),
+                    "address" => Some("The address"),
+                    _ => None,
+                }),
+            }
+        });
+    };
+    let title = move || target.with(|t| t.as_ref().map(|s| s.name.clone()).unwrap_or_default());
+
+    view! {
+        <dialog
+            node_ref=dialog
+            id="edit-server-dialog"
+            class="dialog"
+            aria-labelledby="edit-server-title"
+            on:close=move |_| target.set(None)
+        >
+            <form class="dialog-form" novalidate on:submit=submit>
+                <h2 id="edit-server-title">"Edit " {title}</h2>
+                <TextField id="edit-server-name" label="Name" value=name errors field="name"
+                    required=true maxlength=100/>
+                <TextField id="edit-server-address" label="Query address (host:port)" value=address
+                    errors field="address" required=true placeholder="127.0.0.1:27015".to_string()
+                    hint="The next poll asks the new address."/>
+                <FieldError id="edit-server-error".to_string() message=errors.message(FORM)/>
+                <div class="dialog-actions">
+                    <button type="button" on:click=move |_| target.set(None)>"Cancel"</button>
+                    <button type="submit" id="edit-server-save" class="primary" disabled=busy>
+                        {move || if busy.get() { "Saving…" } else { "Save" }}
+                    </button>
+                </div>
+            </form>
+        </dialog>
+    }
+}
+
+/// `#delete-server-dialog`: asks before `DELETE /api/game-servers/{id}`.
+#[component]
+fn DeleteServerDialog(target: RwSignal<Option<GameServer>>, list: ServerList) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    follow_dialog(dialog, move || target.with(Option::is_some));
+    Effect::new(move || {
+        if target.with(Option::is_some) {
+            error.set(None);
+        }
+    });
+    let confirm = move |_| {
+        let Some(server) = target.get_untracked() else {
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/game-servers/{}", server.id);
+            let result = api::delete_no_content(&path).await;
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    list.remove(server.id);
+                    target.set(None);
+                }
+                // Someone else deleted it first.
+                Err(f) if f.status == 404 => {
+                    list.remove(server.id);
+                    target.set(None);
+                }
+                Err(f) => error.set(Some(f.message)),
+            }
+        });
+    };
+    let name = move || target.with(|t| t.as_ref().map(|s| s.name.clone()).unwrap_or_default());
+
+    view! {
+        <dialog
+            node_ref=dialog
+            id="delete-server-dialog"
+            class="dialog"
+            aria-labelledby="delete-server-title"
+            aria-describedby="delete-server-text"
+            on:close=move |_| target.set(None)
+        >
+            <h2 id="delete-server-title">"Delete " {name} "?"</h2>
+            <p id="delete-server-text">
+                "Polling stops and the server leaves this page. Its staff sessions are kept: staff time on it still counts in their details."
+            </p>
+            <p id="delete-server-error" class="form-error" role="alert" hidden=move || error.with(Option::is_none)>
+                {move || error.get()}
+            </p>
+            <div class="dialog-actions">
+                <button type="button" autofocus on:click=move |_| target.set(None)>"Cancel"</button>
+                <button type="button" id="delete-server-confirm" class="danger" disabled=busy on:click=confirm>
+                    {move || if busy.get() { "Deleting…" } else { "Delete server" }}
+                </button>
+            </div>
+        </dialog>
     }
 }

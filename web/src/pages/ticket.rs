@@ -1,10 +1,18 @@
 //! `/tickets/{id}`: one ticket, the time spent on it, and its sessions (a member sees only
-//! theirs), live like `/sessions`. Another organization's ticket is not found (404).
+//! theirs), live like `/sessions`. Another organization's ticket is not found (404). Its
+//! creator, and supervisors and up, edit it and close or reopen it here.
 
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use shared::api::Ticket;
+use shared::people::UpdateTicketRequest;
 use shared::protocol::ServerToTab;
 use shared::Role;
+
+use crate::api;
+use crate::components::field_error::FieldError;
+use crate::components::form::{FormErrors, FORM};
 
 use crate::components::end_session::EndSessionDialog;
 use crate::components::live_badge::LiveBadge;
@@ -79,11 +87,24 @@ pub fn TicketPage() -> impl IntoView {
         }
     });
 
-    let heading = format!("#{} {}", ticket.number, ticket.title);
+    let number = ticket.number;
+    let current = RwSignal::new(ticket.clone());
+    let heading = move || current.with(|t| format!("#{number} {}", t.title));
+    let page_title = {
+        let viewer = data.viewer.clone();
+        move || title(&heading(), &viewer)
+    };
     let path = format!("/tickets/{}", ticket.id);
-    let description = ticket.description.clone();
+    let description = move || {
+        current.with(|t| {
+            t.description
+                .clone()
+                .map(|d| view! { <p class="ticket-description" id="ticket-description">{d}</p> })
+        })
+    };
+    let status = move || current.with(|t| t.status.clone());
     view! {
-        <Title text=title(&heading, &data.viewer)/>
+        <Title text=page_title/>
         <TopBar viewer=data.viewer current="/tickets"/>
         <main class="page" id="main">
             <p class="breadcrumb">
@@ -91,11 +112,14 @@ pub fn TicketPage() -> impl IntoView {
             </p>
             <div class="page-head">
                 <h1 id="ticket-heading" data-ticket-id=ticket.id>{heading}</h1>
+                <span id="ticket-status-badge" class=move || format!("badge ticket-status ticket-status-{}", status())>
+                    {status}
+                </span>
                 <div class="page-meta">
                     <LiveBadge live/>
                 </div>
             </div>
-            {description.map(|d| view! { <p class="ticket-description">{d}</p> })}
+            {description}
             <dl class="stats">
                 <div class="stat">
                     <dt>"Total time"</dt>
@@ -107,13 +131,14 @@ pub fn TicketPage() -> impl IntoView {
                 </div>
                 <div class="stat">
                     <dt>"Status"</dt>
-                    <dd>{ticket.status.clone()}</dd>
+                    <dd id="ticket-status">{status}</dd>
                 </div>
                 <div class="stat">
                     <dt>"Created"</dt>
                     <dd>{day(ticket.created_at)}</dd>
                 </div>
             </dl>
+            {page.can_edit.then(|| view! { <TicketEditor current/> })}
             <h2 id="ticket-sessions-heading">"Sessions on this ticket"</h2>
             <p
                 id="ticket-action-error"
@@ -145,4 +170,140 @@ pub fn TicketPage() -> impl IntoView {
         </main>
     }
     .into_any()
+}
+
+/// `#ticket-edit`: title and description (`PATCH /api/tickets/{id}`), and Close / Reopen.
+#[component]
+fn TicketEditor(current: RwSignal<Ticket>) -> impl IntoView {
+    let start = current.get_untracked();
+    let id = start.id;
+    let title = RwSignal::new(start.title.clone());
+    let description = RwSignal::new(start.description.clone().unwrap_or_default());
+    let errors = FormErrors::new();
+    let notice = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let closed = move || current.with(|t| t.status == "closed");
+
+    let send = move |body: UpdateTicketRequest, done: &'static str| {
+        busy.set(true);
+        errors.clear();
+        notice.set(None);
+        leptos::task::spawn_local(async move {
+            let result = api::patch::<_, Ticket>(&format!("/api/tickets/{id}"), &body).await;
+            busy.set(false);
+            match result {
+                Ok(ticket) => {
+                    title.set(ticket.title.clone());
+                    description.set(ticket.description.clone().unwrap_or_default());
+                    current.set(ticket);
+                    notice.set(Some(done.to_string()));
+                }
+                Err(f) => errors.failed(f, |field| match field {
+                    "title" => Some("The title"),
+                    "description" => Some("The description"),
+                    "status" => Some("The status"),
+                    _ => None,
+                }),
+            }
+        });
+    };
+    let save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let stored = current.get_untracked();
+        let typed_title = title.get_untracked().trim().to_string();
+        if typed_title.is_empty() {
+            errors.clear();
+            errors.add("title", "Enter a title.");
+            return;
+        }
+        let typed = description.get_untracked().trim().to_string();
+        let typed_description = (!typed.is_empty()).then_some(typed);
+        let body = UpdateTicketRequest {
+            title: (typed_title != stored.title).then_some(typed_title),
+            description: (typed_description != stored.description).then_some(typed_description),
+            status: None,
+        };
+        if body.title.is_none() && body.description.is_none() {
+            errors.clear();
+            notice.set(Some("Nothing to save: nothing was changed.".into()));
+            return;
+        }
+        send(body, "Saved.");
+    };
+    let toggle = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        let (to, done) = if closed() {
+            ("open", "Reopened.")
+        } else {
+            ("closed", "Closed.")
+        };
+        send(
+            UpdateTicketRequest {
+                status: Some(to.to_string()),
+                ..UpdateTicketRequest::default()
+            },
+            done,
+        );
+    };
+
+    view! {
+        <form id="ticket-edit" class="card" novalidate aria-labelledby="ticket-edit-heading" on:submit=save>
+            <h2 id="ticket-edit-heading">"Edit ticket"</h2>
+            <div class="field">
+                <label for="ticket-edit-title">"Title"</label>
+                <input
+                    id="ticket-edit-title"
+                    name="title"
+                    type="text"
+                    maxlength="200"
+                    required
+                    aria-describedby="ticket-edit-title-error"
+                    aria-invalid=errors.invalid("title")
+                    value=start.title.clone()
+                    prop:value=title
+                    on:input=move |ev| title.set(event_target_value(&ev))
+                />
+                <FieldError id="ticket-edit-title-error".to_string() message=errors.message("title")/>
+            </div>
+            <div class="field">
+                <label for="ticket-edit-description">"Description (optional)"</label>
+                <textarea
+                    id="ticket-edit-description"
+                    name="description"
+                    rows="3"
+                    aria-describedby="ticket-edit-description-error"
+                    aria-invalid=errors.invalid("description")
+                    prop:value=description
+                    on:input=move |ev| description.set(event_target_value(&ev))
+                >
+                    {start.description.clone().unwrap_or_default()}
+                </textarea>
+                <FieldError
+                    id="ticket-edit-description-error".to_string()
+                    message=errors.message("description")
+                />
+            </div>
+            <FieldError id="ticket-edit-error".to_string() message=errors.message(FORM)/>
+            <div class="form-actions">
+                <button type="submit" id="ticket-save" class="primary" disabled=busy>
+                    "Save changes"
+                </button>
+                <button
+                    type="button"
+                    id="ticket-toggle-status"
+                    class=move || if closed() { "" } else { "danger-outline" }
+                    disabled=busy
+                    on:click=toggle
+                >
+                    {move || if closed() { "Reopen ticket" } else { "Close ticket" }}
+                </button>
+                <p id="ticket-saved" class="form-success" role="status">{move || notice.get()}</p>
+            </div>
+        </form>
+    }
 }

@@ -49,6 +49,7 @@ pub fn TicketsPage() -> impl IntoView {
                         <tr>
                             <th scope="col">"Number"</th>
                             <th scope="col">"Title"</th>
+                            <th scope="col">"Status"</th>
                             <th scope="col" class="num">"Total time"</th>
                             <th scope="col" class="num">"Sessions"</th>
                             <th scope="col" class="created">"Created"</th>
@@ -67,6 +68,11 @@ pub fn TicketsPage() -> impl IntoView {
                                         </td>
                                         <td class="title">
                                             <a href=href rel="external">{t.title}</a>
+                                        </td>
+                                        <td class="status">
+                                            <span class=format!("badge ticket-status ticket-status-{}", t.status)>
+                                                {t.status.clone()}
+                                            </span>
                                         </td>
                                         <td class="num total-time">{hms(t.total_time_spent_seconds)}</td>
                                         <td class="num session-count">{t.session_count}</td>

@@ -1,0 +1,203 @@
+//! One's own access: invite and reset links (`/api/auth/invite/{token}`), password change,
+//! devices (`/api/auth/tokens`), the first-run setup (`/api/setup`), organization settings
+//! (`/api/org`).
+
+use axum::extract::{Path, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::StatusCode;
+use axum::response::{AppendHeaders, IntoResponse};
+use axum::Json;
+use serde::Deserialize;
+
+use super::extract::{ApiJson, ApiQuery, Caller, ClientIp, IdPath};
+use crate::accounts;
+use crate::app::AppState;
+use crate::error::ApiResult;
+use crate::ops;
+use crate::store::{ms_to_time, UserRow};
+use shared::api::LoginResponse;
+use shared::people::{
+    ChangePasswordRequest, DeviceToken, InviteInfo, OrgSettings, PasswordChanged,
+    SetPasswordRequest, SetupRequest, TokenKind, UpdateOrgRequest,
+};
+
+/// Logs `user` in with a new browser token: the login answer and the session cookie.
+async fn logged_in(
+    state: &AppState,
+    user: UserRow,
+    ip: std::net::IpAddr,
+) -> ApiResult<impl IntoResponse> {
+    let token =
+        ops::tokens::issue(&state.ops(), &user, TokenKind::Web, Some(&ip.to_string())).await?;
+    let cookie = accounts::session_cookie(&token);
+    Ok((
+        AppendHeaders([(SET_COOKIE, cookie)]),
+        Json(LoginResponse {
+            token,
+            user: user.info(),
+        }),
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/auth/invite/{token}",
+    tag = "auth",
+    summary = "Whose invite or reset link this is",
+    params(("token" = String, Path, description = "The token of the link")),
+    responses((status = 200, description = "The link's person and organization", body = InviteInfo)),
+    security(())
+)]
+pub async fn invite_info(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Json<InviteInfo>> {
+    let link = ops::people::find_link(&state.ops(), &token).await?;
+    Ok(Json(InviteInfo {
+        kind: ops::people::link_kind(&link),
+        name: link.user.name.clone(),
+        email: link.user.email.clone(),
+        org_name: link.org_name.clone(),
+        expires_at: ms_to_time(link.expires_at),
+    }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/auth/invite/{token}",
+    tag = "auth",
+    summary = "Set a password from an invite or reset link (single use) and log in",
+    request_body = SetPasswordRequest,
+    params(("token" = String, Path, description = "The token of the link")),
+    responses((status = 200, description = "Logged in, like a login; the link stops working", body = LoginResponse)),
+    security(())
+)]
+pub async fn accept_invite(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(token): Path<String>,
+    ApiJson(body): ApiJson<SetPasswordRequest>,
+) -> ApiResult<impl IntoResponse> {
+    state.refuse_when_stopping()?;
+    let user =
+        ops::people::use_link(&state.ops(), &token, &body.password, Some(ip.to_string())).await?;
+    logged_in(&state, user, ip).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    tag = "auth",
+    summary = "Change one's own password; one's other logins are signed out",
+    request_body = ChangePasswordRequest,
+    responses((status = 200, description = "Changed", body = PasswordChanged))
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<Json<PasswordChanged>> {
+    let revoked_tokens = ops::people::change_password(
+        &state.ops(),
+        &caller.actor(),
+        &body.current_password,
+        &body.new_password,
+    )
+    .await?;
+    Ok(Json(PasswordChanged { revoked_tokens }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokensQuery {
+    /// Admins and up: this user's tokens; 0 for everyone's in the organization.
+    user_id: Option<i64>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/auth/tokens",
+    tag = "auth",
+    summary = "Live logins (browsers, agents): one's own, or (admin and up) a user's",
+    params(TokensQuery),
+    responses((status = 200, description = "Newest use first", body = Vec<DeviceToken>))
+)]
+pub async fn tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<TokensQuery>,
+) -> ApiResult<Json<Vec<DeviceToken>>> {
+    Ok(Json(
+        ops::tokens::list(&state.ops(), &caller.actor(), query.user_id).await?,
+    ))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/auth/tokens/{id}",
+    tag = "auth",
+    summary = "Revoke a login; its sockets close at once with 4001",
+    params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
+    responses((status = 204, description = "Revoked"))
+)]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> ApiResult<StatusCode> {
+    ops::tokens::revoke(&state.ops(), &caller.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/setup",
+    tag = "setup",
+    summary = "Create the first organization and its owner with the one-time setup token",
+    request_body = SetupRequest,
+    responses((status = 201, description = "Created; the owner is logged in", body = LoginResponse)),
+    security(())
+)]
+pub async fn setup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<SetupRequest>,
+) -> ApiResult<impl IntoResponse> {
+    state.refuse_when_stopping()?;
+    let owner = ops::orgs::setup(&state.ops(), &body, Some(ip.to_string())).await?;
+    tracing::info!(
+        org_id = owner.org_id,
+        "first organization created through /setup"
+    );
+    let response = logged_in(&state, owner, ip).await?;
+    Ok((StatusCode::CREATED, response))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/org",
+    tag = "organization",
+    summary = "The organization's settings (admin and up)",
+    responses((status = 200, description = "Settings", body = OrgSettings))
+)]
+pub async fn org(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<OrgSettings>> {
+    let org = ops::orgs::get(&state.ops(), &caller.actor()).await?;
+    Ok(Json(ops::orgs::settings(&org)))
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/org",
+    tag = "organization",
+    summary = "Rename the organization or change its timezone (admin and up)",
+    request_body = UpdateOrgRequest,
+    responses((status = 200, description = "Saved", body = OrgSettings))
+)]
+pub async fn update_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<UpdateOrgRequest>,
+) -> ApiResult<Json<OrgSettings>> {
+    let org = ops::orgs::update(&state.ops(), &caller.actor(), &body).await?;
+    Ok(Json(ops::orgs::settings(&org)))
+}
