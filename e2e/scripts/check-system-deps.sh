@@ -78,10 +78,11 @@ for binary in "$@"; do
     [ -x "$binary" ] || { problems+=("$binary: not built"); continue; }
     name=$(basename "$binary")
     declare -A resolved=()
-    while read -r soname _ path _; do
-        [ "${path:-}" = "not" ] && path="" # "=> not found"
+    # "libX.so.1 => /path (0x...)", "libY.so => not found", "/lib64/ld-linux-x86-64.so.2 (0x...)"
+    while read -r soname path; do
+        [ "$path" = "not" ] && path=""
         resolved["$soname"]="$path"
-    done < <(ldd "$binary" | awk '$2 == "=>" {print $1, $2, $3}' | sed 's/ => / /')
+    done < <(ldd "$binary" | awk '$2 == "=>" {print $1, $3} $2 != "=>" && $1 ~ /^\// {n = split($1, p, "/"); print p[n], $1}')
     while read -r soname; do
         checked=$((checked + 1))
         path="${resolved[$soname]:-}"

@@ -229,7 +229,7 @@ async fn scenario(hub: &Hub, owner: &Browser, member: &Browser) -> anyhow::Resul
         vec![],
     )
     .await?;
-    // Open the owner's own Manage panel for the screenshot: their controls and devices.
+    // Open the first Manage panel (the new member's) for the screenshot.
     owner
         .js(
             "document.querySelector('#users-table tbody.user-entry details').open = true; return null;",

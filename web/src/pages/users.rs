@@ -369,8 +369,8 @@ fn ManagePanel(entry: Entry, ctx: Context) -> impl IntoView {
                         errors field="discord" maxlength=64 disabled=form_disabled/>
                     <TextField id=format!("user-{id}-timezone") label="Timezone" value=timezone
                         errors field="timezone" list=TIMEZONE_LIST disabled=form_disabled
-                        placeholder=format!("organization's: {org_tz}")
-                        hint="Empty: the organization's timezone."/>
+                        placeholder=org_tz.clone()
+                        hint=format!("Empty: the organization's ({org_tz}).")/>
                 </div>
                 <FieldError id=format!("user-{id}-form-error") message=errors.message(FORM)/>
                 <div class="form-actions">
