@@ -8,8 +8,8 @@
 
 use anyhow::{ensure, Context};
 use e2e::dashboard::{
-    clear_failure, click, dump_failure, no_page_errors, open, save_console, screenshot,
-    type_into, visible_text, wait_live, wait_until,
+    clear_failure, click, dump_failure, no_page_errors, open, save_console, screenshot, type_into,
+    visible_text, wait_live, wait_until,
 };
 use e2e::{Browser, ChromeDriver, Hub, HubOptions};
 use serde_json::json;
@@ -122,26 +122,41 @@ async fn scenario(hub: &Hub, owner: &Browser, member: &Browser) -> anyhow::Resul
         .get(hub.http_url("/setup?token=not-the-token"))
         .send()
         .await?;
-    ensure!(wrong.status() == 403, "/setup with a wrong token: {}", wrong.status());
+    ensure!(
+        wrong.status() == 403,
+        "/setup with a wrong token: {}",
+        wrong.status()
+    );
 
     // In the browser: `/` shows the setup page; without the token there is no form.
     owner.client.goto(&hub.http_url("/")).await?;
     wait_path(owner, "/setup").await?;
-    let closed = visible_text(owner, "#setup-closed").await?.unwrap_or_default();
+    let closed = visible_text(owner, "#setup-closed")
+        .await?
+        .unwrap_or_default();
     ensure!(
         closed.contains("This setup link is not valid or was already used"),
         "explanation without token: {closed:?}"
     );
     let password_inputs = owner
-        .js("return document.querySelectorAll('input[type=password]').length;", vec![])
+        .js(
+            "return document.querySelectorAll('input[type=password]').length;",
+            vec![],
+        )
         .await?;
-    ensure!(password_inputs == json!(0), "no password field without the token");
+    ensure!(
+        password_inputs == json!(0),
+        "no password field without the token"
+    );
 
     // With the token: the form. A too-short password is refused next to its field first.
     owner.client.goto(&hub.http_url(&path_and_query)).await?;
     wait_form_ready(owner, "#setup-form").await?;
     let tz = owner
-        .js("return document.querySelector('#setup-timezone').value;", vec![])
+        .js(
+            "return document.querySelector('#setup-timezone').value;",
+            vec![],
+        )
         .await?;
     ensure!(tz == json!("UTC"), "the timezone starts at UTC: {tz}");
     type_into(owner, "#setup-org-name", ORG).await?;
@@ -167,7 +182,9 @@ async fn scenario(hub: &Hub, owner: &Browser, member: &Browser) -> anyhow::Resul
     type_into(owner, "#setup-password-confirm", OWNER_PASSWORD).await?;
     // The whole form in one picture: a taller window, scrolled to the top.
     owner.viewport(Some((1280, 1150))).await?;
-    owner.js("window.scrollTo(0, 0); return null;", vec![]).await?;
+    owner
+        .js("window.scrollTo(0, 0); return null;", vec![])
+        .await?;
     screenshot(owner, "first-run-setup.png").await?;
     owner.viewport(None).await?;
     click(owner, "#setup-submit").await?;
@@ -183,7 +200,11 @@ async fn scenario(hub: &Hub, owner: &Browser, member: &Browser) -> anyhow::Resul
 
     // The link is used up: `/setup` with it now refuses.
     let used = http.get(&link).send().await?;
-    ensure!(used.status() == 403, "the used setup link: {}", used.status());
+    ensure!(
+        used.status() == 403,
+        "the used setup link: {}",
+        used.status()
+    );
 
     // /users: invite a member without a password → the invite link to copy, and their row.
     open(owner, &hub.url, "/users").await?;
@@ -206,7 +227,9 @@ async fn scenario(hub: &Hub, owner: &Browser, member: &Browser) -> anyhow::Resul
         invite.starts_with(&format!("{}/invite/", hub.url)),
         "invite link {invite}"
     );
-    let done = visible_text(owner, "#add-user-done").await?.unwrap_or_default();
+    let done = visible_text(owner, "#add-user-done")
+        .await?
+        .unwrap_or_default();
     ensure!(done.contains(MEMBER.0), "confirmation: {done:?}");
     let row = wait_until(
         owner,
@@ -237,7 +260,9 @@ async fn scenario(hub: &Hub, owner: &Browser, member: &Browser) -> anyhow::Resul
         )
         .await?;
     owner.viewport(Some((1280, 1700))).await?;
-    owner.js("window.scrollTo(0, 0); return null;", vec![]).await?;
+    owner
+        .js("window.scrollTo(0, 0); return null;", vec![])
+        .await?;
     screenshot(owner, "users-page.png").await?;
     owner.viewport(Some((375, 812))).await?;
     owner
@@ -258,7 +283,9 @@ async fn scenario(hub: &Hub, owner: &Browser, member: &Browser) -> anyhow::Resul
         heading.as_deref() == Some(&format!("Welcome to {ORG}")[..]),
         "heading {heading:?}"
     );
-    let greeting = visible_text(member, "#invite-greeting").await?.unwrap_or_default();
+    let greeting = visible_text(member, "#invite-greeting")
+        .await?
+        .unwrap_or_default();
     ensure!(greeting.contains(MEMBER.0), "greeting {greeting:?}");
     let email = visible_text(member, "#invite-email").await?;
     ensure!(email.as_deref() == Some(MEMBER.1), "e-mail {email:?}");
@@ -278,14 +305,23 @@ async fn scenario(hub: &Hub, owner: &Browser, member: &Browser) -> anyhow::Resul
     wait_path(member, "/").await?;
     wait_live(member).await?;
     let who = visible_text(member, ".viewer-name").await?;
-    ensure!(who.as_deref() == Some(MEMBER.0), "the member sees / as {who:?}");
+    ensure!(
+        who.as_deref() == Some(MEMBER.0),
+        "the member sees / as {who:?}"
+    );
     no_page_errors(member).await?;
 
     // The link works once.
     let again = http.get(&invite).send().await?;
-    ensure!(again.status() == 404, "the used invite link: {}", again.status());
+    ensure!(
+        again.status() == 404,
+        "the used invite link: {}",
+        again.status()
+    );
     member.client.goto(&invite).await?;
-    let gone = visible_text(member, "#invite-closed").await?.unwrap_or_default();
+    let gone = visible_text(member, "#invite-closed")
+        .await?
+        .unwrap_or_default();
     ensure!(gone.contains("already used or has expired"), "{gone:?}");
 
     // The owner's /users lists them, with their browser login.

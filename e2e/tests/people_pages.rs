@@ -67,8 +67,13 @@ async fn me_status(hub: &Hub, token: &str) -> anyhow::Result<u16> {
 }
 
 async fn call(hub: &Hub, who: &ApiSession, method: Method, path: &str) -> anyhow::Result<Value> {
-    let (status, body) = who.send_json(method.clone(), &hub.url, path, &Value::Null).await?;
-    ensure!((200..300).contains(&status), "{method} {path}: {status} {body}");
+    let (status, body) = who
+        .send_json(method.clone(), &hub.url, path, &Value::Null)
+        .await?;
+    ensure!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {body}"
+    );
     Ok(body)
 }
 
@@ -133,9 +138,14 @@ async fn scenario(
     open(owner, &hub.url, "/account").await?;
     ensure!(visible_text(owner, "#account-name").await?.as_deref() == Some("Olivia Owner"));
     ensure!(visible_text(owner, "#account-role").await?.as_deref() == Some("Owner"));
-    let tz = visible_text(owner, "#account-timezone").await?.unwrap_or_default();
+    let tz = visible_text(owner, "#account-timezone")
+        .await?
+        .unwrap_or_default();
     ensure!(tz.starts_with("organization's: "), "timezone {tz:?}");
-    ensure!(rows(owner, "#account-devices").await? == 3, "this browser and two API logins");
+    ensure!(
+        rows(owner, "#account-devices").await? == 3,
+        "this browser and two API logins"
+    );
     let current = owner
         .js(
             "const r = document.querySelector('#account-devices tr[data-current=true]');
@@ -143,7 +153,10 @@ async fn scenario(
             vec![],
         )
         .await?;
-    ensure!(current == json!(true), "this browser is marked and not revocable here");
+    ensure!(
+        current == json!(true),
+        "this browser is marked and not revocable here"
+    );
     screenshot(owner, "account-page.png").await?;
     click(
         owner,
@@ -158,14 +171,26 @@ async fn scenario(
         vec![],
     )
     .await?;
-    ensure!(me_status(hub, &other1.token).await? == 401, "the revoked token stops working");
-    ensure!(me_status(hub, &other2.token).await? == 200, "the other one still works");
+    ensure!(
+        me_status(hub, &other1.token).await? == 401,
+        "the revoked token stops working"
+    );
+    ensure!(
+        me_status(hub, &other2.token).await? == 200,
+        "the other one still works"
+    );
 
     type_into(owner, "#current-password", "not-my-password").await?;
     type_into(owner, "#new-password", NEW_OWNER_PASSWORD).await?;
     type_into(owner, "#new-password-confirm", NEW_OWNER_PASSWORD).await?;
     click(owner, "#password-save").await?;
-    wait_text(owner, "#current-password-error", "not your current password", 5).await?;
+    wait_text(
+        owner,
+        "#current-password-error",
+        "not your current password",
+        5,
+    )
+    .await?;
     type_into(owner, "#current-password", DEMO_PASSWORD).await?;
     click(owner, "#password-save").await?;
     wait_text(
@@ -175,8 +200,14 @@ async fn scenario(
         10,
     )
     .await?;
-    ensure!(me_status(hub, &other2.token).await? == 401, "other logins are signed out");
-    ensure!(rows(owner, "#account-devices").await? == 1, "only this browser is left");
+    ensure!(
+        me_status(hub, &other2.token).await? == 401,
+        "other logins are signed out"
+    );
+    ensure!(
+        rows(owner, "#account-devices").await? == 1,
+        "only this browser is left"
+    );
     open(owner, &hub.url, "/account").await?; // this browser stays signed in
     no_page_errors(owner).await?;
 
@@ -185,7 +216,10 @@ async fn scenario(
     let name = owner
         .js("return document.querySelector('#org-name').value;", vec![])
         .await?;
-    ensure!(name == json!("Demo Co"), "the form starts with the name: {name}");
+    ensure!(
+        name == json!("Demo Co"),
+        "the form starts with the name: {name}"
+    );
     type_into(owner, "#org-timezone", "Mars/Olympus").await?;
     click(owner, "#org-save").await?;
     wait_text(owner, "#org-timezone-error", "IANA", 5).await?;
@@ -195,13 +229,21 @@ async fn scenario(
     wait_text(owner, "#org-saved", "Saved: Renamed Co (Europe/Berlin)", 5).await?;
     open(owner, &hub.url, "/settings/org").await?;
     let header = visible_text(owner, ".org-name").await?;
-    ensure!(header.as_deref() == Some("Renamed Co"), "header after reload: {header:?}");
+    ensure!(
+        header.as_deref() == Some("Renamed Co"),
+        "header after reload: {header:?}"
+    );
     let org = call(hub, &admin_api, Method::GET, "/api/org").await?;
-    ensure!(org["name"] == "Renamed Co" && org["timezone"] == "Europe/Berlin", "{org}");
+    ensure!(
+        org["name"] == "Renamed Co" && org["timezone"] == "Europe/Berlin",
+        "{org}"
+    );
 
     // ---- A ticket edited and closed ----
     let tickets = call(hub, &admin_api, Method::GET, "/api/tickets").await?;
-    let ticket_id = tickets["items"][0]["id"].as_i64().context("a demo ticket")?;
+    let ticket_id = tickets["items"][0]["id"]
+        .as_i64()
+        .context("a demo ticket")?;
     open(owner, &hub.url, &format!("/tickets/{ticket_id}")).await?;
     mark_page(owner).await?;
     type_into(owner, "#ticket-edit-title", "Login page answers slowly").await?;
@@ -212,23 +254,31 @@ async fn scenario(
     click(owner, "#ticket-toggle-status").await?;
     wait_text(owner, "#ticket-status", "closed", 5).await?;
     wait_text(owner, "#ticket-toggle-status", "Reopen ticket", 5).await?;
+    // Closing changes the status only: the description stays.
+    wait_text(owner, "#ticket-description", "Seen on the VPN only.", 5).await?;
     ensure!(same_page(owner).await?, "edits happen without a reload");
     screenshot(owner, "ticket-edit.png").await?;
     open(owner, &hub.url, &format!("/tickets/{ticket_id}")).await?;
     wait_text(owner, "#ticket-heading", "Login page answers slowly", 5).await?;
     wait_text(owner, "#ticket-status", "closed", 5).await?;
+    wait_text(owner, "#ticket-description", "Seen on the VPN only.", 5).await?;
     open(owner, &hub.url, "/tickets").await?;
     let status = visible_text(
         owner,
         &format!("#tickets-table tr[data-ticket-id='{ticket_id}'] td.status"),
     )
     .await?;
-    ensure!(status.as_deref() == Some("closed"), "/tickets shows {status:?}");
+    ensure!(
+        status.as_deref() == Some("closed"),
+        "/tickets shows {status:?}"
+    );
     no_page_errors(owner).await?;
 
     // ---- A game server edited, then deleted: gone live from the admin's page too ----
     let servers = call(hub, &admin_api, Method::GET, "/api/game-servers").await?;
-    let server_id = servers["items"][0]["id"].as_i64().context("the demo server")?;
+    let server_id = servers["items"][0]["id"]
+        .as_i64()
+        .context("the demo server")?;
     let row = format!("#servers-table tr[data-server-id='{server_id}']");
     admin
         .login(&hub.url, "admin@demo.test", DEMO_PASSWORD)
@@ -249,7 +299,13 @@ async fn scenario(
     click(owner, "#edit-server-save").await?;
     wait_text(owner, &format!("{row} .server-title"), "EU Main", 5).await?;
     click(owner, &format!("{row} button.delete-server")).await?;
-    wait_text(owner, "#delete-server-text", "Its staff sessions are kept", 5).await?;
+    wait_text(
+        owner,
+        "#delete-server-text",
+        "Its staff sessions are kept",
+        5,
+    )
+    .await?;
     click(owner, "#delete-server-confirm").await?;
     wait_until(
         owner,
@@ -283,7 +339,13 @@ async fn scenario(
         )
         .await?;
     // The owner's account: locked, with the reason.
-    wait_text(admin, &format!("#user-{owner_id}-locked"), "Only an owner", 5).await?;
+    wait_text(
+        admin,
+        &format!("#user-{owner_id}-locked"),
+        "Only an owner",
+        5,
+    )
+    .await?;
     let locked = admin
         .js(
             "const ids = arguments[0];
@@ -296,7 +358,10 @@ async fn scenario(
             ])],
         )
         .await?;
-    ensure!(locked == json!(true), "the owner's controls are disabled for an admin");
+    ensure!(
+        locked == json!(true),
+        "the owner's controls are disabled for an admin"
+    );
     let owner_option = admin
         .js(
             "return document.querySelector(arguments[0] + ' option[value=owner]').disabled;",
@@ -322,8 +387,15 @@ async fn scenario(
         )
         .await?;
     type_into(admin, &format!("#user-{alice_id}-game-name"), "AliceA").await?;
+    type_into(admin, &format!("#user-{alice_id}-discord"), "alice#0001").await?;
     click(admin, &format!("#user-{alice_id}-save")).await?;
-    wait_text(admin, &format!("#user-{alice_id}-saved"), "Saved Alice Archer.", 5).await?;
+    wait_text(
+        admin,
+        &format!("#user-{alice_id}-saved"),
+        "Saved Alice Archer.",
+        5,
+    )
+    .await?;
     wait_text(
         admin,
         &format!("tbody[data-user-id='{alice_id}'] td.role"),
@@ -331,13 +403,25 @@ async fn scenario(
         5,
     )
     .await?;
-    let alice = call(hub, &admin_api, Method::GET, &format!("/api/users/{alice_id}")).await?;
-    ensure!(alice["role"] == "supervisor" && alice["game_name"] == "AliceA", "{alice}");
+    let alice = call(
+        hub,
+        &admin_api,
+        Method::GET,
+        &format!("/api/users/{alice_id}"),
+    )
+    .await?;
+    ensure!(
+        alice["role"] == "supervisor" && alice["game_name"] == "AliceA",
+        "{alice}"
+    );
+    // Emptied as a user does it (WebDriver's clear() fires no input event).
     admin
-        .client
-        .find(fantoccini::Locator::Css(&format!("#user-{alice_id}-game-name")))
-        .await?
-        .clear()
+        .js(
+            "const i = document.querySelector(arguments[0]);
+             i.value = ''; i.dispatchEvent(new Event('input', { bubbles: true }));
+             return null;",
+            vec![json!(format!("#user-{alice_id}-game-name"))],
+        )
         .await?;
     click(admin, &format!("#user-{alice_id}-save")).await?;
     wait_until(
@@ -348,8 +432,21 @@ async fn scenario(
         vec![json!(format!("#user-{alice_id}-saved"))],
     )
     .await?;
-    let alice = call(hub, &admin_api, Method::GET, &format!("/api/users/{alice_id}")).await?;
-    ensure!(alice["game_name"].is_null(), "an empty field clears it: {alice}");
+    let alice = call(
+        hub,
+        &admin_api,
+        Method::GET,
+        &format!("/api/users/{alice_id}"),
+    )
+    .await?;
+    ensure!(
+        alice["game_name"].is_null(),
+        "an empty field clears it: {alice}"
+    );
+    ensure!(
+        alice["discord"] == "alice#0001" && alice["role"] == "supervisor",
+        "fields left alone are kept: {alice}"
+    );
 
     // Bob: a reset-password link to copy.
     click(admin, &format!("#user-{bob_id}-reset")).await?;
@@ -394,7 +491,10 @@ async fn scenario(
     eprintln!("[people_pages] duplicate e-mail: {error}");
     ensure!(
         admin
-            .js("return document.querySelectorAll('#users-table tbody.user-entry').length;", vec![])
+            .js(
+                "return document.querySelectorAll('#users-table tbody.user-entry').length;",
+                vec![]
+            )
             .await?
             == json!(6),
         "nobody was added"

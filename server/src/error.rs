@@ -55,6 +55,18 @@ impl ApiError {
         }
     }
 
+    /// 422 naming each field with what is wrong with it; `Ok` when `fields` is empty.
+    pub fn unless_valid(fields: BTreeMap<String, String>) -> Result<(), ApiError> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        Err(ApiError::Invalid {
+            message: format!("Invalid value for {}.", names.join(", ")),
+            fields,
+        })
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),

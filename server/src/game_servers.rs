@@ -38,17 +38,6 @@ pub async fn view(store: &Store, row: &GameServerRow) -> StoreResult<GameServer>
     Ok(one.pop().unwrap_or_else(|| row.api(Vec::new())))
 }
 
-fn invalid(fields: BTreeMap<String, String>) -> ApiResult<()> {
-    if fields.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-    Err(ApiError::Invalid {
-        message: format!("Invalid value for {}.", names.join(", ")),
-        fields,
-    })
-}
-
 /// Checks a field with `check`, collecting what is wrong under its name.
 fn checked(
     fields: &mut BTreeMap<String, String>,
@@ -78,7 +67,7 @@ pub async fn create(
         Some(req.address.as_str()),
         check_address,
     );
-    invalid(fields)?;
+    ApiError::unless_valid(fields)?;
     let (Some(name), Some(address)) = (name, address) else {
         return Err(ApiError::BadRequest("name and address are required".into()));
     };
@@ -108,7 +97,7 @@ pub async fn update(
         ),
         enabled: req.enabled,
     };
-    invalid(fields)?;
+    ApiError::unless_valid(fields)?;
     let row = state
         .store
         .update_game_server(org_id, id, &patch)

@@ -37,13 +37,27 @@ fn check_client_id(client_id: Option<&str>) -> ApiResult<()> {
     }
 }
 
-async fn check_ticket(state: &AppState, org_id: i64, ticket_id: Option<i64>) -> ApiResult<()> {
+/// The ticket a session names must be the organization's; `live` (a start happening now)
+/// also needs it open. Replayed offline starts and manual entries record past work, which a
+/// ticket closed since then does not undo.
+async fn check_ticket(
+    state: &AppState,
+    org_id: i64,
+    ticket_id: Option<i64>,
+    live: bool,
+) -> ApiResult<()> {
     if let Some(id) = ticket_id {
-        state
+        let ticket = state
             .store
             .get_ticket(org_id, id)
             .await?
             .ok_or(ApiError::NotFound("Ticket"))?;
+        if live && ticket.status == "closed" {
+            return Err(ApiError::Conflict(format!(
+                "Ticket #{} is closed: reopen it to track time on it.",
+                ticket.number
+            )));
+        }
     }
     Ok(())
 }
@@ -57,7 +71,7 @@ pub async fn start(
 ) -> ApiResult<Created<SessionRow>> {
     check_note("note", req.note.as_deref())?;
     check_client_id(req.client_id.as_deref())?;
-    check_ticket(state, actor.org_id, req.ticket_id).await?;
+    check_ticket(state, actor.org_id, req.ticket_id, req.started_at.is_none()).await?;
     let now = now_ms();
     let started_at = match req.started_at.map(|t| t.timestamp_millis()) {
         None => now,
@@ -104,7 +118,7 @@ pub async fn manual(
     );
     check_manual(start, end, now_ms())
         .map_err(|e| ApiError::invalid_field("end_time", e.to_string()))?;
-    check_ticket(state, actor.org_id, req.ticket_id).await?;
+    check_ticket(state, actor.org_id, req.ticket_id, false).await?;
     Ok(state
         .store
         .create_session(NewSession {

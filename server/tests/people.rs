@@ -674,6 +674,7 @@ async fn tickets_are_edited_and_closed_by_their_creator_or_supervisors() {
             ("a@acme.test", Role::Member),
             ("b@acme.test", Role::Member),
             ("sup@acme.test", Role::Supervisor),
+            ("adm@acme.test", Role::Admin),
         ],
     )
     .await;
@@ -719,6 +720,33 @@ async fn tickets_are_edited_and_closed_by_their_creator_or_supervisors() {
     assert_eq!((status, closed["status"].as_str()), (200, Some("closed")));
     let (_, shown) = hub.call("GET", &path, Some(&b), None).await;
     assert_eq!(shown["status"], "closed");
+    // Nobody starts tracking on a closed ticket until it is reopened.
+    let start = json!({"ticket_id": ticket["id"]});
+    let (status, refused) = hub
+        .call("POST", "/api/sessions/start", Some(&b), Some(start.clone()))
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("closed"));
+    let (status, _) = hub
+        .call("PATCH", &path, Some(&a), Some(json!({"status": "open"})))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = hub
+        .call("POST", "/api/sessions/start", Some(&b), Some(start))
+        .await;
+    assert_eq!(status, 201);
+    let admin = hub.login("adm@acme.test").await;
+    let entries = audit_actions(&hub, &admin).await;
+    let closing = entries
+        .iter()
+        .find(|e| {
+            e["action"] == "TICKET_UPDATED" && e["details"]["changes"]["status"]["new"] == "closed"
+        })
+        .expect("the closing is audited");
+    assert_eq!(closing["details"]["changes"]["status"]["old"], "open");
 }
 
 #[tokio::test]

@@ -77,19 +77,35 @@ pub struct UpdateUserRequest {
     #[serde(default)]
     pub role: Option<Role>,
     /// `Some(None)` clears the game name.
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub game_name: Option<Option<String>>,
     /// `null` clears it.
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub steam_id: Option<Option<String>>,
     /// `null` clears it.
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub discord: Option<Option<String>>,
     /// IANA name; `null` follows the organization's timezone.
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub timezone: Option<Option<String>>,
     #[serde(default)]
@@ -245,4 +261,38 @@ pub struct Screenshot {
     pub height: i64,
     pub bytes: i64,
     pub url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_optional_fields_stay_absent_on_the_wire() {
+        // `null` would clear a field: leaving one unchanged must not send it at all.
+        let unchanged = serde_json::to_value(UpdateUserRequest {
+            active: Some(false),
+            ..UpdateUserRequest::default()
+        })
+        .unwrap();
+        assert_eq!(unchanged["active"], false);
+        for field in ["game_name", "steam_id", "discord", "timezone"] {
+            assert!(unchanged.get(field).is_none(), "{field}: {unchanged}");
+        }
+        let cleared = serde_json::to_value(UpdateUserRequest {
+            discord: Some(None),
+            ..UpdateUserRequest::default()
+        })
+        .unwrap();
+        assert!(cleared["discord"].is_null() && cleared.get("discord").is_some());
+        let back: UpdateUserRequest = serde_json::from_value(cleared).unwrap();
+        assert_eq!(back.discord, Some(None));
+        assert_eq!(back.steam_id, None);
+        let ticket = serde_json::to_value(crate::people::UpdateTicketRequest {
+            status: Some("closed".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(ticket.get("description").is_none(), "{ticket}");
+    }
 }

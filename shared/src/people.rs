@@ -175,7 +175,11 @@ pub struct UpdateTicketRequest {
     #[serde(default)]
     pub title: Option<String>,
     /// `null` clears the description.
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub description: Option<Option<String>>,
     /// `open` or `closed`.

@@ -34,7 +34,7 @@ pub async fn copy_text(text: &str) -> bool {
         };
         let Ok(promise) = write
             .call1(&clipboard, &JsValue::from_str(text))
-            .and_then(|p| p.dyn_into::<Promise>().map_err(JsValue::from))
+            .and_then(|p| p.dyn_into::<Promise>())
         else {
             return false;
         };

@@ -7,7 +7,7 @@ use axum::Json;
 use super::extract::{ApiJson, ApiQuery, Caller, IdPath, Paging};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::store::NewAudit;
+use crate::store::{Changes, NewAudit};
 use shared::api::{CreateTicketRequest, Paged, Ticket};
 use shared::people::UpdateTicketRequest;
 use shared::Role;
@@ -141,19 +141,10 @@ pub async fn update(
     if !matches!(status, "open" | "closed") {
         return Err(ApiError::invalid_field("status", "must be open or closed"));
     }
-    let mut changes = serde_json::Map::new();
-    let mut note = |field: &str, old: serde_json::Value, new: serde_json::Value| {
-        if old != new {
-            changes.insert(field.into(), serde_json::json!({"old": old, "new": new}));
-        }
-    };
-    note("title", current.title.clone().into(), title.into());
-    note(
-        "description",
-        current.description.clone().into(),
-        description.into(),
-    );
-    note("status", current.status.clone().into(), status.into());
+    let mut changes = Changes::default();
+    changes.note("title", &current.title, title);
+    changes.note("description", &current.description, description);
+    changes.note("status", &current.status, status);
     if changes.is_empty() {
         return Ok(Json(current));
     }
@@ -164,7 +155,7 @@ pub async fn update(
         target_type: Some("ticket"),
         target_id: Some(id),
         ip: Some(caller.ip.to_string()),
-        details: serde_json::json!({ "number": current.number, "changes": changes }),
+        details: serde_json::json!({ "number": current.number, "changes": changes.into_value() }),
     };
     let ticket = state
         .store

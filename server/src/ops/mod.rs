@@ -9,7 +9,6 @@ pub mod people;
 pub mod tokens;
 
 use crate::domain::auth::{hash_password, new_token, token_hash};
-use crate::domain::people::FieldProblems;
 use crate::error::ApiError;
 use crate::hub::Hub;
 use crate::store::{now_ms, Store, UserAuditActor, UserRow};
@@ -44,18 +43,6 @@ impl Actor {
             via,
         }
     }
-}
-
-/// 422 naming each bad field, or nothing.
-pub fn refuse(problems: FieldProblems) -> Result<(), ApiError> {
-    if problems.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = problems.keys().map(String::as_str).collect();
-    Err(ApiError::Invalid {
-        message: format!("Invalid value for {}.", names.join(", ")),
-        fields: problems,
-    })
 }
 
 /// Argon2 off the async workers (it takes tens of milliseconds on purpose).

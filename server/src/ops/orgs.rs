@@ -4,13 +4,13 @@
 use shared::people::{OrgSettings, SetupRequest, UpdateOrgRequest};
 use shared::Role;
 
-use super::{hash, new_link, refuse, Actor, Ctx};
+use super::{hash, new_link, Actor, Ctx};
 use crate::domain::auth::token_hash;
 use crate::domain::people::{
     check_email, check_password, check_text, check_timezone, normalize_email, FieldProblems,
 };
 use crate::error::ApiError;
-use crate::store::{ms_to_time, LinkPurpose, NewAudit, NewUser, OrgRow, UserRow};
+use crate::store::{ms_to_time, Changes, LinkPurpose, NewAudit, NewUser, OrgRow, UserRow};
 
 /// A setup link lives until it is used (or a newer one replaces it at the next start).
 const SETUP_LINK_LIFETIME_MS: i64 = 365 * 24 * 3600 * 1000;
@@ -44,7 +44,7 @@ pub async fn create(
     if let Some(p) = new.owner_password {
         check_password(&mut problems, "password", p);
     }
-    refuse(problems)?;
+    ApiError::unless_valid(problems)?;
     let password_hash = match new.owner_password {
         Some(p) => hash(p).await?,
         None => super::people::NO_PASSWORD.to_string(),
@@ -176,7 +176,7 @@ pub async fn update(
     if let Some(tz) = &body.timezone {
         check_timezone(&mut problems, "timezone", tz.trim());
     }
-    refuse(problems)?;
+    ApiError::unless_valid(problems)?;
     let name = body
         .name
         .as_deref()
@@ -185,19 +185,9 @@ pub async fn update(
         .timezone
         .as_deref()
         .map_or(current.timezone.clone(), |t| t.trim().to_string());
-    let mut changes = serde_json::Map::new();
-    if name != current.name {
-        changes.insert(
-            "name".into(),
-            serde_json::json!({"old": current.name, "new": name}),
-        );
-    }
-    if timezone != current.timezone {
-        changes.insert(
-            "timezone".into(),
-            serde_json::json!({"old": current.timezone, "new": timezone}),
-        );
-    }
+    let mut changes = Changes::default();
+    changes.note("name", &current.name, &name);
+    changes.note("timezone", &current.timezone, &timezone);
     if changes.is_empty() {
         return Ok(current);
     }
@@ -208,7 +198,7 @@ pub async fn update(
         target_type: Some("organization"),
         target_id: Some(current.id),
         ip: actor.ip.clone(),
-        details: serde_json::json!({ "changes": changes }),
+        details: serde_json::json!({ "changes": changes.into_value() }),
     };
     let org = ctx
         .store

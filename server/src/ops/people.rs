@@ -5,7 +5,7 @@ use shared::api::{CreateUserRequest, UpdateUserRequest};
 use shared::people::LinkKind;
 use shared::Role;
 
-use super::{hash, new_link, refuse, Actor, Ctx};
+use super::{hash, new_link, Actor, Ctx};
 use crate::domain::auth::{token_hash, verify_password};
 use crate::domain::people::{
     check_email, check_optional_text, check_password, check_text, check_timezone, clean_optional,
@@ -45,7 +45,7 @@ pub async fn create_user(
         body.discord.as_deref(),
         body.timezone.as_deref(),
     );
-    refuse(problems)?;
+    ApiError::unless_valid(problems)?;
     let password_hash = match &body.password {
         Some(p) => hash(p).await?,
         None => NO_PASSWORD.to_string(),
@@ -142,7 +142,7 @@ pub async fn update_user(
         inner(&body.discord).as_deref(),
         inner(&body.timezone).as_deref(),
     );
-    refuse(problems)?;
+    ApiError::unless_valid(problems)?;
     let cleaned = |v: &Option<Option<String>>| v.as_ref().map(|v| clean_optional(v.as_deref()));
     let patch = UserPatch {
         name: body.name.as_ref().map(|n| n.trim().to_string()),
@@ -237,7 +237,7 @@ pub async fn use_link(
 ) -> Result<UserRow, ApiError> {
     let mut problems = FieldProblems::new();
     check_password(&mut problems, "password", password);
-    refuse(problems)?;
+    ApiError::unless_valid(problems)?;
     let link = find_link(ctx, token).await?;
     let password_hash = hash(password).await?;
     let audit = NewAudit {
@@ -287,7 +287,7 @@ pub async fn change_password(
             "must differ from the current password".into(),
         );
     }
-    refuse(problems)?;
+    ApiError::unless_valid(problems)?;
     let password_hash = hash(new_password).await?;
     let audit = NewAudit {
         org_id: actor.user.org_id,

@@ -13,6 +13,31 @@ pub struct NewAudit {
     pub details: serde_json::Value,
 }
 
+/// The `changes` of an audit entry: `{field: {"old": .., "new": ..}}` for each field that
+/// differs.
+#[derive(Debug, Default)]
+pub struct Changes(serde_json::Map<String, serde_json::Value>);
+
+impl Changes {
+    pub fn note(&mut self, field: &str, old: impl serde::Serialize, new: impl serde::Serialize) {
+        let (old, new) = (serde_json::json!(old), serde_json::json!(new));
+        if old != new {
+            self.0.insert(
+                field.to_string(),
+                serde_json::json!({"old": old, "new": new}),
+            );
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_value(self) -> serde_json::Value {
+        serde_json::Value::Object(self.0)
+    }
+}
+
 impl Store {
     /// Writes an audit entry inside the caller's transaction, so it commits with the change.
     pub(crate) async fn insert_audit(

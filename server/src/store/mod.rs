@@ -17,7 +17,7 @@ mod tokens;
 mod users;
 
 pub use activity::{AppRow, AppWrite, SlotWrite};
-pub use audit::NewAudit;
+pub use audit::{Changes, NewAudit};
 pub use game_servers::{GameServerPatch, GameServerRow};
 pub use server_sessions::{GameName, PollRecord, ServerSessionFilter, ServerSessionRow};
 pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};

@@ -1,6 +1,6 @@
 //! Users of an organization.
 
-use super::{get, limit_offset, now_ms, unique, NewAudit, Store, StoreError, StoreResult};
+use super::{get, limit_offset, now_ms, unique, Changes, NewAudit, Store, StoreError, StoreResult};
 use shared::api::{UserInfo, UserRecord};
 use shared::Role;
 
@@ -323,7 +323,7 @@ impl Store {
             target_type: Some("user"),
             target_id: Some(id),
             ip: actor.ip.clone(),
-            details: serde_json::json!({ "changes": changes, "via": actor.via }),
+            details: serde_json::json!({ "changes": changes.into_value(), "via": actor.via }),
         };
         Store::insert_audit(&mut tx, &audit).await?;
         tx.commit().await?;
@@ -354,22 +354,16 @@ impl Store {
     }
 }
 
-/// `{field: {"old": .., "new": ..}}` for each field that differs.
-fn user_changes(old: &UserRow, new: &UserRow) -> serde_json::Map<String, serde_json::Value> {
-    let mut changes = serde_json::Map::new();
-    let mut note = |field: &str, a: serde_json::Value, b: serde_json::Value| {
-        if a != b {
-            changes.insert(field.to_string(), serde_json::json!({"old": a, "new": b}));
-        }
-    };
-    use serde_json::json;
-    note("name", json!(old.name), json!(new.name));
-    note("role", json!(old.role.as_str()), json!(new.role.as_str()));
-    note("game_name", json!(old.game_name), json!(new.game_name));
-    note("steam_id", json!(old.steam_id), json!(new.steam_id));
-    note("discord", json!(old.discord), json!(new.discord));
-    note("timezone", json!(old.timezone), json!(new.timezone));
-    note("active", json!(old.active), json!(new.active));
+/// What an update changes of a user, for the audit entry.
+fn user_changes(old: &UserRow, new: &UserRow) -> Changes {
+    let mut changes = Changes::default();
+    changes.note("name", &old.name, &new.name);
+    changes.note("role", old.role.as_str(), new.role.as_str());
+    changes.note("game_name", &old.game_name, &new.game_name);
+    changes.note("steam_id", &old.steam_id, &new.steam_id);
+    changes.note("discord", &old.discord, &new.discord);
+    changes.note("timezone", &old.timezone, &new.timezone);
+    changes.note("active", old.active, new.active);
     changes
 }
 

@@ -111,10 +111,15 @@ pub fn TicketPage() -> impl IntoView {
                 <a href="/tickets" rel="external">"Tickets"</a>
             </p>
             <div class="page-head">
-                <h1 id="ticket-heading" data-ticket-id=ticket.id>{heading}</h1>
-                <span id="ticket-status-badge" class=move || format!("badge ticket-status ticket-status-{}", status())>
-                    {status}
-                </span>
+                <div class="title-line">
+                    <h1 id="ticket-heading" data-ticket-id=ticket.id>{heading}</h1>
+                    <span
+                        id="ticket-status-badge"
+                        class=move || format!("badge ticket-status ticket-status-{}", status())
+                    >
+                        {status}
+                    </span>
+                </div>
                 <div class="page-meta">
                     <LiveBadge live/>
                 </div>
