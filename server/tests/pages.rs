@@ -13,6 +13,8 @@ fn session_cookie(res: &reqwest::Response) -> String {
 #[tokio::test]
 async fn the_status_page_needs_a_login() {
     let hub = TestHub::start().await;
+    // With an organization (an empty hub leads to /setup instead: tests/setup.rs).
+    hub.org("Acme", &[("ann@acme.test", Role::Member)]).await;
     let res = hub
         .http()
         .get(format!("{}/", hub.url))

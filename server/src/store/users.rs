@@ -298,14 +298,18 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let updated = user_row(&row)?;
-        let owners = sqlx::query(
-            "SELECT COUNT(*) AS n FROM users WHERE org_id = $1 AND role = 'owner' AND active = 1",
-        )
-        .bind(org_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if get::<i64>(&owners, "n")? == 0 {
-            return Err(StoreError::Conflict(NO_OWNER_LEFT));
+        let was_owner = current.role == Role::Owner && current.active;
+        let is_owner = updated.role == Role::Owner && updated.active;
+        if was_owner && !is_owner {
+            let owners = sqlx::query(
+                "SELECT COUNT(*) AS n FROM users WHERE org_id = $1 AND role = 'owner' AND active = 1",
+            )
+            .bind(org_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if get::<i64>(&owners, "n")? == 0 {
+                return Err(StoreError::Conflict(NO_OWNER_LEFT));
+            }
         }
         if current.active && !updated.active {
             sqlx::query(
