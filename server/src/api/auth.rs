@@ -11,6 +11,7 @@ use super::extract::{ApiJson, Caller, ClientIp};
 use crate::accounts;
 use crate::app::AppState;
 use crate::error::ApiResult;
+use crate::store::UserRow;
 use shared::api::{LoginResponse, UserInfo};
 use shared::people::TokenKind;
 
@@ -43,14 +44,7 @@ pub async fn login(
         TokenKind::Web
     };
     let (token, user) = accounts::login(&state, ip, &body.email, &body.password, kind).await?;
-    let cookie = accounts::session_cookie(&token);
-    Ok((
-        AppendHeaders([(SET_COOKIE, cookie)]),
-        Json(LoginResponse {
-            token,
-            user: user.info(),
-        }),
-    ))
+    Ok(login_answer(token, &user))
 }
 
 #[utoipa::path(
@@ -77,4 +71,17 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<
 )]
 pub async fn me(caller: Caller) -> Json<UserInfo> {
     Json(caller.user.info())
+}
+
+/// The answer of every way in (login, setup, invite): the token in the body and as the
+/// session cookie.
+pub fn login_answer(token: String, user: &UserRow) -> impl IntoResponse {
+    let cookie = accounts::session_cookie(&token);
+    (
+        AppendHeaders([(SET_COOKIE, cookie)]),
+        Json(LoginResponse {
+            token,
+            user: user.info(),
+        }),
+    )
 }

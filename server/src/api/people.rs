@@ -3,14 +3,12 @@
 //! (`/api/org`).
 
 use axum::extract::{Path, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::StatusCode;
-use axum::response::{AppendHeaders, IntoResponse};
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 
 use super::extract::{ApiJson, ApiQuery, Caller, ClientIp, IdPath};
-use crate::accounts;
 use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::ops;
@@ -29,14 +27,7 @@ async fn logged_in(
 ) -> ApiResult<impl IntoResponse> {
     let token =
         ops::tokens::issue(&state.ops(), &user, TokenKind::Web, Some(&ip.to_string())).await?;
-    let cookie = accounts::session_cookie(&token);
-    Ok((
-        AppendHeaders([(SET_COOKIE, cookie)]),
-        Json(LoginResponse {
-            token,
-            user: user.info(),
-        }),
-    ))
+    Ok(super::auth::login_answer(token, &user))
 }
 
 #[utoipa::path(

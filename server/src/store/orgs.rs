@@ -1,6 +1,6 @@
 //! Organizations (tenants).
 
-use super::users::{user_row, COLUMNS};
+use super::users::insert_user;
 use super::{get, now_ms, NewAudit, NewUser, Store, StoreError, StoreResult, UserRow};
 use shared::Policy;
 
@@ -53,20 +53,15 @@ impl Store {
             }
         }
         let org = insert_org(&mut tx, name, timezone).await?;
-        let row = sqlx::query(&format!(
-            "INSERT INTO users (org_id, email, name, role, password_hash, timezone, active, created_at)
-             VALUES ($1, $2, $3, 'owner', $4, $5, 1, $6) RETURNING {COLUMNS}"
-        ))
-        .bind(org.id)
-        .bind(owner.email)
-        .bind(owner.name)
-        .bind(owner.password_hash)
-        .bind(owner.timezone)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(super::unique("A user with this email"))?;
-        let owner = user_row(&row)?;
+        let owner = insert_user(
+            &mut tx,
+            &NewUser {
+                org_id: org.id,
+                role: shared::Role::Owner,
+                ..owner
+            },
+        )
+        .await?;
         let audit = NewAudit {
             org_id: org.id,
             actor_id: Some(owner.id),

@@ -79,25 +79,10 @@ pub(super) const COLUMNS: &str = "id, org_id, email, name, role, password_hash, 
 impl Store {
     pub async fn create_user(&self, new: NewUser<'_>) -> StoreResult<UserRow> {
         let started = std::time::Instant::now();
-        let row = sqlx::query(&format!(
-            "INSERT INTO users (org_id, email, name, role, password_hash, game_name, steam_id, discord, timezone, active, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING {COLUMNS}"
-        ))
-        .bind(new.org_id)
-        .bind(new.email)
-        .bind(new.name)
-        .bind(new.role.as_str())
-        .bind(new.password_hash)
-        .bind(new.game_name)
-        .bind(new.steam_id)
-        .bind(new.discord)
-        .bind(new.timezone)
-        .bind(now_ms())
-        .fetch_one(self.writer())
-        .await
-        .map_err(unique("A user with this email"))?;
+        let mut conn = self.writer().acquire().await?;
+        let user = insert_user(&mut conn, &new).await?;
         self.observe_write(started);
-        user_row(&row)
+        Ok(user)
     }
 
     /// Any user by e-mail (lower-cased), active or not; login decides what to do with it.
@@ -183,24 +168,7 @@ impl Store {
     ) -> StoreResult<UserRow> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
-        let row = sqlx::query(&format!(
-            "INSERT INTO users (org_id, email, name, role, password_hash, game_name, steam_id, discord, timezone, active, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING {COLUMNS}"
-        ))
-        .bind(new.org_id)
-        .bind(new.email)
-        .bind(new.name)
-        .bind(new.role.as_str())
-        .bind(new.password_hash)
-        .bind(new.game_name)
-        .bind(new.steam_id)
-        .bind(new.discord)
-        .bind(new.timezone)
-        .bind(now_ms())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(unique("A user with this email"))?;
-        let user = user_row(&row)?;
+        let user = insert_user(&mut tx, &new).await?;
         if let Some(invite) = &invite {
             sqlx::query(
                 "INSERT INTO one_time_links (token_hash, kind, org_id, user_id, created_by, created_at, expires_at)
@@ -356,6 +324,30 @@ impl Store {
         .await?;
         rows.iter().map(user_row).collect()
     }
+}
+
+pub(super) async fn insert_user(
+    conn: &mut sqlx::AnyConnection,
+    new: &NewUser<'_>,
+) -> StoreResult<UserRow> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO users (org_id, email, name, role, password_hash, game_name, steam_id, discord, timezone, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING {COLUMNS}"
+    ))
+    .bind(new.org_id)
+    .bind(new.email)
+    .bind(new.name)
+    .bind(new.role.as_str())
+    .bind(new.password_hash)
+    .bind(new.game_name)
+    .bind(new.steam_id)
+    .bind(new.discord)
+    .bind(new.timezone)
+    .bind(now_ms())
+    .fetch_one(conn)
+    .await
+    .map_err(unique("A user with this email"))?;
+    user_row(&row)
 }
 
 /// What an update changes of a user, for the audit entry.
