@@ -36,7 +36,7 @@ pub struct UploadQuery {
     summary = "Upload a JPEG screenshot (the desktop agent)",
     request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The JPEG, within the policy's max_screenshot_size_mb"),
     params(UploadQuery),
-    responses((status = 201, description = "Stored", body = Screenshot))
+    responses((status = 201, description = "Stored", body = Screenshot), (status = 200, description = "A replay: a screenshot with this client_id is already stored and is answered again", body = Screenshot))
 )]
 pub async fn upload(
     State(state): State<AppState>,

@@ -31,7 +31,7 @@ fn created(result: Created<SessionRow>) -> (StatusCode, Json<SessionInfo>) {
     tag = "sessions",
     summary = "Start a work session",
     request_body = StartSessionRequest,
-    responses((status = 201, description = "Started", body = SessionInfo))
+    responses((status = 201, description = "Started", body = SessionInfo), (status = 200, description = "A replay: a request with this client_id already made this session, which is answered again unchanged", body = SessionInfo))
 )]
 pub async fn start(
     State(state): State<AppState>,
@@ -84,7 +84,7 @@ pub async fn stop(
     tag = "sessions",
     summary = "Add a finished session by hand",
     request_body = ManualSessionRequest,
-    responses((status = 201, description = "Added", body = SessionInfo))
+    responses((status = 201, description = "Added", body = SessionInfo), (status = 200, description = "A replay: a request with this client_id already made this session, which is answered again unchanged", body = SessionInfo))
 )]
 pub async fn manual(
     State(state): State<AppState>,
