@@ -60,6 +60,17 @@ pub(crate) struct SignedIn {
     pub org: std::sync::Arc<crate::hub::OrgHub>,
 }
 
+impl SignedIn {
+    /// The viewer as the operations of `crate::ops` see them.
+    pub fn actor(&self) -> crate::ops::Actor {
+        crate::ops::Actor {
+            user: self.owner.user.clone(),
+            token_id: self.owner.token_id,
+            ip: None,
+        }
+    }
+}
+
 /// The viewer of a page request, or `None` (the caller redirects to `/login`).
 pub(crate) async fn signed_in(
     state: &AppState,

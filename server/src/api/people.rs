@@ -12,7 +12,7 @@ use super::extract::{ApiJson, ApiQuery, Caller, ClientIp, IdPath};
 use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::ops;
-use crate::store::{ms_to_time, UserRow};
+use crate::store::UserRow;
 use shared::api::LoginResponse;
 use shared::people::{
     ChangePasswordRequest, DeviceToken, InviteInfo, OrgSettings, PasswordChanged,
@@ -44,13 +44,7 @@ pub async fn invite_info(
     Path(token): Path<String>,
 ) -> ApiResult<Json<InviteInfo>> {
     let link = ops::people::find_link(&state.ops(), &token).await?;
-    Ok(Json(InviteInfo {
-        kind: ops::people::link_kind(&link),
-        name: link.user.name.clone(),
-        email: link.user.email.clone(),
-        org_name: link.org_name.clone(),
-        expires_at: ms_to_time(link.expires_at),
-    }))
+    Ok(Json(ops::people::invite_info(&link)))
 }
 
 #[utoipa::path(

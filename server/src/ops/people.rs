@@ -2,7 +2,7 @@
 //! setting a password from a link, changing one's own password.
 
 use shared::api::{CreateUserRequest, UpdateUserRequest};
-use shared::people::LinkKind;
+use shared::people::{InviteInfo, LinkKind};
 use shared::Role;
 
 use super::{hash, new_link, Actor, Ctx};
@@ -13,7 +13,8 @@ use crate::domain::people::{
 };
 use crate::error::ApiError;
 use crate::store::{
-    LinkPurpose, NewAudit, NewInvite, NewUser, PasswordLink, UserAuditActor, UserPatch, UserRow,
+    ms_to_time, LinkPurpose, NewAudit, NewInvite, NewUser, PasswordLink, UserAuditActor, UserPatch,
+    UserRow,
 };
 
 /// The stored hash of a user who has not set a password yet: no password verifies against it.
@@ -220,10 +221,17 @@ pub async fn find_link(ctx: &Ctx<'_>, token: &str) -> Result<PasswordLink, ApiEr
         .ok_or(ApiError::NotFound("Link"))
 }
 
-pub fn link_kind(link: &PasswordLink) -> LinkKind {
-    match link.purpose {
-        LinkPurpose::Reset => LinkKind::Reset,
-        _ => LinkKind::Invite,
+/// Whose link it is, as `GET /api/auth/invite/{token}` and `/invite/{token}` show it.
+pub fn invite_info(link: &PasswordLink) -> InviteInfo {
+    InviteInfo {
+        kind: match link.purpose {
+            LinkPurpose::Reset => LinkKind::Reset,
+            _ => LinkKind::Invite,
+        },
+        name: link.user.name.clone(),
+        email: link.user.email.clone(),
+        org_name: link.org_name.clone(),
+        expires_at: ms_to_time(link.expires_at),
     }
 }
 

@@ -10,7 +10,6 @@ use super::{page_response, query_pairs, signed_in, to_login, SignedIn};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ops;
-use crate::store::ms_to_time;
 use shared::{PresenceStatus, Role};
 use web::data::{
     AccountPageData, InvitePageData, OrgPageData, PageData, SetupPageData, UserRow, UsersPageData,
@@ -46,13 +45,7 @@ pub async fn invite_page(
         .unwrap_or_default()
         .to_string();
     let invite = match ops::people::find_link(&state.ops(), &token).await {
-        Ok(link) => Some(shared::people::InviteInfo {
-            kind: ops::people::link_kind(&link),
-            name: link.user.name.clone(),
-            email: link.user.email.clone(),
-            org_name: link.org_name.clone(),
-            expires_at: ms_to_time(link.expires_at),
-        }),
+        Ok(link) => Some(ops::people::invite_info(&link)),
         Err(ApiError::NotFound(_)) => None,
         Err(e) => return Err(e),
     };
@@ -93,11 +86,7 @@ pub async fn users_page(State(state): State<AppState>, req: Request) -> Result<R
         return Ok(forbidden(&state, me, "Only admins and owners can manage users.", req).await);
     }
     let org_id = me.owner.user.org_id;
-    let actor = ops::Actor {
-        user: me.owner.user.clone(),
-        token_id: me.owner.token_id,
-        ip: None,
-    };
+    let actor = me.actor();
     let devices = ops::tokens::list(&state.ops(), &actor, Some(0)).await?;
     let status: HashMap<i64, PresenceStatus> = me
         .org
@@ -142,11 +131,7 @@ pub async fn account_page(
     let Some(me) = signed_in(&state, req.headers()).await? else {
         return Ok(to_login());
     };
-    let actor = ops::Actor {
-        user: me.owner.user.clone(),
-        token_id: me.owner.token_id,
-        ip: None,
-    };
+    let actor = me.actor();
     let devices = ops::tokens::list(&state.ops(), &actor, None).await?;
     let data = PageData {
         account: Some(AccountPageData {
@@ -165,11 +150,7 @@ pub async fn org_page(State(state): State<AppState>, req: Request) -> Result<Res
     let Some(me) = signed_in(&state, req.headers()).await? else {
         return Ok(to_login());
     };
-    let actor = ops::Actor {
-        user: me.owner.user.clone(),
-        token_id: me.owner.token_id,
-        ip: None,
-    };
+    let actor = me.actor();
     let org = match ops::orgs::get(&state.ops(), &actor).await {
         Ok(org) => org,
         Err(ApiError::Forbidden(why)) => return Ok(forbidden(&state, me, why, req).await),
