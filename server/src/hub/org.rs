@@ -127,17 +127,25 @@ impl OrgHub {
         }
     }
 
-    pub fn set_policy(&self, next: PolicyState) {
+    /// Installs a saved policy; false (nothing changes) when a newer version is already in
+    /// place: two saves commit in order, but their hand-over here may arrive the other way
+    /// round, and the older one must not overwrite the newer.
+    pub fn set_policy(&self, next: PolicyState) -> bool {
+        let mut current = match self.policy.write() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if next.version < current.version {
+            return false;
+        }
         self.idle_threshold_ms.store(
             next.config.idle_threshold_seconds as i64 * 1000,
             Ordering::Relaxed,
         );
         self.tracking
             .store(TrackingSwitches::of(&next.config).bits(), Ordering::Relaxed);
-        match self.policy.write() {
-            Ok(mut p) => *p = next,
-            Err(poisoned) => *poisoned.into_inner() = next,
-        }
+        *current = next;
+        true
     }
 
     pub fn rules(&self) -> PresenceRules {

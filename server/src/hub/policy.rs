@@ -13,7 +13,10 @@ impl Hub {
             config: state.config.clone(),
             changed,
         };
-        org.set_policy(state);
+        if !org.set_policy(state) {
+            // A newer version was pushed already; this one is out of date.
+            return;
+        }
         let to_agents = ServerToAgent::ConfigUpdated(update.clone());
         let to_tabs = ServerToTab::ConfigUpdated(update);
         self.publish(org, Audience::Everyone, Some(&to_agents), Some(&to_tabs));
