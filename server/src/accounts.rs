@@ -95,11 +95,11 @@ pub async fn login(
     Ok((token, user))
 }
 
-/// Revokes the token and closes the sockets opened with it.
+/// Revokes the token and closes the sockets opened with it (on every node).
 pub async fn logout(state: &AppState, token: &str) -> Result<(), ApiError> {
-    if let Some((token_id, org_id)) = state.store.revoke_token(&token_hash(token)).await? {
-        state.hub.token_revoked(org_id, token_id);
-        tracing::info!(org_id, "logged out");
+    if let Some(published) = state.store.revoke_token(&token_hash(token)).await? {
+        tracing::info!(org_id = published.org_id, "logged out");
+        state.events.publish(published);
     }
     Ok(())
 }

@@ -17,9 +17,12 @@ use crate::accounts::LoginLimiter;
 use crate::config::Config;
 use crate::domain::auth::token_hash;
 use crate::error::ApiError;
-use crate::hub::{Hub, HubSettings};
+use crate::events::bus::Bus;
+use crate::events::nodes::{Liveness, Membership};
+use crate::events::Events;
+use crate::hub::{Hub, HubSettings, OrgHub};
 use crate::metrics::Metrics;
-use crate::store::{now_ms, Store, StoreError, TokenOwner};
+use crate::store::{now_ms, Backend, Store, StoreError, TokenOwner, UserRow};
 use crate::ws::connection::SocketLimits;
 use crate::{api, demo, pages, ws};
 
@@ -38,6 +41,8 @@ pub struct AppInner {
     pub config: Config,
     pub store: Store,
     pub hub: Arc<Hub>,
+    /// Where operations publish their events (the hub, through the cluster bus on PostgreSQL).
+    pub events: Events,
     pub login_limiter: LoginLimiter,
     pub leptos: leptos::config::LeptosOptions,
     /// Cancelled when the hub stops: sockets close with 1012, background tasks end.
@@ -95,9 +100,26 @@ impl AppState {
     pub fn ops(&self) -> crate::ops::Ctx<'_> {
         crate::ops::Ctx {
             store: &self.store,
-            hub: Some(&self.hub),
+            events: Some(&self.events),
             public_url: &self.public_url,
         }
+    }
+
+    /// The hub's copy of `user`'s organization, loaded from the store if it has none yet.
+    pub async fn org_for(&self, user: &UserRow) -> Result<Arc<OrgHub>, StoreError> {
+        crate::ops::directory::org_for(
+            &self.store,
+            &self.hub,
+            self.events.bus().map(|b| &**b),
+            user,
+        )
+        .await
+    }
+
+    /// Whether this node runs the once-per-cluster background work (the A2S poller): always
+    /// on a single node; in a cluster, the live node that sorts first.
+    pub fn leads_background_work(&self) -> bool {
+        self.events.bus().is_none_or(|bus| bus.membership().leads())
     }
 
     pub fn refuse_when_stopping(&self) -> Result<(), ApiError> {
@@ -178,7 +200,6 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
     let metrics = Metrics::new();
     let url = config.database_url();
     let store = Store::connect(&url, metrics.clone()).await?;
-    let epoch = store.begin_epoch().await?;
     if config.demo {
         demo::ensure_demo_company(&store)
             .await
@@ -190,7 +211,6 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
             .then_some(config.idle_threshold_ms_override as i64),
     };
     let hub = Arc::new(Hub::new(settings, metrics));
-    hub.load(&store).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Listen {
@@ -201,10 +221,42 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         addr: config.listen,
         source,
     })?;
+    let events = match store.backend() {
+        Backend::Sqlite => Events::local(hub.clone()),
+        Backend::Postgres => {
+            let liveness = Liveness {
+                heartbeat: Duration::from_millis(config.node_heartbeat_ms.max(100)),
+                lease: Duration::from_millis(config.node_lease_ms.max(500)),
+            };
+            let membership = Membership::join(
+                store.clone(),
+                &config.node_id_for(addr),
+                addr.to_string(),
+                liveness,
+            )
+            .await?;
+            Events::clustered(
+                hub.clone(),
+                Bus::new(hub.clone(), store.clone(), url, membership),
+            )
+        }
+    };
+    // Stored statuses from before are stale; in a cluster only when this node is alone
+    // (the others' users are not).
+    let alone = events.bus().is_none_or(|bus| {
+        bus.membership()
+            .view()
+            .iter()
+            .filter(|n| n.state == "alive")
+            .count()
+            <= 1
+    });
+    let epoch = store.begin_epoch(alone).await?;
+    crate::ops::directory::load_all(&store, &hub, events.bus().map(|b| &**b)).await?;
     let public_url = config.public_url_for(addr);
     let setup_link = crate::ops::Ctx {
         store: &store,
-        hub: None,
+        events: None,
         public_url: &public_url,
     };
     let setup_link = crate::ops::orgs::setup_link_if_empty(&setup_link)
@@ -218,6 +270,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         config,
         store,
         hub,
+        events,
         shutdown: CancellationToken::new(),
         tasks: TaskTracker::new(),
         epoch,
@@ -241,7 +294,14 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
             tracing::error!(error = %e, "HTTP server stopped with an error");
         }
     });
-    tracing::info!(%addr, epoch, backend = ?state.store.backend(), "presence hub listening");
+    match state.events.bus() {
+        Some(bus) => {
+            tracing::info!(%addr, epoch, node = &**bus.membership().node_id(), incarnation = bus.membership().incarnation(), "presence hub listening (cluster member on PostgreSQL)")
+        }
+        None => {
+            tracing::info!(%addr, epoch, backend = ?state.store.backend(), "presence hub listening")
+        }
+    }
     Ok(RunningHub {
         addr,
         state,
@@ -289,9 +349,13 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
         })
     };
     let poller = tokio::spawn(crate::game_poller::run(state.clone()));
-    vec![
+    let mut tasks = vec![
         writer, activity, sweeper, checkpoint, cleanup, keepalive, poller,
-    ]
+    ];
+    if let Some(bus) = state.events.bus() {
+        tasks.extend(bus.spawn(state.shutdown.clone()));
+    }
+    tasks
 }
 
 /// Runs `job` every `period` (the first time at once) until shutdown; a run that overruns
@@ -340,6 +404,10 @@ impl RunningHub {
         state
             .hub
             .close_all(shared::protocol::close_code::SERVICE_RESTART);
+        // The other nodes forget this one's users at once (they reconnect there).
+        if let Some(bus) = state.events.bus() {
+            bus.membership().leave().await;
+        }
         let _ = self.server.await;
         state.tasks.close();
         if tokio::time::timeout(Duration::from_secs(10), state.tasks.wait())

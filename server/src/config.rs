@@ -83,6 +83,18 @@ pub struct Config {
     /// Folder for files the hub keeps beside the database (screenshots).
     #[arg(long, env = "HUB_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// This hub's name in a cluster (PostgreSQL). Default: the host name and the listen port.
+    #[arg(long, env = "HUB_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// Cluster mode: how often this node renews its lease (ms).
+    #[arg(long, env = "HUB_NODE_HEARTBEAT_MS", default_value_t = 2_000)]
+    pub node_heartbeat_ms: u64,
+
+    /// Cluster mode: a node silent this long (ms) is declared dead by the others.
+    #[arg(long, env = "HUB_NODE_LEASE_MS", default_value_t = 9_000)]
+    pub node_lease_ms: u64,
 }
 
 /// The base of the links the hub hands out: the flag, or the listen address.
@@ -108,6 +120,26 @@ fn parse_flag(s: &str) -> Result<bool, String> {
 }
 
 impl Config {
+    /// `--node-id`, or `host:port` of the address the hub listens on.
+    pub fn node_id_for(&self, bound: SocketAddr) -> String {
+        match self
+            .node_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            Some(id) => id.to_string(),
+            None => {
+                let host = std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|h| h.trim().to_string())
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or_else(|| "hub".into());
+                format!("{host}:{}", bound.port())
+            }
+        }
+    }
+
     /// The database URL in force: the flag, or the embedded SQLite default.
     pub fn database_url(&self) -> String {
         match &self.database_url {

@@ -98,16 +98,19 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
     for (user, ticket, days_ago, hour, minutes) in DEMO_SESSIONS {
         let started_at = today - days_ago * DAY_MS + hour * 3600 * 1000;
         store
-            .create_session(NewSession {
-                org_id: org.id,
-                user_id: users[user],
-                ticket_id: ticket.map(|t| tickets[t]),
-                started_at,
-                ended_at: Some(started_at + minutes * 60 * 1000),
-                note: None,
-                source: "manual",
-                client_id: None,
-            })
+            .create_session(
+                NewSession {
+                    org_id: org.id,
+                    user_id: users[user],
+                    ticket_id: ticket.map(|t| tickets[t]),
+                    started_at,
+                    ended_at: Some(started_at + minutes * 60 * 1000),
+                    note: None,
+                    source: "manual",
+                    client_id: None,
+                },
+                |_| None,
+            )
             .await?;
     }
     // Alice (index 3) has game time on the demo server.
@@ -120,9 +123,14 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
 /// before), written the way the poller writes them.
 async fn demo_server_time(store: &Store, org_id: i64, user_id: i64) -> Result<(), StoreError> {
     let (name, address) = DEMO_GAME_SERVER;
-    let server = store
+    // Written before the hub serves anyone: nobody to tell.
+    let (created, _) = store
         .create_game_server(org_id, name, address, true)
         .await?;
+    let server = store
+        .get_game_server(org_id, created.server.id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("the demo game server vanished".into()))?;
     let hour = 3_600_000;
     let now = now_ms();
     for (join, hours) in [(now - 48 * hour, 2), (now - 26 * hour, 1)] {
@@ -142,17 +150,17 @@ async fn demo_server_time(store: &Store, org_id: i64, user_id: i64) -> Result<()
         }]);
         store
             .apply_poll(
-                org_id,
-                server.id,
+                &server,
                 &record(join),
                 &plan_poll(&[], &present, ctx(join)),
+                |_, _| false,
             )
             .await?;
         let leave = join + hours * hour;
         let open = store.open_server_sessions(server.id).await?;
         let gone = plan_poll(&open, &PollOutcome::Answered(Vec::new()), ctx(leave));
         store
-            .apply_poll(org_id, server.id, &record(leave), &gone)
+            .apply_poll(&server, &record(leave), &gone, |_, _| false)
             .await?;
     }
     Ok(())

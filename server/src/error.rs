@@ -88,6 +88,9 @@ impl ApiError {
             ApiError::Store(StoreError::UniqueViolation(_) | StoreError::Conflict(_)) => {
                 (StatusCode::CONFLICT, "conflict")
             }
+            ApiError::Store(e) if e.is_unreachable() => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
             ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -99,6 +102,10 @@ impl IntoResponse for ApiError {
         let message = match &self {
             ApiError::Store(StoreError::UniqueViolation(what)) => format!("{what} already exists."),
             ApiError::Store(StoreError::Conflict(text)) => text.to_string(),
+            ApiError::Store(e) if e.is_unreachable() => {
+                tracing::warn!(error = %e, "database unreachable: request refused");
+                "The database is unreachable: nothing was saved. Try again in a moment.".to_string()
+            }
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "storage error while serving a request");
                 "The server could not complete the request.".to_string()

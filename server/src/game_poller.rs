@@ -1,7 +1,7 @@
 //! The A2S poller: every interval it queries every enabled game server at once (each with its
 //! own timeout, each committing its own result as soon as it has it, so a slow server delays
 //! nobody), matches players to staff by game name, and opens and closes server sessions.
-//! Dashboards of supervisors and up hear about every change.
+//! Dashboards of supervisors and up hear about every change. In a cluster, one node polls.
 //!
 //! Restart safety lives in the database: open sessions are read from it at every poll, the
 //! unique index refuses a second open session, and the first answer after a start closes the
@@ -18,9 +18,7 @@ use crate::app::AppState;
 use crate::domain::server_presence::{
     match_staff, plan_poll, PollContext, PollOutcome, MISSES_BEFORE_CLOSE,
 };
-use crate::game_servers::view;
-use crate::store::{now_ms, GameName, GameServerRow, PollRecord, ServerSessionRow, StoreError};
-use shared::game_servers::GameServerUpdate;
+use crate::store::{now_ms, GameName, GameServerRow, PollRecord, StoreError};
 
 /// Servers that answered at least once since this hub started.
 #[derive(Default)]
@@ -50,6 +48,10 @@ pub async fn run(state: AppState) {
         tokio::select! {
             _ = state.shutdown.cancelled() => break,
             _ = tick.tick() => {
+                // In a cluster one node polls (the others would only repeat its work).
+                if !state.leads_background_work() {
+                    continue;
+                }
                 tokio::select! {
                     _ = state.shutdown.cancelled() => break,
                     _ = poll_all(&state, &answered, timeout) => {}
@@ -151,40 +153,27 @@ async fn poll_one(
             .or(players.as_ref().map(|p| p.len() as i64)),
         max_players: info.as_ref().map(|i| i64::from(i.max_players)),
     };
-    let (opened, closed) = state
+    let announced = state
         .store
-        .apply_poll(server.org_id, server.id, &record, &plan)
+        .apply_poll(&server, &record, &plan, shows_differently)
         .await?;
     if players.is_some() {
         answered.insert(server.id);
     }
-    let Some(after) = state
-        .store
-        .get_game_server(server.org_id, server.id)
-        .await?
-    else {
+    let Some((update, published)) = announced else {
         return Ok(());
     };
-    if opened.is_empty() && closed.is_empty() && !shows_differently(&server, &after) {
-        return Ok(());
-    }
-    for s in &opened {
+    for s in &update.opened {
         tracing::info!(
             server_id = server.id,
             user_id = s.user_id,
             "staff joined a game server"
         );
     }
-    for s in &closed {
+    for s in &update.closed {
         tracing::info!(server_id = server.id, user_id = s.user_id, reason = ?s.end_reason, "staff left a game server");
     }
-    let update = GameServerUpdate {
-        server: view(&state.store, &after).await?,
-        opened: opened.iter().map(ServerSessionRow::api).collect(),
-        closed: closed.iter().map(ServerSessionRow::api).collect(),
-        deleted: false,
-    };
-    state.hub.game_server_updated(server.org_id, update);
+    state.events.publish(published);
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! presence-hub: the Presence Hub server.
 //!
-//! Layers: transport (`api`, `ws`, `pages`) → domain (`domain`, plain rules) with the
-//! in-memory `hub` owning connections → storage (`store`, sqlx).
+//! Layers, as folders: transport (`api`, `ws`, `pages`, `cli`) → operations (`ops`: every
+//! write that announces an event) → rules (`domain`, plain functions) → storage (`store`,
+//! sqlx) → `events` (the publisher and, on PostgreSQL, the cluster bus) → `hub` (turns events
+//! into frames for this node's sockets; no SQL, no WebSocket types).
 
 pub mod a2s;
 pub mod accounts;
@@ -12,8 +14,8 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod game_poller;
-pub mod game_servers;
 pub mod hub;
 pub mod metrics;
 pub mod ops;
@@ -23,7 +25,6 @@ pub mod session_activity;
 pub mod staff_time;
 pub mod store;
 pub mod web_render;
-pub mod work_sessions;
 pub mod ws;
 
 pub use app::{start, RunningHub};

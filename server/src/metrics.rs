@@ -18,6 +18,20 @@ pub struct Metrics {
     pub db_write_seconds: Histogram,
     pub presence_rows_written: IntCounter,
     pub activity_rows_written: IntCounter,
+    /// Events this node committed and published.
+    pub events_published: IntCounter,
+    /// Events of the other nodes this node applied.
+    pub events_received: IntCounter,
+    /// Events read back from the outbox (after a wake-up, a gap or a reconnection).
+    pub events_caught_up: IntCounter,
+    /// Events dropped because they had been applied already (the local fast path and the
+    /// outbox both bring a node's own events).
+    pub events_duplicate: IntCounter,
+    /// From an event's commit on any node to its delivery here.
+    pub bus_lag_seconds: Histogram,
+    pub nodes_alive: IntGauge,
+    /// Reconnections of the listening connection.
+    pub bus_reconnects: IntCounter,
 }
 
 impl Metrics {
@@ -77,8 +91,53 @@ impl Metrics {
             "Session activity rows (slots, apps) written through to the database",
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let counter = |name: &str, help: &str| {
+            IntCounter::new(name, help).unwrap_or_else(|e| panic!("metric definition: {e}"))
+        };
+        let published = counter(
+            "presence_hub_bus_events_published_total",
+            "Events committed and published by this node",
+        );
+        let received = counter(
+            "presence_hub_bus_events_received_total",
+            "Events of other nodes applied by this node",
+        );
+        let caught_up = counter(
+            "presence_hub_bus_events_caught_up_total",
+            "Events read back from the outbox table",
+        );
+        let duplicate = counter(
+            "presence_hub_bus_events_duplicate_total",
+            "Events dropped because they were applied already",
+        );
+        let reconnects = counter(
+            "presence_hub_bus_reconnects_total",
+            "Reconnections of the LISTEN connection",
+        );
+        let lag = Histogram::with_opts(
+            HistogramOpts::new(
+                "presence_hub_bus_lag_seconds",
+                "From an event's commit (any node) to its delivery on this node",
+            )
+            .buckets(vec![
+                0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0, 30.0,
+            ]),
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let alive = IntGauge::new(
+            "presence_hub_cluster_nodes_alive",
+            "Live nodes of the cluster as this node sees them",
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         for c in [
-            Box::new(open.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(published.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(received.clone()),
+            Box::new(caught_up.clone()),
+            Box::new(duplicate.clone()),
+            Box::new(reconnects.clone()),
+            Box::new(lag.clone()),
+            Box::new(alive.clone()),
+            Box::new(open.clone()),
             Box::new(messages_in.clone()),
             Box::new(messages_out.clone()),
             Box::new(slow.clone()),
@@ -102,6 +161,13 @@ impl Metrics {
             db_write_seconds: db,
             presence_rows_written: rows,
             activity_rows_written: activity_rows,
+            events_published: published,
+            events_received: received,
+            events_caught_up: caught_up,
+            events_duplicate: duplicate,
+            bus_lag_seconds: lag,
+            nodes_alive: alive,
+            bus_reconnects: reconnects,
             registry,
         }
     }

@@ -112,7 +112,7 @@ async fn viewer_data(
     state: &AppState,
     owner: &TokenOwner,
 ) -> Result<(Viewer, std::sync::Arc<crate::hub::OrgHub>), ApiError> {
-    let org = state.hub.org_for(&state.store, &owner.user).await?;
+    let org = state.org_for(&owner.user).await?;
     Ok((
         Viewer {
             user: owner.user.info(),

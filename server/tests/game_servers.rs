@@ -390,10 +390,16 @@ async fn the_database_refuses_a_second_open_session_per_staff_and_server() {
     let hub = hub(60_000).await;
     let org = acme(&hub).await;
     let org_id = first_org(&hub).await;
-    let server = hub
+    let (created, _) = hub
         .store
         .create_game_server(org_id, "EU", "127.0.0.1:9", true)
         .await
+        .unwrap();
+    let server = hub
+        .store
+        .get_game_server(org_id, created.server.id)
+        .await
+        .unwrap()
         .unwrap();
     let open = |now| {
         plan_poll(
@@ -414,19 +420,22 @@ async fn the_database_refuses_a_second_open_session_per_staff_and_server() {
         answered: true,
         ..PollRecord::default()
     };
-    let (opened, _) = hub
+    let opened = |applied: Option<(shared::game_servers::GameServerUpdate, _)>| {
+        applied.map_or(0, |(update, _)| update.opened.len())
+    };
+    let applied = hub
         .store
-        .apply_poll(org_id, server.id, &record(1_000), &open(1_000))
+        .apply_poll(&server, &record(1_000), &open(1_000), |_, _| false)
         .await
         .unwrap();
-    assert_eq!(opened.len(), 1);
+    assert_eq!(opened(applied), 1);
     // A plan made without seeing the open session (a second hub, a race) opens nothing.
-    let (opened, _) = hub
+    let applied = hub
         .store
-        .apply_poll(org_id, server.id, &record(2_000), &open(2_000))
+        .apply_poll(&server, &record(2_000), &open(2_000), |_, _| false)
         .await
         .unwrap();
-    assert!(opened.is_empty());
+    assert_eq!(opened(applied), 0);
     assert_eq!(
         hub.store
             .open_server_sessions(server.id)
@@ -460,26 +469,34 @@ async fn session(
         answered: true,
         ..PollRecord::default()
     };
-    let (opened, _) = hub
+    let server = hub
+        .store
+        .get_game_server(org_id, server_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let (update, _) = hub
         .store
         .apply_poll(
-            org_id,
-            server_id,
+            &server,
             &record(join),
             &plan_poll(&[], &present, ctx(join)),
+            |_, _| false,
         )
         .await
-        .unwrap();
-    assert_eq!(opened.len(), 1);
+        .unwrap()
+        .expect("an opened session is announced");
+    assert_eq!(update.opened.len(), 1);
     if let Some(leave) = leave {
         let open = hub.store.open_server_sessions(server_id).await.unwrap();
         let plan = plan_poll(&open, &PollOutcome::Answered(vec![]), ctx(leave));
-        let (_, closed) = hub
+        let (update, _) = hub
             .store
-            .apply_poll(org_id, server_id, &record(leave), &plan)
+            .apply_poll(&server, &record(leave), &plan, |_, _| false)
             .await
-            .unwrap();
-        assert_eq!(closed.len(), 1);
+            .unwrap()
+            .expect("a closed session is announced");
+        assert_eq!(update.closed.len(), 1);
     }
 }
 

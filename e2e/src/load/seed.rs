@@ -159,18 +159,22 @@ impl Seeder {
             )
             .await?;
         let session_id = if active_session {
-            let created = self
+            // Seeded before any hub runs: nobody to tell.
+            let (created, _) = self
                 .store
-                .create_session(NewSession {
-                    org_id,
-                    user_id: user.id,
-                    ticket_id: None,
-                    started_at: server::store::now_ms(),
-                    ended_at: None,
-                    note: Some("benchmark session"),
-                    source: "agent",
-                    client_id: None,
-                })
+                .create_session(
+                    NewSession {
+                        org_id,
+                        user_id: user.id,
+                        ticket_id: None,
+                        started_at: server::store::now_ms(),
+                        ended_at: None,
+                        note: Some("benchmark session"),
+                        source: "agent",
+                        client_id: None,
+                    },
+                    |_| None,
+                )
                 .await?;
             Some(match created {
                 Created::New(row) | Created::Existing(row) => row.id,

@@ -25,7 +25,7 @@ pub struct ConfigView {
     responses((status = 200, description = "The policy", body = ConfigView))
 )]
 pub async fn show(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ConfigView>> {
-    let org = state.hub.org_for(&state.store, &caller.user).await?;
+    let org = state.org_for(&caller.user).await?;
     let policy = org.policy();
     Ok(Json(ConfigView {
         config_version: policy.version,

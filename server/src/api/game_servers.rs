@@ -9,7 +9,7 @@ use axum::Json;
 use super::extract::{ApiJson, ApiQuery, Caller, IdPath, Paging};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::game_servers;
+use crate::ops::game_servers;
 use shared::api::Paged;
 use shared::game_servers::{CreateGameServerRequest, GameServer, UpdateGameServerRequest};
 use shared::Role;
@@ -80,7 +80,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateGameServerRequest>,
 ) -> ApiResult<(StatusCode, Json<GameServer>)> {
     caller.require(Role::Admin, WRITE)?;
-    let server = game_servers::create(&state, caller.org_id(), &body).await?;
+    let server = game_servers::create(&state.ops(), caller.org_id(), &body).await?;
     Ok((StatusCode::CREATED, Json(server)))
 }
 
@@ -101,7 +101,7 @@ pub async fn update(
 ) -> ApiResult<Json<GameServer>> {
     caller.require(Role::Admin, WRITE)?;
     Ok(Json(
-        game_servers::update(&state, caller.org_id(), id, &body).await?,
+        game_servers::update(&state.ops(), caller.org_id(), id, &body).await?,
     ))
 }
 
@@ -119,6 +119,6 @@ pub async fn delete(
     IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
     caller.require(Role::Admin, WRITE)?;
-    game_servers::delete(&state, &caller.actor(), id).await?;
+    game_servers::delete(&state.ops(), &caller.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -60,7 +60,7 @@ pub async fn upload(
             "Send the screenshot as image/jpeg.".into(),
         ));
     }
-    let org = state.hub.org_for(&state.store, &caller.user).await?;
+    let org = state.org_for(&caller.user).await?;
     let max_bytes = org.policy().config.max_screenshot_size_mb as usize * 1024 * 1024;
     if body.len() > max_bytes {
         return Err(ApiError::PayloadTooLarge(format!(

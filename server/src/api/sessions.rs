@@ -11,8 +11,8 @@ use super::extract::{ApiJson, ApiQuery, Caller, ClientIp, IdPath, Paging};
 use crate::app::AppState;
 use crate::domain::sessions::Ending;
 use crate::error::{ApiError, ApiResult};
+use crate::ops::sessions as work_sessions;
 use crate::store::{Created, SessionFilter, SessionRow};
-use crate::work_sessions;
 use shared::api::{
     EndSessionRequest, ManualSessionRequest, Paged, StartSessionRequest, StopSessionRequest,
 };
@@ -44,7 +44,7 @@ pub async fn start(
         "web"
     };
     Ok(created(
-        work_sessions::start(&state, &caller.user, &body, source).await?,
+        work_sessions::start(&state.ops(), &caller.user, &body, source).await?,
     ))
 }
 
@@ -66,7 +66,7 @@ pub async fn stop(
     let requested_end = body.ended_at.map(|t| t.timestamp_millis());
     Ok(Json(
         work_sessions::end(
-            &state,
+            &state.ops(),
             &caller.user,
             body.session_id,
             ending,
@@ -92,7 +92,7 @@ pub async fn manual(
     ApiJson(body): ApiJson<ManualSessionRequest>,
 ) -> ApiResult<(StatusCode, Json<SessionInfo>)> {
     Ok(created(
-        work_sessions::manual(&state, &caller.user, &body).await?,
+        work_sessions::manual(&state.ops(), &caller.user, &body).await?,
     ))
 }
 
@@ -116,7 +116,7 @@ pub async fn end(
         reason: body.reason.trim().to_string(),
     };
     Ok(Json(
-        work_sessions::end(&state, &caller.user, id, ending, None, ip)
+        work_sessions::end(&state.ops(), &caller.user, id, ending, None, ip)
             .await?
             .info(),
     ))

@@ -143,7 +143,7 @@ pub async fn run(db: DbArgs, admin: Admin) -> ExitCode {
     let url = public_url(db.public_url.as_deref(), db.listen);
     let ctx = Ctx {
         store: &store,
-        hub: None,
+        events: None,
         public_url: &url,
     };
     let outcome = match admin {

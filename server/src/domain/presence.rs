@@ -101,10 +101,66 @@ impl UserPresence {
     }
 }
 
+/// How present a status is: active over idle over offline.
+fn rank(status: PresenceStatus) -> u8 {
+    match status {
+        PresenceStatus::Active => 2,
+        PresenceStatus::Idle => 1,
+        PresenceStatus::Offline => 0,
+    }
+}
+
+/// One node's view of a user (in cluster mode every node owns its own connections' state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeView {
+    pub status: PresenceStatus,
+    pub last_activity_ms: Option<i64>,
+}
+
+/// A user's presence across nodes: the most present status of any node, and the latest
+/// activity any node saw.
+pub fn merge(views: impl IntoIterator<Item = NodeView>) -> NodeView {
+    views.into_iter().fold(
+        NodeView {
+            status: PresenceStatus::Offline,
+            last_activity_ms: None,
+        },
+        |acc, v| NodeView {
+            status: if rank(v.status) > rank(acc.status) {
+                v.status
+            } else {
+                acc.status
+            },
+            last_activity_ms: acc.last_activity_ms.max(v.last_activity_ms),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use PresenceStatus::*;
+
+    #[test]
+    fn the_most_present_node_wins_and_the_latest_activity_is_kept() {
+        let view = |status, last| NodeView {
+            status,
+            last_activity_ms: last,
+        };
+        assert_eq!(merge([]), view(Offline, None));
+        assert_eq!(
+            merge([
+                view(Offline, Some(50)),
+                view(Idle, Some(10)),
+                view(Offline, None)
+            ]),
+            view(Idle, Some(50))
+        );
+        assert_eq!(
+            merge([view(Idle, Some(70)), view(Active, Some(60))]),
+            view(Active, Some(70))
+        );
+    }
 
     const RULES: PresenceRules = PresenceRules {
         idle_threshold_ms: 60_000,

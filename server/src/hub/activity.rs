@@ -99,23 +99,25 @@ mod tests {
     }
 
     fn run_session(hub: &Hub, org: &OrgHub, user_id: i64, session_id: i64) {
-        hub.session_started(
-            org,
-            &SessionInfo {
-                id: session_id,
-                org_id: 1,
-                user_id,
-                ticket_id: None,
-                started_at: chrono::Utc::now(),
-                ended_at: None,
-                duration_seconds: None,
-                note: None,
-                source: "agent".into(),
-                end_reason: None,
-                end_note: None,
-                ended_by: None,
-                user_name: None,
-                ticket_title: None,
+        hub.apply(
+            org.org_id,
+            &crate::events::Event::SessionStarted {
+                session: SessionInfo {
+                    id: session_id,
+                    org_id: 1,
+                    user_id,
+                    ticket_id: None,
+                    started_at: chrono::Utc::now(),
+                    ended_at: None,
+                    duration_seconds: None,
+                    note: None,
+                    source: "agent".into(),
+                    end_reason: None,
+                    end_note: None,
+                    ended_by: None,
+                    user_name: None,
+                    ticket_title: None,
+                },
             },
         );
     }
@@ -149,14 +151,16 @@ mod tests {
         assert_eq!(apps.len(), 1);
         assert_eq!(apps[0].app, "code");
         // After the end, nothing more.
-        hub.session_ended(
-            &org,
-            2,
-            shared::protocol::SessionEnded {
-                session_id: 50,
-                reason: "done".into(),
-                ended_by: Some(2),
-                ended_at: chrono::Utc::now(),
+        hub.apply(
+            org.org_id,
+            &crate::events::Event::SessionEnded {
+                user_id: 2,
+                ended: shared::protocol::SessionEnded {
+                    session_id: 50,
+                    reason: "done".into(),
+                    ended_by: Some(2),
+                    ended_at: chrono::Utc::now(),
+                },
             },
         );
         hub.heartbeat(&org, 2, beat(1));

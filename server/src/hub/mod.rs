@@ -3,19 +3,19 @@
 
 mod activity;
 pub mod activity_writer;
+mod announce;
+mod apply;
 mod fanout;
-mod game_servers;
 mod keepalive;
 mod org;
 pub mod peer;
-mod policy;
 mod presence;
-mod sessions;
 #[cfg(test)]
 mod test_support;
 pub mod writer;
 
 pub use activity::Heartbeat;
+pub use announce::{LocalPresence, PresenceAnnouncer};
 pub use org::{Member, OrgHub, PolicyState, TrackingSwitches};
 pub use peer::{clock_ms, ConnControl, ConnEvent, Outgoing, Peer, PeerKind};
 
@@ -23,9 +23,10 @@ use dashmap::DashMap;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 
+use crate::events::MemberInfo;
 use crate::metrics::Metrics;
-use crate::store::{OrgRow, PolicyRow, SessionFilter, Store, StoreError, UserRow};
 use activity_writer::ActivityWriter;
+use shared::protocol::SessionInfo;
 use writer::PresenceWriter;
 
 /// Queue sizes: a tab gets the snapshot plus bursts of diffs; an agent gets few messages.
@@ -48,8 +49,20 @@ pub struct Hub {
     pub writer: PresenceWriter,
     /// Running sessions' activity from heartbeats, written coalesced.
     pub activity_writer: ActivityWriter,
+    /// This node's presence changes for the other nodes (cluster mode).
+    pub announcer: PresenceAnnouncer,
     /// Set by [`Hub::close_all`]: sockets registered afterwards are closed at once with it.
     closing_code: AtomicU16,
+}
+
+/// What the hub needs of an organization to serve its sockets, read by the directory loader.
+#[derive(Debug, Clone)]
+pub struct OrgDirectory {
+    pub org_id: i64,
+    pub name: String,
+    pub policy: PolicyState,
+    pub members: Vec<MemberInfo>,
+    pub running: Vec<SessionInfo>,
 }
 
 /// A registered connection: the receiving end of its queue and its identity in the hub.
@@ -69,90 +82,82 @@ impl Hub {
             settings,
             writer: PresenceWriter::new(metrics.clone()),
             activity_writer: ActivityWriter::new(metrics.clone()),
+            announcer: PresenceAnnouncer::default(),
             metrics,
             closing_code: AtomicU16::new(0),
         }
     }
 
-    /// Loads every organization, its policy and its users (all offline).
-    pub async fn load(&self, store: &Store) -> Result<(), StoreError> {
-        let policies = store.list_policies().await?;
-        for org in store.list_orgs().await? {
-            let Some(policy) = policies.iter().find(|p| p.org_id == org.id) else {
-                return Err(StoreError::Corrupt(format!(
-                    "organization {} has no policy row",
-                    org.id
-                )));
-            };
-            self.install_org(&org, policy);
-        }
-        for user in store.all_users().await? {
-            if let Some(org) = self.org(user.org_id) {
-                org.upsert_member(&user);
+    /// Installs an organization as the directory loader read it (`ops::directory`): its
+    /// policy, its users (offline until they connect here) and its running sessions. An
+    /// organization already installed keeps its state; only unknown users are added.
+    pub fn install_org(&self, org: OrgDirectory) -> Arc<OrgHub> {
+        let hub = self
+            .orgs
+            .entry(org.org_id)
+            .or_insert_with(|| {
+                Arc::new(OrgHub::new(
+                    org.org_id,
+                    &org.name,
+                    org.policy.clone(),
+                    &self.settings,
+                ))
+            })
+            .clone();
+        for member in &org.members {
+            if !hub.has_member(member.user_id) {
+                hub.upsert_member(member);
             }
         }
-        for session in store.active_sessions().await? {
-            self.restore_active_session(session.info());
+        for session in org.running {
+            if let Some(mut m) = hub.members.get_mut(&session.user_id) {
+                if m.active_session.is_none() {
+                    m.active_session = Some(session);
+                }
+            }
         }
-        Ok(())
+        hub
     }
 
-    fn install_org(&self, org: &OrgRow, policy: &PolicyRow) -> Arc<OrgHub> {
-        self.orgs
-            .entry(org.id)
-            .or_insert_with(|| Arc::new(OrgHub::new(org, policy, &self.settings)))
-            .clone()
+    /// Brings an organization back in line with the database after this node missed some of
+    /// its events (pruned while it was away): policy, members and running sessions.
+    pub fn refresh_org(&self, org: OrgDirectory) {
+        let Some(hub) = self.org(org.org_id) else {
+            return;
+        };
+        hub.rename(&org.name);
+        if hub.set_policy(org.policy.clone()) {
+            let update = shared::protocol::ConfigUpdated {
+                config_version: org.policy.version,
+                config: org.policy.config.clone(),
+                changed: Vec::new(),
+            };
+            self.publish(
+                &hub,
+                fanout::Audience::Everyone,
+                Some(&shared::protocol::ServerToAgent::ConfigUpdated(
+                    update.clone(),
+                )),
+                Some(&shared::protocol::ServerToTab::ConfigUpdated(update)),
+            );
+        }
+        for member in &org.members {
+            hub.upsert_member(member);
+        }
+        for mut m in hub.members.iter_mut() {
+            let user_id = *m.key();
+            m.active_session = org.running.iter().find(|s| s.user_id == user_id).cloned();
+        }
+    }
+
+    /// A user the directory did not hold yet (made while this hub runs, e.g. on another
+    /// process's command line).
+    pub fn add_member(&self, org: &OrgHub, member: &MemberInfo) {
+        org.upsert_member(member);
     }
 
     pub fn org(&self, org_id: i64) -> Option<Arc<OrgHub>> {
         self.orgs.get(&org_id).map(|o| o.clone())
-    }
-
-    /// The organization of `user`, loading it (and the user) if this hub has not seen them yet.
-    pub async fn org_for(&self, store: &Store, user: &UserRow) -> Result<Arc<OrgHub>, StoreError> {
-        let org = match self.org(user.org_id) {
-            Some(org) => org,
-            None => {
-                let row = store.get_org(user.org_id).await?.ok_or_else(|| {
-                    StoreError::Corrupt(format!("user {} has no organization", user.id))
-                })?;
-                let policy = store.get_policy(user.org_id).await?;
-                let org = self.install_org(&row, &policy);
-                for u in store.list_users(user.org_id, 1, 500).await?.0 {
-                    org.upsert_member(&u);
-                }
-                let running = SessionFilter {
-                    active: Some(true),
-                    ..SessionFilter::default()
-                };
-                for session in store.list_sessions(user.org_id, &running, 1, 500).await?.0 {
-                    self.restore_active_session(session.info());
-                }
-                org
-            }
-        };
-        if !org.has_member(user.id) {
-            org.upsert_member(user);
-        }
-        Ok(org)
-    }
-
-    /// Adds or refreshes a user in the directory; a deactivated user's sockets are closed.
-    pub fn user_changed(&self, user: &UserRow) {
-        if let Some(org) = self.org(user.org_id) {
-            org.upsert_member(user);
-            if !user.active {
-                org.close_user_connections(user.id, shared::protocol::close_code::UNAUTHORIZED);
-            }
-            self.publish_member(&org, user.id);
-        }
-    }
-
-    /// Closes every socket opened with a token that was just revoked.
-    pub fn token_revoked(&self, org_id: i64, token_id: i64) {
-        if let Some(org) = self.org(org_id) {
-            org.close_token_connections(token_id, shared::protocol::close_code::UNAUTHORIZED);
-        }
     }
 
     pub fn open_connections(&self) -> (usize, usize) {
@@ -193,7 +198,7 @@ mod tests {
     fn drain(reg: &mut Registration) -> Vec<ServerToTab> {
         let mut out = Vec::new();
         while let Some(ConnEvent::Send(msg)) = reg.control.try_next() {
-            out.push(serde_json::from_str(msg.text.as_str()).unwrap());
+            out.push(serde_json::from_str(&msg.text).unwrap());
         }
         out
     }

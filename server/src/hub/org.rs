@@ -2,12 +2,13 @@
 
 use dashmap::DashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use super::peer::{Peer, PeerKind};
 use super::HubSettings;
-use crate::domain::presence::{PresenceRules, UserPresence};
-use crate::store::{ms_to_time, OrgRow, PolicyRow, UserRow};
+use crate::domain::presence::{merge, NodeView, PresenceRules, UserPresence};
+use crate::events::MemberInfo;
+use crate::store::ms_to_time;
 use shared::protocol::SessionInfo;
 use shared::{Policy, PresenceEntry, Role};
 
@@ -17,13 +18,31 @@ pub struct Member {
     pub name: String,
     pub role: Role,
     pub active: bool,
+    /// This node's view, from the sockets held here.
     pub presence: UserPresence,
+    /// The other nodes' views (cluster mode), by node id.
+    pub remote: Vec<(Arc<str>, NodeView)>,
     /// The last activity the dashboards were last told about.
     pub pushed_activity_ms: Option<i64>,
     pub active_session: Option<SessionInfo>,
     /// The running session and the time (ms) of its last agent heartbeat: app time is
     /// attributed per interval between heartbeats.
     pub last_beat: Option<(i64, i64)>,
+}
+
+impl Member {
+    /// This node's own view of the user.
+    pub fn local_view(&self) -> NodeView {
+        NodeView {
+            status: self.presence.status(),
+            last_activity_ms: self.presence.last_activity_ms(),
+        }
+    }
+
+    /// The user's presence across every node.
+    pub fn view(&self) -> NodeView {
+        merge(std::iter::once(self.local_view()).chain(self.remote.iter().map(|(_, v)| *v)))
+    }
 }
 
 /// The policy switches behind the optional heartbeat fields. What an agent sends while its
@@ -85,17 +104,18 @@ pub struct OrgHub {
 }
 
 impl OrgHub {
-    pub(super) fn new(org: &OrgRow, policy: &PolicyRow, settings: &HubSettings) -> Self {
+    pub(super) fn new(
+        org_id: i64,
+        name: &str,
+        policy: PolicyState,
+        settings: &HubSettings,
+    ) -> Self {
         OrgHub {
-            org_id: org.id,
-            name: RwLock::new(org.name.clone()),
-            policy: RwLock::new(PolicyState {
-                version: policy.config_version,
-                config: policy.config.clone(),
-                updated_at: policy.updated_at,
-            }),
+            org_id,
+            name: RwLock::new(name.to_string()),
             idle_threshold_ms: AtomicI64::new(policy.config.idle_threshold_seconds as i64 * 1000),
             tracking: AtomicU8::new(TrackingSwitches::of(&policy.config).bits()),
+            policy: RwLock::new(policy),
             members: DashMap::new(),
             tabs: DashMap::new(),
             agents: DashMap::new(),
@@ -182,9 +202,9 @@ impl OrgHub {
         self.members.get(&user_id).map(|m| m.clone())
     }
 
-    pub(super) fn upsert_member(&self, user: &UserRow) {
+    pub(super) fn upsert_member(&self, user: &MemberInfo) {
         self.members
-            .entry(user.id)
+            .entry(user.user_id)
             .and_modify(|m| {
                 m.name = user.name.clone();
                 m.role = user.role;
@@ -195,6 +215,7 @@ impl OrgHub {
                 role: user.role,
                 active: user.active,
                 presence: UserPresence::restored(user.last_activity_at),
+                remote: Vec::new(),
                 pushed_activity_ms: user.last_activity_at,
                 active_session: None,
                 last_beat: None,
@@ -202,12 +223,13 @@ impl OrgHub {
     }
 
     pub(super) fn entry_of(user_id: i64, m: &Member) -> PresenceEntry {
+        let view = m.view();
         PresenceEntry {
             user_id,
             name: m.name.clone(),
             role: m.role,
-            status: m.presence.status(),
-            last_activity_at: m.presence.last_activity_ms().map(ms_to_time),
+            status: view.status,
+            last_activity_at: view.last_activity_ms.map(ms_to_time),
             active_session: m.active_session.clone(),
         }
     }

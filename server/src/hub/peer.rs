@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 use tokio::time::Instant;
-use tungstenite::Utf8Bytes;
 
 /// A serialized message on its way to sockets, and when the event happened (push latency).
 /// Shared: a fan-out queues one pointer per socket. Keeping the queue slot one pointer wide
@@ -17,12 +16,12 @@ pub struct Outgoing(Arc<Frame>);
 
 #[derive(Debug)]
 pub struct Frame {
-    pub text: Utf8Bytes,
+    pub text: Box<str>,
     pub created: Instant,
 }
 
 impl Outgoing {
-    pub fn new(text: Utf8Bytes, created: Instant) -> Self {
+    pub fn new(text: Box<str>, created: Instant) -> Self {
         Outgoing(Arc::new(Frame { text, created }))
     }
 }

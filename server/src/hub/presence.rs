@@ -1,22 +1,26 @@
 //! Presence in the hub: connections come and go, activity arrives, time passes; every
 //! resulting change is pushed to the dashboards and handed to the write-through.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::time::Instant;
 
+use super::announce::LocalPresence;
 use super::fanout::frame;
 use super::org::{Member, OrgHub};
 use super::peer::{Outgoing, Peer, PeerKind};
 use super::{Hub, Registration, ACTIVITY_PUSH_MS, AGENT_QUEUE, TAB_QUEUE};
+use crate::domain::presence::NodeView;
 use crate::store::{now_ms, PresenceWrite};
-use shared::Role;
+use shared::{PresenceEntry, PresenceStatus, Role};
 
 fn write_of(org_id: i64, user_id: i64, m: &Member) -> PresenceWrite {
+    let view = m.view();
     PresenceWrite {
         user_id,
         org_id,
-        status: m.presence.status(),
-        last_activity_at: m.presence.last_activity_ms(),
+        status: view.status,
+        last_activity_at: view.last_activity_ms,
     }
 }
 
@@ -46,7 +50,7 @@ impl Hub {
             m.presence.connect();
             let changed = m.presence.refresh(now, org.rules()).is_some();
             changed.then(|| {
-                self.writer.note(write_of(org.org_id, user_id, &m));
+                self.note_presence(org.org_id, user_id, &m);
                 OrgHub::entry_of(user_id, &m)
             })
         });
@@ -109,7 +113,7 @@ impl Hub {
                 let advanced = m.presence.record_activity(at);
                 let changed = m.presence.refresh(now, rules).is_some();
                 if advanced || changed {
-                    self.writer.note(write_of(org.org_id, user_id, &m));
+                    self.note_presence(org.org_id, user_id, &m);
                 }
                 let stale_push = advanced
                     && m.pushed_activity_ms
@@ -128,8 +132,8 @@ impl Hub {
         let _order = org.lock_publish();
         let entry = org.members.get_mut(&user_id).and_then(|mut m| {
             m.presence.refresh(now_ms(), org.rules()).map(|_| {
-                self.writer.note(write_of(org.org_id, user_id, &m));
-                m.pushed_activity_ms = m.presence.last_activity_ms();
+                self.note_presence(org.org_id, user_id, &m);
+                m.pushed_activity_ms = m.view().last_activity_ms;
                 OrgHub::entry_of(user_id, &m)
             })
         });
@@ -143,12 +147,125 @@ impl Hub {
         let created = Instant::now();
         let _order = org.lock_publish();
         let entry = org.members.get_mut(&user_id).map(|mut m| {
-            m.pushed_activity_ms = m.presence.last_activity_ms();
+            m.pushed_activity_ms = m.view().last_activity_ms;
             OrgHub::entry_of(user_id, &m)
         });
         if let Some(entry) = entry {
             self.publish_changes_locked(org, vec![entry], created);
         }
+    }
+
+    /// Hands a user's changed presence to the write-through and, in a cluster, to the bus.
+    fn note_presence(&self, org_id: i64, user_id: i64, m: &Member) {
+        self.writer.note(write_of(org_id, user_id, m));
+        self.announcer.note(org_id, user_id, m.local_view());
+    }
+
+    /// Another node's view of a user changed; pushed when the merged presence changes.
+    pub fn remote_presence(&self, org_id: i64, user_id: i64, node: &Arc<str>, view: NodeView) {
+        let Some(org) = self.org(org_id) else {
+            return;
+        };
+        let created = Instant::now();
+        let _order = org.lock_publish();
+        let entry = org.members.get_mut(&user_id).and_then(|mut m| {
+            let before = m.view();
+            m.remote.retain(|(n, _)| n != node);
+            // An offline view adds nothing but its last activity, which the merge keeps.
+            if view.status != PresenceStatus::Offline {
+                m.remote.push((node.clone(), view));
+            } else if let Some(last) = view.last_activity_ms {
+                m.presence.record_activity(last);
+            }
+            self.merged_change(org.org_id, user_id, &mut m, before)
+        });
+        if let Some(entry) = entry {
+            self.publish_changes_locked(&org, vec![entry], created);
+        }
+    }
+
+    /// A node died or left: its views of every user are dropped (they turn offline unless
+    /// connected elsewhere).
+    pub fn forget_node(&self, node: &str) {
+        self.replace_node(node, &[]);
+    }
+
+    /// Everything `node` holds, as it announced it in full: its views of users not listed
+    /// are dropped.
+    pub fn replace_node(&self, node: &str, views: &[LocalPresence]) {
+        let node: Arc<str> = node.into();
+        let mut by_org: HashMap<i64, HashMap<i64, NodeView>> = HashMap::new();
+        for p in views {
+            by_org
+                .entry(p.org_id)
+                .or_default()
+                .insert(p.user_id, p.view);
+        }
+        for org in self.orgs() {
+            let listed = by_org.remove(&org.org_id).unwrap_or_default();
+            let created = Instant::now();
+            let _order = org.lock_publish();
+            let mut changes = Vec::new();
+            for mut m in org.members.iter_mut() {
+                let user_id = *m.key();
+                let next = listed
+                    .get(&user_id)
+                    .filter(|v| v.status != PresenceStatus::Offline);
+                let held = m.remote.iter().any(|(n, _)| *n == node);
+                if !held && next.is_none() {
+                    continue;
+                }
+                let before = m.view();
+                m.remote.retain(|(n, _)| *n != node);
+                if let Some(view) = next {
+                    m.remote.push((node.clone(), *view));
+                }
+                if let Some(entry) = self.merged_change(org.org_id, user_id, &mut m, before) {
+                    changes.push(entry);
+                }
+            }
+            self.publish_changes_locked(&org, changes, created);
+        }
+    }
+
+    /// The entry to push when the merged view moved from `before` (a status change, or the
+    /// last activity advanced far enough), noted for the write-through.
+    fn merged_change(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        m: &mut Member,
+        before: NodeView,
+    ) -> Option<PresenceEntry> {
+        let after = m.view();
+        let stale_push = after.last_activity_ms.is_some_and(|at| {
+            m.pushed_activity_ms
+                .is_none_or(|pushed| at - pushed >= ACTIVITY_PUSH_MS)
+        });
+        if after == before || (after.status == before.status && !stale_push) {
+            return None;
+        }
+        self.writer.note(write_of(org_id, user_id, m));
+        m.pushed_activity_ms = after.last_activity_ms;
+        Some(OrgHub::entry_of(user_id, m))
+    }
+
+    /// This node's own view of every user it holds a connection of (or saw lately): what a
+    /// node announces when it joins or is asked to.
+    pub fn local_presence(&self) -> Vec<LocalPresence> {
+        let mut out = Vec::new();
+        for org in self.orgs() {
+            for m in org.members.iter() {
+                if m.presence.status() != PresenceStatus::Offline {
+                    out.push(LocalPresence {
+                        org_id: org.org_id,
+                        user_id: *m.key(),
+                        view: m.local_view(),
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Applies the passage of time to everyone whose status can still change on its own
@@ -161,15 +278,13 @@ impl Hub {
             let _order = org.lock_publish();
             let mut changes = Vec::new();
             for mut m in org.members.iter_mut() {
-                if !m.presence.time_sensitive()
-                    && m.presence.status() == shared::PresenceStatus::Offline
-                {
+                if !m.presence.time_sensitive() && m.presence.status() == PresenceStatus::Offline {
                     continue;
                 }
                 let user_id = *m.key();
                 if m.presence.refresh(now, rules).is_some() {
-                    self.writer.note(write_of(org.org_id, user_id, &m));
-                    m.pushed_activity_ms = m.presence.last_activity_ms();
+                    self.note_presence(org.org_id, user_id, &m);
+                    m.pushed_activity_ms = m.view().last_activity_ms;
                     changes.push(OrgHub::entry_of(user_id, &m));
                 }
             }
@@ -184,16 +299,18 @@ impl Hub {
 }
 
 impl Hub {
-    /// Queues an `offline` write for everyone not offline yet (the hub is stopping).
+    /// Queues the write of what remains without this node (offline, unless another node of
+    /// the cluster holds the user) for everyone this node saw present (the hub is stopping).
     pub fn mark_everyone_offline(&self) {
         for org in self.orgs() {
             for m in org.members.iter() {
-                if m.presence.status() != shared::PresenceStatus::Offline {
+                if m.presence.status() != PresenceStatus::Offline {
+                    let others = crate::domain::presence::merge(m.remote.iter().map(|(_, v)| *v));
                     self.writer.note(PresenceWrite {
                         user_id: *m.key(),
                         org_id: org.org_id,
-                        status: shared::PresenceStatus::Offline,
-                        last_activity_at: m.presence.last_activity_ms(),
+                        status: others.status,
+                        last_activity_at: m.view().last_activity_ms,
                     });
                 }
             }

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Hub, HubSettings, OrgHub};
+use super::{Hub, HubSettings, OrgDirectory, OrgHub, PolicyState};
+use crate::events::MemberInfo;
 use crate::metrics::Metrics;
-use crate::store::{OrgRow, PolicyRow, UserRow};
 use shared::{Policy, Role};
 
 /// A hub with no grace period and the policies' own idle thresholds.
@@ -20,19 +20,17 @@ pub fn hub() -> Hub {
 
 /// Organization `id`, named "Org {id}", in UTC, at policy version 1.
 pub fn org_with_policy(hub: &Hub, id: i64, policy: Policy) -> Arc<OrgHub> {
-    let row = OrgRow {
-        id,
-        name: format!("Org {id}"),
-        timezone: "UTC".into(),
-        created_at: 0,
-    };
-    let policy = PolicyRow {
+    hub.install_org(OrgDirectory {
         org_id: id,
-        config_version: 1,
-        config: policy,
-        updated_at: 0,
-    };
-    hub.install_org(&row, &policy)
+        name: format!("Org {id}"),
+        policy: PolicyState {
+            version: 1,
+            config: policy,
+            updated_at: 0,
+        },
+        members: Vec::new(),
+        running: Vec::new(),
+    })
 }
 
 pub fn org(hub: &Hub, id: i64) -> Arc<OrgHub> {
@@ -41,18 +39,10 @@ pub fn org(hub: &Hub, id: i64) -> Arc<OrgHub> {
 
 /// An active member `id` with `role`.
 pub fn member(org: &OrgHub, id: i64, role: Role) {
-    org.upsert_member(&UserRow {
-        id,
-        org_id: org.org_id,
-        email: format!("u{id}@t.test"),
+    org.upsert_member(&MemberInfo {
+        user_id: id,
         name: format!("user {id}"),
         role,
-        password_hash: String::new(),
-        game_name: None,
-        steam_id: None,
-        discord: None,
-        timezone: None,
-        created_at: 0,
         active: true,
         last_activity_at: None,
     });

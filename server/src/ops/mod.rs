@@ -1,16 +1,21 @@
 //! Operations: every write of a resource in one place, shared by the REST API, the web pages
 //! and the command line. An operation validates with the rules of `domain`, commits through
-//! the `store` (audit entry in the same transaction), then tells the in-memory hub, when there
-//! is one in this process (the command line has none: a running hub picks changes up when
-//! the people concerned next connect).
+//! the `store` (audit entry and, on PostgreSQL, the event's outbox row in the same
+//! transaction), then publishes the event to this process's hub when there is one. The command
+//! line has none: on PostgreSQL the running hubs hear of its changes from the outbox; on SQLite
+//! they pick them up when the people concerned next connect.
 
+pub mod directory;
+pub mod game_servers;
 pub mod orgs;
 pub mod people;
+pub mod policy;
+pub mod sessions;
 pub mod tokens;
 
 use crate::domain::auth::{hash_password, new_token, token_hash};
 use crate::error::ApiError;
-use crate::hub::Hub;
+use crate::events::{Events, Published};
 use crate::store::{now_ms, Store, UserAuditActor, UserRow};
 
 /// How long an invite or reset link works.
@@ -20,8 +25,8 @@ pub const LINK_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub store: &'a Store,
-    /// The hub of this process, if it serves sockets.
-    pub hub: Option<&'a Hub>,
+    /// The event publisher of this process, if it serves sockets.
+    pub events: Option<&'a Events>,
     /// Where people reach the hub (`http://host:port`), for the links it hands out.
     pub public_url: &'a str,
 }
@@ -62,18 +67,17 @@ pub fn new_link(ctx: &Ctx<'_>, path: &str) -> (String, String, i64) {
 }
 
 impl Ctx<'_> {
-    /// Closes the sockets opened with these (just revoked) tokens.
-    pub fn tokens_revoked(&self, org_id: i64, token_ids: &[i64]) {
-        if let Some(hub) = self.hub {
-            for id in token_ids {
-                hub.token_revoked(org_id, *id);
-            }
+    /// Hands a committed event to this process's sockets (and, through the outbox, the
+    /// other nodes').
+    pub fn publish(&self, published: Published) {
+        if let Some(events) = self.events {
+            events.publish(published);
         }
     }
 
-    pub fn user_changed(&self, user: &UserRow) {
-        if let Some(hub) = self.hub {
-            hub.user_changed(user);
+    pub fn publish_all(&self, published: impl IntoIterator<Item = Published>) {
+        for p in published {
+            self.publish(p);
         }
     }
 }

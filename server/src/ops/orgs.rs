@@ -200,15 +200,11 @@ pub async fn update(
         ip: actor.ip.clone(),
         details: serde_json::json!({ "changes": changes.into_value() }),
     };
-    let org = ctx
+    let (org, published) = ctx
         .store
         .update_org(current.id, &name, &timezone, &audit)
         .await?
         .ok_or(ApiError::NotFound("Organization"))?;
-    if let Some(hub) = ctx.hub {
-        if let Some(org_hub) = hub.org(org.id) {
-            org_hub.rename(&org.name);
-        }
-    }
+    ctx.publish(published);
     Ok(org)
 }

@@ -12,6 +12,7 @@ use crate::domain::people::{
     normalize_email, FieldProblems,
 };
 use crate::error::ApiError;
+use crate::events::{Event, Published};
 use crate::store::{
     ms_to_time, LinkPurpose, NewAudit, NewInvite, NewUser, PasswordLink, UserAuditActor, UserPatch,
     UserRow,
@@ -56,7 +57,7 @@ pub async fn create_user(
     let steam_id = clean_optional(body.steam_id.as_deref());
     let discord = clean_optional(body.discord.as_deref());
     let timezone = clean_optional(body.timezone.as_deref());
-    let user = ctx
+    let (user, published) = ctx
         .store
         .create_user_audited(
             NewUser {
@@ -77,7 +78,7 @@ pub async fn create_user(
             who,
         )
         .await?;
-    ctx.user_changed(&user);
+    ctx.publish(published);
     Ok((user, invite.map(|(link, _, _)| link)))
 }
 
@@ -154,15 +155,15 @@ pub async fn update_user(
         timezone: cleaned(&body.timezone),
         active: body.active,
     };
-    let (_, after) = ctx
+    let update = ctx
         .store
         .update_user_audited(org_id, id, &patch, &actor.audit("api"))
         .await?
         .ok_or(ApiError::NotFound("User"))?;
-    // A deactivated user's tokens were revoked in the same transaction; this closes their
-    // sockets too.
-    ctx.user_changed(&after);
-    Ok(after)
+    // A deactivated user's tokens were revoked in the same transaction; the event closes
+    // their sockets too, on every node.
+    ctx.publish_all(update.published);
+    Ok(update.after)
 }
 
 /// A one-time link for `user_id` to set a new password (admin and up; an owner's only by an
@@ -260,11 +261,11 @@ pub async fn use_link(
         ip,
         details: serde_json::json!({ "email": link.user.email }),
     };
-    let revoked = ctx
+    let published = ctx
         .store
         .use_password_link(&link, &password_hash, &audit)
         .await?;
-    ctx.tokens_revoked(link.user.org_id, &revoked);
+    ctx.publish_all(published);
     Ok(link.user)
 }
 
@@ -306,10 +307,17 @@ pub async fn change_password(
         ip: actor.ip.clone(),
         details: serde_json::json!({}),
     };
-    let revoked = ctx
+    let published = ctx
         .store
         .change_password(actor.user.id, actor.token_id, &password_hash, &audit)
         .await?;
-    ctx.tokens_revoked(actor.user.org_id, &revoked);
-    Ok(revoked.len() as u64)
+    let revoked = match &published {
+        Some(Published {
+            event: Event::TokensRevoked { token_ids },
+            ..
+        }) => token_ids.len() as u64,
+        _ => 0,
+    };
+    ctx.publish_all(published);
+    Ok(revoked)
 }

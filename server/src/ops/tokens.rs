@@ -98,14 +98,11 @@ pub async fn revoke(ctx: &Ctx<'_>, actor: &Actor, token_id: i64) -> Result<(), A
         ip: actor.ip.clone(),
         details: serde_json::json!({ "user_id": row.user_id, "kind": row.kind }),
     };
-    if ctx
+    let (_, published) = ctx
         .store
         .revoke_token_by_id(org_id, token_id, &audit)
         .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound("Token"));
-    }
-    ctx.tokens_revoked(org_id, &[token_id]);
+        .ok_or(ApiError::NotFound("Token"))?;
+    ctx.publish(published);
     Ok(())
 }

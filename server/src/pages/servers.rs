@@ -8,7 +8,7 @@ use axum::response::Response;
 use super::{page_response, signed_in, to_login};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::game_servers;
+use crate::ops::game_servers;
 use shared::Role;
 use web::data::{PageData, ServersPageData, UserOption};
 

@@ -1,7 +1,25 @@
 //! Game servers of an organization and what their last poll found.
 
 use super::{get, limit_offset, ms_to_time, now_ms, unique, NewAudit, Store, StoreResult};
-use shared::game_servers::{GameServer, StaffOnline};
+use crate::domain::server_presence::EndReason;
+use crate::events::Published;
+use shared::game_servers::{GameServer, GameServerUpdate, StaffOnline};
+
+/// A game server's row inside a write's transaction.
+pub(super) async fn server_in(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+    id: i64,
+) -> StoreResult<Option<GameServerRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM game_servers WHERE id = $1 AND org_id = $2"
+    ))
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| game_server_row(&r)).transpose()
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GameServerRow {
@@ -58,8 +76,9 @@ impl Store {
         name: &str,
         address: &str,
         enabled: bool,
-    ) -> StoreResult<GameServerRow> {
+    ) -> StoreResult<(GameServerUpdate, Published)> {
         let started = std::time::Instant::now();
+        let mut tx = self.writer().begin().await?;
         let row = sqlx::query(&format!(
             "INSERT INTO game_servers (org_id, name, address, enabled, created_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
@@ -69,11 +88,16 @@ impl Store {
         .bind(address)
         .bind(enabled as i64)
         .bind(now_ms())
-        .fetch_one(self.writer())
+        .fetch_one(&mut *tx)
         .await
         .map_err(unique(DUPLICATE))?;
+        let row = game_server_row(&row)?;
+        let announced = self
+            .announce_server_update(&mut tx, &row, &[], &[], false)
+            .await?;
+        tx.commit().await?;
         self.observe_write(started);
-        game_server_row(&row)
+        Ok(announced)
     }
 
     /// A server of `org_id`; another organization's id reads as absent.
@@ -137,9 +161,11 @@ impl Store {
         org_id: i64,
         id: i64,
         patch: &GameServerPatch,
-    ) -> StoreResult<Option<GameServerRow>> {
+    ) -> StoreResult<Option<(GameServerUpdate, Published)>> {
         let started = std::time::Instant::now();
-        let Some(current) = self.get_game_server(org_id, id).await? else {
+        let mut tx = self.writer().begin().await?;
+        let current = server_in(&mut tx, org_id, id).await?;
+        let Some(current) = current else {
             return Ok(None);
         };
         let address_changed = patch
@@ -157,11 +183,23 @@ impl Store {
         .bind(address_changed as i64)
         .bind(id)
         .bind(org_id)
-        .fetch_optional(self.writer())
+        .fetch_optional(&mut *tx)
         .await
         .map_err(unique(DUPLICATE))?;
+        let Some(row) = row else { return Ok(None) };
+        let row = game_server_row(&row)?;
+        // Nobody watches a disabled server: its sessions end where they were last seen.
+        let closed = if row.enabled {
+            Vec::new()
+        } else {
+            Store::close_open_sessions(&mut tx, row.id, EndReason::ServerDisabled.as_str()).await?
+        };
+        let announced = self
+            .announce_server_update(&mut tx, &row, &[], &closed, false)
+            .await?;
+        tx.commit().await?;
         self.observe_write(started);
-        row.map(|r| game_server_row(&r)).transpose()
+        Ok(Some(announced))
     }
 }
 
@@ -174,7 +212,7 @@ impl Store {
         org_id: i64,
         id: i64,
         audit: &NewAudit,
-    ) -> StoreResult<Option<GameServerRow>> {
+    ) -> StoreResult<Option<(GameServerUpdate, Published)>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
         let row = sqlx::query(&format!(
@@ -187,10 +225,17 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
+        let row = game_server_row(&row)?;
         Store::insert_audit(&mut tx, audit).await?;
+        // Its sessions close as when it is disabled, and stay.
+        let closed =
+            Store::close_open_sessions(&mut tx, row.id, EndReason::ServerDisabled.as_str()).await?;
+        let announced = self
+            .announce_server_update(&mut tx, &row, &[], &closed, true)
+            .await?;
         tx.commit().await?;
         self.observe_write(started);
-        game_server_row(&row).map(Some)
+        Ok(Some(announced))
     }
 }
 

@@ -1,8 +1,10 @@
 //! One-time links: the first-run setup link, invites and password resets. Only the SHA-256 of
 //! a link's token is stored; a link works once, until it expires.
 
+use super::tokens::tokens_revoked;
 use super::users::{user_row, COLUMNS};
 use super::{get, now_ms, NewAudit, Store, StoreError, StoreResult, UserRow};
+use crate::events::Published;
 
 /// What a link is for (the `kind` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +139,7 @@ impl Store {
         link: &PasswordLink,
         password_hash: &str,
         audit: &NewAudit,
-    ) -> StoreResult<Vec<i64>> {
+    ) -> StoreResult<Option<Published>> {
         let started = std::time::Instant::now();
         let now = now_ms();
         let mut tx = self.writer().begin().await?;
@@ -164,9 +166,21 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         Store::insert_audit(&mut tx, audit).await?;
+        let revoked = revoked
+            .iter()
+            .map(|r| get(r, "id"))
+            .collect::<StoreResult<Vec<i64>>>()?;
+        let published = if revoked.is_empty() {
+            None
+        } else {
+            Some(
+                self.announce(&mut tx, audit.org_id, tokens_revoked(revoked))
+                    .await?,
+            )
+        };
         tx.commit().await?;
         self.observe_write(started);
-        revoked.iter().map(|r| get(r, "id")).collect()
+        Ok(published)
     }
 
     /// Marks a setup link used inside the transaction of the first organization; false when
@@ -195,7 +209,7 @@ impl Store {
         keep_token: i64,
         password_hash: &str,
         audit: &NewAudit,
-    ) -> StoreResult<Vec<i64>> {
+    ) -> StoreResult<Option<Published>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -212,8 +226,20 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         Store::insert_audit(&mut tx, audit).await?;
+        let revoked = revoked
+            .iter()
+            .map(|r| get(r, "id"))
+            .collect::<StoreResult<Vec<i64>>>()?;
+        let published = if revoked.is_empty() {
+            None
+        } else {
+            Some(
+                self.announce(&mut tx, audit.org_id, tokens_revoked(revoked))
+                    .await?,
+            )
+        };
         tx.commit().await?;
         self.observe_write(started);
-        revoked.iter().map(|r| get(r, "id")).collect()
+        Ok(published)
     }
 }

@@ -3,9 +3,11 @@
 
 mod activity;
 mod audit;
+mod cluster;
 mod game_servers;
 mod links;
 mod orgs;
+mod outbox;
 mod policy;
 mod presence;
 mod screenshots;
@@ -18,7 +20,9 @@ mod users;
 
 pub use activity::{AppRow, AppWrite, SlotWrite};
 pub use audit::{Changes, NewAudit};
+pub use cluster::NodeRow;
 pub use game_servers::{GameServerPatch, GameServerRow};
+pub use outbox::{StoredEvent, EVENTS_CHANNEL};
 pub use server_sessions::{GameName, PollRecord, ServerSessionFilter, ServerSessionRow};
 pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use staff_time::{ServerSums, StaffExtras, TimeScope, TimeSums};
@@ -56,6 +60,29 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+}
+
+impl StoreError {
+    /// The database could not be reached (down, restarting, connections exhausted): the
+    /// request may be tried again; nothing was committed by it.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::Protocol(_)
+                ) || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| {
+                    // admin_shutdown, crash_shutdown, cannot_connect_now (PostgreSQL restarting)
+                    c == "57P01" || c == "57P02" || c == "57P03"
+                }))
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -99,9 +126,11 @@ impl Store {
                 }
             }
             Backend::Postgres => {
+                // A short acquire timeout: during a database outage a write answers 503 in
+                // a few seconds instead of hanging.
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(Duration::from_secs(3))
                     .connect(url)
                     .await?;
                 Store {

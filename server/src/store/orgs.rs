@@ -2,6 +2,7 @@
 
 use super::users::insert_user;
 use super::{get, now_ms, NewAudit, NewUser, Store, StoreError, StoreResult, UserRow};
+use crate::events::{Event, Published};
 use shared::Policy;
 
 #[derive(Debug, Clone)]
@@ -87,7 +88,7 @@ impl Store {
         name: &str,
         timezone: &str,
         audit: &NewAudit,
-    ) -> StoreResult<Option<OrgRow>> {
+    ) -> StoreResult<Option<(OrgRow, Published)>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
         let row = sqlx::query(
@@ -99,10 +100,16 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
+        let org = org_row(&row)?;
         Store::insert_audit(&mut tx, audit).await?;
+        let event = Event::OrgUpdated {
+            name: org.name.clone(),
+            timezone: org.timezone.clone(),
+        };
+        let published = self.announce(&mut tx, id, event).await?;
         tx.commit().await?;
         self.observe_write(started);
-        org_row(&row).map(Some)
+        Ok(Some((org, published)))
     }
 
     pub async fn count_orgs(&self) -> StoreResult<i64> {

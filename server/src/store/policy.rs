@@ -1,6 +1,7 @@
 //! The organization's tracking policy row.
 
 use super::{get, Store, StoreError, StoreResult};
+use crate::events::{Event, Published};
 use shared::Policy;
 
 #[derive(Debug, Clone)]
@@ -59,6 +60,7 @@ pub enum PolicySave {
         row: PolicyRow,
         previous: Policy,
         changed: Vec<String>,
+        published: Box<Published>,
     },
 }
 
@@ -73,6 +75,7 @@ impl Store {
         actor_id: i64,
         decide: impl FnOnce(&Policy) -> Result<(Policy, Vec<String>), E>,
         audit: impl FnOnce(&Policy, &Policy, &[String], i64) -> super::NewAudit,
+        announce: impl FnOnce(&PolicyRow, &[String]) -> Event,
     ) -> StoreResult<Result<PolicySave, E>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
@@ -107,18 +110,22 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         Store::insert_audit(&mut tx, &audit(&current.config, &next, &changed, version)).await?;
-        tx.commit().await?;
-        self.observe_write(started);
         let row = PolicyRow {
             org_id,
             config_version: version,
             config: next,
             updated_at: now,
         };
+        let published = self
+            .announce(&mut tx, org_id, announce(&row, &changed))
+            .await?;
+        tx.commit().await?;
+        self.observe_write(started);
         Ok(Ok(PolicySave::Saved {
             row,
             previous: current.config,
             changed,
+            published: Box::new(published),
         }))
     }
 }

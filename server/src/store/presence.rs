@@ -37,8 +37,9 @@ fn numbered_rows(rows: usize, width: usize) -> String {
 }
 
 impl Store {
-    /// Starts a new hub epoch: every stored status from before is stale, so all turn offline.
-    pub async fn begin_epoch(&self) -> StoreResult<i64> {
+    /// Starts a new hub epoch. With `reset`, every stored status from before is stale and
+    /// turns offline (not when other nodes of a cluster run: their users' statuses stand).
+    pub async fn begin_epoch(&self, reset: bool) -> StoreResult<i64> {
         let now = now_ms();
         let mut tx = self.writer().begin().await?;
         let row = sqlx::query("INSERT INTO hub_epochs (started_at) VALUES ($1) RETURNING id")
@@ -46,12 +47,14 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let epoch: i64 = get(&row, "id")?;
-        sqlx::query(
-            "UPDATE presence SET status = 'offline', updated_at = $1 WHERE status <> 'offline'",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        if reset {
+            sqlx::query(
+                "UPDATE presence SET status = 'offline', updated_at = $1 WHERE status <> 'offline'",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(epoch)
     }

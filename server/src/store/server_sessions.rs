@@ -4,7 +4,8 @@
 
 use super::{get, limit_offset, ms_to_time, now_ms, Store, StoreResult};
 use crate::domain::server_presence::{OpenSession, Plan};
-use shared::game_servers::{ServerSession, StaffOnline};
+use crate::events::{Event, Published};
+use shared::game_servers::{GameServerUpdate, ServerSession, StaffOnline};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerSessionRow {
@@ -83,6 +84,21 @@ const SELECT: &str = "SELECT s.id, s.org_id, s.user_id, s.server_id, s.player_na
     s.last_seen_at, s.duration_seconds, s.end_reason, u.name AS user_name, g.name AS server_name
     FROM server_sessions s JOIN users u ON u.id = s.user_id JOIN game_servers g ON g.id = s.server_id";
 
+async fn sessions_by_id(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[i64],
+) -> StoreResult<Vec<shared::game_servers::ServerSession>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        out.push(server_session_row(&row)?.api());
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Active users with a game name, in every organization.
     pub async fn game_names(&self) -> StoreResult<Vec<GameName>> {
@@ -123,13 +139,16 @@ impl Store {
 
     /// Commits one poll: the server's new state and the plan's opens, touches and closes, in
     /// one transaction. Returns the sessions opened and closed.
+    /// `shows_differently(before, after)` says whether dashboards should hear of a poll that
+    /// opened and closed nothing; the update (and its event) comes back when they should.
     pub async fn apply_poll(
         &self,
-        org_id: i64,
-        server_id: i64,
+        before: &super::GameServerRow,
         record: &PollRecord,
         plan: &Plan,
-    ) -> StoreResult<(Vec<ServerSessionRow>, Vec<ServerSessionRow>)> {
+        shows_differently: impl FnOnce(&super::GameServerRow, &super::GameServerRow) -> bool,
+    ) -> StoreResult<Option<(GameServerUpdate, Published)>> {
+        let (org_id, server_id) = (before.org_id, before.id);
         let started = std::time::Instant::now();
         let now = record.polled_at;
         let mut tx = self.writer().begin().await?;
@@ -193,51 +212,73 @@ impl Store {
                 opened.push(get::<i64>(&row, "id")?);
             }
         }
+        let after = super::game_servers::server_in(&mut tx, org_id, server_id).await?;
+        let announced = match after {
+            Some(after)
+                if !opened.is_empty()
+                    || !closed.is_empty()
+                    || shows_differently(before, &after) =>
+            {
+                Some(
+                    self.announce_server_update(&mut tx, &after, &opened, &closed, false)
+                        .await?,
+                )
+            }
+            _ => None,
+        };
         tx.commit().await?;
         self.observe_write(started);
-        Ok((
-            self.server_sessions_by_id(&opened).await?,
-            self.server_sessions_by_id(&closed).await?,
-        ))
+        Ok(announced)
     }
 
-    /// Closes every open session of a server (an admin disabled it) at the last time each
-    /// was seen.
-    pub async fn close_server_sessions(
+    /// The update every dashboard gets about `server`, read inside the change's transaction
+    /// (the staff on it now, the sessions this change opened and closed), appended to the
+    /// outbox there.
+    pub(super) async fn announce_server_update(
         &self,
+        conn: &mut sqlx::AnyConnection,
+        server: &super::GameServerRow,
+        opened: &[i64],
+        closed: &[i64],
+        deleted: bool,
+    ) -> StoreResult<(GameServerUpdate, Published)> {
+        let online = sqlx::query(&format!(
+            "{SELECT} WHERE s.server_id = $1 AND s.leave_time IS NULL ORDER BY u.name, s.id"
+        ))
+        .bind(server.id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| server_session_row(r).map(|s| s.online()))
+        .collect::<StoreResult<Vec<_>>>()?;
+        let update = GameServerUpdate {
+            server: server.api(online),
+            opened: sessions_by_id(conn, opened).await?,
+            closed: sessions_by_id(conn, closed).await?,
+            deleted,
+        };
+        let event = Event::GameServerUpdated {
+            update: Box::new(update.clone()),
+        };
+        let published = self.announce(conn, server.org_id, event).await?;
+        Ok((update, published))
+    }
+
+    /// Closes every open session of a server (disabled or deleted) where it was last seen.
+    pub(super) async fn close_open_sessions(
+        conn: &mut sqlx::AnyConnection,
         server_id: i64,
         reason: &'static str,
-    ) -> StoreResult<Vec<ServerSessionRow>> {
-        let started = std::time::Instant::now();
-        let open = self.open_server_sessions(server_id).await?;
-        let mut closed = Vec::new();
-        for s in &open {
-            let done = sqlx::query(
-                "UPDATE server_sessions SET leave_time = last_seen_at, duration_seconds = (last_seen_at - join_time) / 1000,
-                 end_reason = $1 WHERE id = $2 AND leave_time IS NULL",
-            )
-            .bind(reason)
-            .bind(s.id)
-            .execute(self.writer())
-            .await?;
-            if done.rows_affected() > 0 {
-                closed.push(s.id);
-            }
-        }
-        self.observe_write(started);
-        self.server_sessions_by_id(&closed).await
-    }
-
-    async fn server_sessions_by_id(&self, ids: &[i64]) -> StoreResult<Vec<ServerSessionRow>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
-                .bind(id)
-                .fetch_one(self.writer())
-                .await?;
-            out.push(server_session_row(&row)?);
-        }
-        Ok(out)
+    ) -> StoreResult<Vec<i64>> {
+        let rows = sqlx::query(
+            "UPDATE server_sessions SET leave_time = last_seen_at, duration_seconds = (last_seen_at - join_time) / 1000,
+             end_reason = $1 WHERE server_id = $2 AND leave_time IS NULL RETURNING id",
+        )
+        .bind(reason)
+        .bind(server_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(|r| get(r, "id")).collect()
     }
 
     /// Who is on each of the organization's servers now (every open session).

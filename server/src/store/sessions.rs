@@ -6,6 +6,7 @@ use super::{
     get, is_constraint_conflict, limit_offset, ms_to_time, now_ms, NewAudit, Store, StoreError,
     StoreResult,
 };
+use crate::events::{Event, Published};
 use shared::protocol::SessionInfo;
 
 pub const ACTIVE_SESSION_MESSAGE: &str =
@@ -96,13 +97,18 @@ const SELECT: &str = "SELECT s.id, s.org_id, s.user_id, s.ticket_id, s.started_a
 impl Store {
     /// Starts a session (`ended_at` = None) or records a completed one, refusing overlaps
     /// and a second active session. A known client id returns the first result.
-    pub async fn create_session(&self, new: NewSession<'_>) -> StoreResult<Created<SessionRow>> {
+    /// `announce` names the event of a new session (outbox, same transaction).
+    pub async fn create_session(
+        &self,
+        new: NewSession<'_>,
+        announce: impl FnOnce(&SessionRow) -> Option<Event>,
+    ) -> StoreResult<(Created<SessionRow>, Option<Published>)> {
         let started = std::time::Instant::now();
         if let Some(existing) = self
             .session_by_client_id(new.user_id, new.client_id)
             .await?
         {
-            return Ok(Created::Existing(existing));
+            return Ok((Created::Existing(existing), None));
         }
         let mut tx = self.writer().begin().await?;
         if new.ended_at.is_none() {
@@ -155,7 +161,7 @@ impl Store {
                     .session_by_client_id(new.user_id, new.client_id)
                     .await?
                 {
-                    return Ok(Created::Existing(existing));
+                    return Ok((Created::Existing(existing), None));
                 }
                 return Err(StoreError::Conflict(if new.ended_at.is_none() {
                     ACTIVE_SESSION_MESSAGE
@@ -165,13 +171,18 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
+        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let row = session_row(&row)?;
+        let published = match announce(&row) {
+            Some(event) => Some(self.announce(&mut tx, new.org_id, event).await?),
+            None => None,
+        };
         tx.commit().await?;
         self.observe_write(started);
-        let row = self
-            .get_session(new.org_id, id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("session {id} vanished")))?;
-        Ok(Created::New(row))
+        Ok((Created::New(row), published))
     }
 
     async fn session_by_client_id(
@@ -200,7 +211,8 @@ impl Store {
         id: i64,
         end: &SessionEnd<'_>,
         audit: Option<&NewAudit>,
-    ) -> StoreResult<Option<SessionRow>> {
+        announce: impl FnOnce(&SessionRow) -> Event,
+    ) -> StoreResult<Option<(SessionRow, Published)>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
         let done = sqlx::query(
@@ -223,13 +235,15 @@ impl Store {
         if let Some(audit) = audit {
             Store::insert_audit(&mut tx, audit).await?;
         }
-        tx.commit().await?;
-        self.observe_write(started);
         let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
             .bind(id)
-            .fetch_one(self.writer())
+            .fetch_one(&mut *tx)
             .await?;
-        Ok(Some(session_row(&row)?))
+        let row = session_row(&row)?;
+        let published = self.announce(&mut tx, org_id, announce(&row)).await?;
+        tx.commit().await?;
+        self.observe_write(started);
+        Ok(Some((row, published)))
     }
 
     pub async fn get_session(&self, org_id: i64, id: i64) -> StoreResult<Option<SessionRow>> {
@@ -239,6 +253,17 @@ impl Store {
             .fetch_optional(self.reader())
             .await?;
         row.map(|r| session_row(&r)).transpose()
+    }
+
+    /// An organization's running sessions.
+    pub async fn active_sessions_of_org(&self, org_id: i64) -> StoreResult<Vec<SessionRow>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT} WHERE s.ended_at IS NULL AND s.org_id = $1"
+        ))
+        .bind(org_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(session_row).collect()
     }
 
     /// Every running session: the hub's view at start-up.

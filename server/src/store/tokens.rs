@@ -2,6 +2,7 @@
 
 use super::users::user_row;
 use super::{get, now_ms, NewAudit, Store, StoreResult};
+use crate::events::{Event, Published};
 use crate::store::UserRow;
 
 /// The user a valid token belongs to.
@@ -27,6 +28,11 @@ pub struct TokenRow {
     pub last_used_at: Option<i64>,
     pub client_ip: Option<String>,
     pub expires_at: i64,
+}
+
+/// Sockets opened with these tokens close (4001) on every node.
+pub(super) fn tokens_revoked(token_ids: Vec<i64>) -> Event {
+    Event::TokensRevoked { token_ids }
 }
 
 impl Store {
@@ -80,29 +86,22 @@ impl Store {
     }
 
     /// Revokes one token; returns its id and organization if it was live.
-    pub async fn revoke_token(&self, token_hash: &str) -> StoreResult<Option<(i64, i64)>> {
+    pub async fn revoke_token(&self, token_hash: &str) -> StoreResult<Option<Published>> {
         let started = std::time::Instant::now();
+        let mut tx = self.writer().begin().await?;
         let row = sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING id, org_id")
             .bind(now_ms())
             .bind(token_hash)
-            .fetch_optional(self.writer())
+            .fetch_optional(&mut *tx)
             .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (token_id, org_id): (i64, i64) = (get(&row, "id")?, get(&row, "org_id")?);
+        let published = self
+            .announce(&mut tx, org_id, tokens_revoked(vec![token_id]))
+            .await?;
+        tx.commit().await?;
         self.observe_write(started);
-        row.map(|r| Ok((get(&r, "id")?, get(&r, "org_id")?)))
-            .transpose()
-    }
-
-    pub async fn revoke_user_tokens(&self, user_id: i64) -> StoreResult<u64> {
-        let started = std::time::Instant::now();
-        let done = sqlx::query(
-            "UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(user_id)
-        .execute(self.writer())
-        .await?;
-        self.observe_write(started);
-        Ok(done.rows_affected())
+        Ok(Some(published))
     }
 
     /// Marks a token as used now, from `client_ip`.
@@ -158,7 +157,7 @@ impl Store {
         org_id: i64,
         token_id: i64,
         audit: &NewAudit,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<(i64, Published)>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
         let row = sqlx::query(
@@ -171,9 +170,12 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         Store::insert_audit(&mut tx, audit).await?;
+        let published = self
+            .announce(&mut tx, org_id, tokens_revoked(vec![token_id]))
+            .await?;
         tx.commit().await?;
         self.observe_write(started);
-        get(&row, "user_id").map(Some)
+        Ok(Some((get(&row, "user_id")?, published)))
     }
 
     /// Deletes tokens that expired or were revoked more than a day ago.

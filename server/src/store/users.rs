@@ -1,6 +1,7 @@
 //! Users of an organization.
 
 use super::{get, limit_offset, now_ms, unique, Changes, NewAudit, Store, StoreError, StoreResult};
+use crate::events::{Event, MemberInfo, Published};
 use shared::api::{UserInfo, UserRecord};
 use shared::Role;
 
@@ -141,6 +142,21 @@ impl Store {
 }
 
 /// The one-time link stored with a new user who has no password yet.
+/// A user before and after a change; the event when something changed.
+#[derive(Debug, Clone)]
+pub struct UserUpdate {
+    pub before: UserRow,
+    pub after: UserRow,
+    pub published: Option<Published>,
+}
+
+/// What every node's directory learns of a created or changed user.
+pub(super) fn member_changed(user: &UserRow) -> Event {
+    Event::MemberChanged {
+        member: MemberInfo::from(user),
+    }
+}
+
 pub struct NewInvite<'a> {
     pub token_hash: &'a str,
     pub expires_at: i64,
@@ -165,7 +181,7 @@ impl Store {
         new: NewUser<'_>,
         invite: Option<NewInvite<'_>>,
         actor: &UserAuditActor,
-    ) -> StoreResult<UserRow> {
+    ) -> StoreResult<(UserRow, Published)> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
         let user = insert_user(&mut tx, &new).await?;
@@ -196,9 +212,12 @@ impl Store {
             }),
         };
         Store::insert_audit(&mut tx, &audit).await?;
+        let published = self
+            .announce(&mut tx, user.org_id, member_changed(&user))
+            .await?;
         tx.commit().await?;
         self.observe_write(started);
-        Ok(user)
+        Ok((user, published))
     }
 
     /// Applies `patch` and writes `USER_UPDATED` with the old and new value of each changed
@@ -211,7 +230,7 @@ impl Store {
         id: i64,
         patch: &UserPatch,
         actor: &UserAuditActor,
-    ) -> StoreResult<Option<(UserRow, UserRow)>> {
+    ) -> StoreResult<Option<UserUpdate>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
         let current = sqlx::query(&format!(
@@ -248,7 +267,11 @@ impl Store {
         };
         let changes = user_changes(&current, &next);
         if changes.is_empty() {
-            return Ok(Some((current.clone(), current)));
+            return Ok(Some(UserUpdate {
+                before: current.clone(),
+                after: current,
+                published: None,
+            }));
         }
         let row = sqlx::query(&format!(
             "UPDATE users SET name = $1, role = $2, game_name = $3, active = $4, steam_id = $5, discord = $6, timezone = $7
@@ -298,9 +321,16 @@ impl Store {
             details: serde_json::json!({ "changes": changes.into_value(), "via": actor.via }),
         };
         Store::insert_audit(&mut tx, &audit).await?;
+        let published = self
+            .announce(&mut tx, org_id, member_changed(&updated))
+            .await?;
         tx.commit().await?;
         self.observe_write(started);
-        Ok(Some((current, updated)))
+        Ok(Some(UserUpdate {
+            before: current,
+            after: updated,
+            published: Some(published),
+        }))
     }
 
     /// Active owners of an organization: the last one may not be demoted or deactivated.

@@ -27,7 +27,7 @@ pub async fn agent_socket(
         .authenticate_from(&token, ip)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let org = state.hub.org_for(&state.store, &owner.user).await?;
+    let org = state.org_for(&owner.user).await?;
     let user = owner.user.info();
     let user_id = user.id;
     let handler = AgentMessages {

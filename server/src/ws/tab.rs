@@ -39,7 +39,7 @@ pub async fn tab_socket(
         .authenticate_from(&token, ip)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let org = state.hub.org_for(&state.store, &owner.user).await?;
+    let org = state.org_for(&owner.user).await?;
     let user_id = owner.user.id;
     let sees_org = owner.user.role.reads_whole_org();
     let handler = TabMessages {

@@ -91,6 +91,15 @@ impl TestHub {
         }
     }
 
+    /// Another hub process on the same database (a second node of the cluster on PostgreSQL).
+    pub async fn peer(&self, node_id: &str) -> TestHub {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = self.config.clone();
+        config.data_dir = dir.path().to_path_buf();
+        config.node_id = Some(node_id.to_string());
+        Self::launch(config, dir).await
+    }
+
     /// Stops the hub (gracefully) and starts a new one on the same database.
     pub async fn restart(mut self) -> TestHub {
         if let Some(hub) = self.hub.take() {

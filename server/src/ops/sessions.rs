@@ -1,11 +1,12 @@
-//! Work-session operations behind the REST API (and, through it, the agent and the web page).
-//! A user's own stop and an admin's end are one operation, `end`, with a different `Ending`.
+//! Work sessions: start, manual entry, end. A user's own stop and an admin's force-end are
+//! one operation, `end`, with a different `Ending`; both announce `SessionEnded`.
 
 use std::net::IpAddr;
 
-use crate::app::AppState;
+use super::Ctx;
 use crate::domain::sessions::{check_manual, effective_end, may_end, Ending, ManualRefusal};
 use crate::error::{ApiError, ApiResult};
+use crate::events::Event;
 use crate::store::{now_ms, Created, NewAudit, NewSession, SessionEnd, SessionRow, UserRow};
 use shared::api::{ManualSessionRequest, StartSessionRequest};
 use shared::protocol::SessionEnded;
@@ -41,13 +42,13 @@ fn check_client_id(client_id: Option<&str>) -> ApiResult<()> {
 /// also needs it open. Replayed offline starts and manual entries record past work, which a
 /// ticket closed since then does not undo.
 async fn check_ticket(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     org_id: i64,
     ticket_id: Option<i64>,
     live: bool,
 ) -> ApiResult<()> {
     if let Some(id) = ticket_id {
-        let ticket = state
+        let ticket = ctx
             .store
             .get_ticket(org_id, id)
             .await?
@@ -64,14 +65,14 @@ async fn check_ticket(
 
 /// Starts a running session for `actor`; pushes `session_started` after the commit.
 pub async fn start(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     actor: &UserRow,
     req: &StartSessionRequest,
     source: &'static str,
 ) -> ApiResult<Created<SessionRow>> {
     check_note("note", req.note.as_deref())?;
     check_client_id(req.client_id.as_deref())?;
-    check_ticket(state, actor.org_id, req.ticket_id, req.started_at.is_none()).await?;
+    check_ticket(ctx, actor.org_id, req.ticket_id, req.started_at.is_none()).await?;
     let now = now_ms();
     let started_at = match req.started_at.map(|t| t.timestamp_millis()) {
         None => now,
@@ -84,29 +85,33 @@ pub async fn start(
         // A client clock running ahead never starts a session in the future.
         Some(at) => at.min(now),
     };
-    let created = state
+    let (created, published) = ctx
         .store
-        .create_session(NewSession {
-            org_id: actor.org_id,
-            user_id: actor.id,
-            ticket_id: req.ticket_id,
-            started_at,
-            ended_at: None,
-            note: req.note.as_deref(),
-            source,
-            client_id: req.client_id.as_deref(),
-        })
+        .create_session(
+            NewSession {
+                org_id: actor.org_id,
+                user_id: actor.id,
+                ticket_id: req.ticket_id,
+                started_at,
+                ended_at: None,
+                note: req.note.as_deref(),
+                source,
+                client_id: req.client_id.as_deref(),
+            },
+            |row| {
+                Some(Event::SessionStarted {
+                    session: row.info(),
+                })
+            },
+        )
         .await?;
-    if let Created::New(row) = &created {
-        let org = state.hub.org_for(&state.store, actor).await?;
-        state.hub.session_started(&org, &row.info());
-    }
+    ctx.publish_all(published);
     Ok(created)
 }
 
 /// Records a completed session after the fact.
 pub async fn manual(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     actor: &UserRow,
     req: &ManualSessionRequest,
 ) -> ApiResult<Created<SessionRow>> {
@@ -118,27 +123,32 @@ pub async fn manual(
     );
     check_manual(start, end, now_ms())
         .map_err(|e| ApiError::invalid_field("end_time", e.to_string()))?;
-    check_ticket(state, actor.org_id, req.ticket_id, false).await?;
-    Ok(state
+    check_ticket(ctx, actor.org_id, req.ticket_id, false).await?;
+    let (created, _) = ctx
         .store
-        .create_session(NewSession {
-            org_id: actor.org_id,
-            user_id: actor.id,
-            ticket_id: req.ticket_id,
-            started_at: start,
-            ended_at: Some(end),
-            note: req.note.as_deref(),
-            source: "manual",
-            client_id: req.client_id.as_deref(),
-        })
-        .await?)
+        .create_session(
+            NewSession {
+                org_id: actor.org_id,
+                user_id: actor.id,
+                ticket_id: req.ticket_id,
+                started_at: start,
+                ended_at: Some(end),
+                note: req.note.as_deref(),
+                source: "manual",
+                client_id: req.client_id.as_deref(),
+            },
+            // Past work: no running session changes, nobody is told.
+            |_| None,
+        )
+        .await?;
+    Ok(created)
 }
 
 /// Ends a running session — the user's own stop or an admin's force-end — commits it (with
 /// the audit entry for a force-end), then pushes `session_ended` to the user's agents and the
 /// organization's dashboards. `requested_end` is an offline stop's time.
 pub async fn end(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     actor: &UserRow,
     session_id: i64,
     ending: Ending,
@@ -156,7 +166,7 @@ pub async fn end(
     if let Ending::Stopped { note } = &ending {
         check_note("note", note.as_deref())?;
     }
-    let session = state
+    let session = ctx
         .store
         .get_session(actor.org_id, session_id)
         .await?
@@ -212,18 +222,22 @@ pub async fn end(
         ended_by: actor.id,
         note,
     };
-    let row = state
-        .store
-        .end_session(actor.org_id, session_id, &end, audit.as_ref())
-        .await?
-        .ok_or_else(|| ApiError::Conflict("This session has already ended.".into()))?;
-    let org = state.hub.org_for(&state.store, actor).await?;
     let ended = SessionEnded {
-        session_id: row.id,
+        session_id,
         reason,
         ended_by: Some(actor.id),
         ended_at: crate::store::ms_to_time(ended_at),
     };
-    state.hub.session_ended(&org, row.user_id, ended);
+    let (row, published) = ctx
+        .store
+        .end_session(actor.org_id, session_id, &end, audit.as_ref(), |row| {
+            Event::SessionEnded {
+                user_id: row.user_id,
+                ended,
+            }
+        })
+        .await?
+        .ok_or_else(|| ApiError::Conflict("This session has already ended.".into()))?;
+    ctx.publish(published);
     Ok(row)
 }

@@ -1,17 +1,13 @@
-//! Game server operations behind the REST API and the pages: the servers with who is on them,
-//! an admin's create and change (disabling a server closes its open sessions), and the push
-//! that tells the dashboards.
+//! Game servers: the servers with who is on them, an admin's create, change (disabling a
+//! server closes its open sessions) and deletion; each announces `GameServerUpdated`.
 
 use std::collections::BTreeMap;
 
-use crate::app::AppState;
+use super::{Actor, Ctx};
 use crate::domain::game_servers::{check_address, check_name};
-use crate::domain::server_presence::EndReason;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{GameServerPatch, GameServerRow, ServerSessionRow, Store, StoreResult};
-use shared::game_servers::{
-    CreateGameServerRequest, GameServer, GameServerUpdate, UpdateGameServerRequest,
-};
+use shared::game_servers::{CreateGameServerRequest, GameServer, UpdateGameServerRequest};
 
 /// `rows` as the API shows them, each with the staff on it now.
 pub async fn views(
@@ -55,7 +51,7 @@ fn checked(
 }
 
 pub async fn create(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     org_id: i64,
     req: &CreateGameServerRequest,
 ) -> ApiResult<GameServer> {
@@ -71,17 +67,16 @@ pub async fn create(
     let (Some(name), Some(address)) = (name, address) else {
         return Err(ApiError::BadRequest("name and address are required".into()));
     };
-    let row = state
+    let (update, published) = ctx
         .store
         .create_game_server(org_id, &name, &address, req.enabled.unwrap_or(true))
         .await?;
-    let server = view(&state.store, &row).await?;
-    publish(state, org_id, server.clone(), Vec::new());
-    Ok(server)
+    ctx.publish(published);
+    Ok(update.server)
 }
 
 pub async fn update(
-    state: &AppState,
+    ctx: &Ctx<'_>,
     org_id: i64,
     id: i64,
     req: &UpdateGameServerRequest,
@@ -98,30 +93,20 @@ pub async fn update(
         enabled: req.enabled,
     };
     ApiError::unless_valid(fields)?;
-    let row = state
+    let (update, published) = ctx
         .store
         .update_game_server(org_id, id, &patch)
         .await?
         .ok_or(ApiError::NotFound("Game server"))?;
-    // Nobody watches a disabled server: its sessions end where they were last seen.
-    let closed = if row.enabled {
-        Vec::new()
-    } else {
-        state
-            .store
-            .close_server_sessions(row.id, EndReason::ServerDisabled.as_str())
-            .await?
-    };
-    let server = view(&state.store, &row).await?;
-    publish(state, org_id, server.clone(), closed);
-    Ok(server)
+    ctx.publish(published);
+    Ok(update.server)
 }
 
 /// Deletes a game server (admin and up, checked by the caller): its open sessions close as
 /// when it is disabled, then it disappears from lists and polls; its sessions stay.
-pub async fn delete(state: &AppState, actor: &crate::ops::Actor, id: i64) -> ApiResult<()> {
+pub async fn delete(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> ApiResult<()> {
     let org_id = actor.user.org_id;
-    let current = state
+    let current = ctx
         .store
         .get_game_server(org_id, id)
         .await?
@@ -135,36 +120,11 @@ pub async fn delete(state: &AppState, actor: &crate::ops::Actor, id: i64) -> Api
         ip: actor.ip.clone(),
         details: serde_json::json!({ "name": current.name, "address": current.address }),
     };
-    let row = state
+    let (_, published) = ctx
         .store
         .delete_game_server(org_id, id, &audit)
         .await?
         .ok_or(ApiError::NotFound("Game server"))?;
-    let closed = state
-        .store
-        .close_server_sessions(row.id, EndReason::ServerDisabled.as_str())
-        .await?;
-    let server = view(&state.store, &row).await?;
-    state.hub.game_server_updated(
-        org_id,
-        GameServerUpdate {
-            server,
-            opened: Vec::new(),
-            closed: closed.iter().map(ServerSessionRow::api).collect(),
-            deleted: true,
-        },
-    );
+    ctx.publish(published);
     Ok(())
-}
-
-fn publish(state: &AppState, org_id: i64, server: GameServer, closed: Vec<ServerSessionRow>) {
-    state.hub.game_server_updated(
-        org_id,
-        GameServerUpdate {
-            server,
-            opened: Vec::new(),
-            closed: closed.iter().map(ServerSessionRow::api).collect(),
-            deleted: false,
-        },
-    );
 }

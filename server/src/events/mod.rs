@@ -1,0 +1,134 @@
+//! Events: what an operation announces once its change is committed, and the one way they
+//! reach the hub of every node.
+//!
+//! An operation commits its change and, in the same transaction on PostgreSQL, the event's
+//! outbox row (`store::outbox`); then it hands the [`Published`] event to [`Events::publish`].
+//! On SQLite (one node) that goes straight to this process's hub. On PostgreSQL it goes through
+//! the [`bus::Bus`], which also receives the other nodes' events and delivers each
+//! organization's events to the hub once, in commit order.
+
+pub mod bus;
+pub mod nodes;
+pub mod presence;
+
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use crate::hub::Hub;
+use shared::game_servers::GameServerUpdate;
+use shared::protocol::{ConfigUpdated, SessionEnded, SessionInfo};
+use shared::Role;
+
+/// A user as every node's directory needs them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub user_id: i64,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub last_activity_at: Option<i64>,
+}
+
+impl From<&crate::store::UserRow> for MemberInfo {
+    fn from(u: &crate::store::UserRow) -> Self {
+        MemberInfo {
+            user_id: u.id,
+            name: u.name.clone(),
+            role: u.role,
+            active: u.active,
+            last_activity_at: u.last_activity_at,
+        }
+    }
+}
+
+/// A committed change that sockets hear about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A running session began (a start, or a replayed offline start).
+    SessionStarted { session: SessionInfo },
+    /// A running session ended: the user's stop, an admin's force-end, an automatic stop.
+    SessionEnded { user_id: i64, ended: SessionEnded },
+    /// The tracking policy was saved with a new version.
+    ConfigUpdated {
+        update: ConfigUpdated,
+        updated_at: i64,
+    },
+    /// A user was created or changed (name, role, deactivated...).
+    MemberChanged { member: MemberInfo },
+    /// Logins were signed out: their sockets close with 4001.
+    TokensRevoked { token_ids: Vec<i64> },
+    /// The organization was renamed or moved to another timezone.
+    OrgUpdated { name: String, timezone: String },
+    /// A game server changed: a poll, an admin's edit, a deletion.
+    GameServerUpdated { update: Box<GameServerUpdate> },
+}
+
+impl Event {
+    /// The name used in logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::SessionStarted { .. } => "session_started",
+            Event::SessionEnded { .. } => "session_ended",
+            Event::ConfigUpdated { .. } => "config_updated",
+            Event::MemberChanged { .. } => "member_changed",
+            Event::TokensRevoked { .. } => "tokens_revoked",
+            Event::OrgUpdated { .. } => "org_updated",
+            Event::GameServerUpdated { .. } => "game_server_updated",
+        }
+    }
+}
+
+/// An event as committed: its organization and, on PostgreSQL, its place in that
+/// organization's outbox (gapless, commit order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub org_id: i64,
+    pub seq: Option<i64>,
+    pub event: Event,
+}
+
+/// The publisher every operation ends with.
+pub struct Events {
+    hub: Arc<Hub>,
+    bus: Option<Arc<bus::Bus>>,
+}
+
+impl Events {
+    /// SQLite: events go straight to this process's hub.
+    pub fn local(hub: Arc<Hub>) -> Self {
+        Events { hub, bus: None }
+    }
+
+    /// PostgreSQL: events go through the cluster bus (dedupe, order, other nodes' events).
+    pub fn clustered(hub: Arc<Hub>, bus: Arc<bus::Bus>) -> Self {
+        Events {
+            hub,
+            bus: Some(bus),
+        }
+    }
+
+    /// Hands a committed event to the sockets of this node (the other nodes hear of it from
+    /// the outbox).
+    pub fn publish(&self, published: Published) {
+        self.hub.metrics.events_published.inc();
+        match (&self.bus, published.seq) {
+            (Some(bus), Some(seq)) => bus.deliver(published.org_id, seq, published.event),
+            _ => self.hub.apply(published.org_id, &published.event),
+        }
+    }
+
+    pub fn publish_all(&self, published: impl IntoIterator<Item = Published>) {
+        for p in published {
+            self.publish(p);
+        }
+    }
+
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
+    pub fn bus(&self) -> Option<&Arc<bus::Bus>> {
+        self.bus.as_ref()
+    }
+}

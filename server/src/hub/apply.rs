@@ -1,0 +1,88 @@
+//! The one door into the hub for committed changes: each event updates the organization's
+//! copy in memory and becomes frames for the sockets that should see it.
+
+use super::fanout::Audience;
+use super::org::PolicyState;
+use super::{Hub, OrgHub};
+use crate::events::Event;
+use shared::protocol::{close_code, ServerToAgent, ServerToTab, SessionInfo};
+
+impl Hub {
+    /// Applies a committed event of organization `org_id`. An organization this hub has not
+    /// loaded has no sockets here: nothing to do (it is loaded from the database, current,
+    /// when one of its users connects).
+    pub fn apply(&self, org_id: i64, event: &Event) {
+        let Some(org) = self.org(org_id) else {
+            return;
+        };
+        match event {
+            Event::SessionStarted { session } => self.session_started(&org, session),
+            Event::SessionEnded { user_id, ended } => {
+                if let Some(mut m) = org.members.get_mut(user_id) {
+                    if m.active_session
+                        .as_ref()
+                        .is_some_and(|s| s.id == ended.session_id)
+                    {
+                        m.active_session = None;
+                    }
+                }
+                let to_agents = ServerToAgent::SessionEnded(ended.clone());
+                let to_tabs = ServerToTab::SessionEnded(ended.clone());
+                self.publish(
+                    &org,
+                    Audience::AboutUser(*user_id),
+                    Some(&to_agents),
+                    Some(&to_tabs),
+                );
+            }
+            Event::ConfigUpdated { update, updated_at } => {
+                let installed = org.set_policy(PolicyState {
+                    version: update.config_version,
+                    config: update.config.clone(),
+                    updated_at: *updated_at,
+                });
+                // A newer version was pushed already; this one is out of date.
+                if installed {
+                    let to_agents = ServerToAgent::ConfigUpdated(update.clone());
+                    let to_tabs = ServerToTab::ConfigUpdated(update.clone());
+                    self.publish(&org, Audience::Everyone, Some(&to_agents), Some(&to_tabs));
+                }
+            }
+            Event::MemberChanged { member } => {
+                org.upsert_member(member);
+                if !member.active {
+                    org.close_user_connections(member.user_id, close_code::UNAUTHORIZED);
+                }
+                self.publish_member(&org, member.user_id);
+            }
+            Event::TokensRevoked { token_ids } => {
+                for id in token_ids {
+                    org.close_token_connections(*id, close_code::UNAUTHORIZED);
+                }
+            }
+            Event::OrgUpdated { name, .. } => org.rename(name),
+            Event::GameServerUpdated { update } => {
+                let to_tabs = ServerToTab::GameServerUpdated(update.clone());
+                self.publish::<ServerToAgent, _>(&org, Audience::OrgReaders, None, Some(&to_tabs));
+            }
+        }
+    }
+
+    fn session_started(&self, org: &OrgHub, session: &SessionInfo) {
+        if let Some(mut m) = org.members.get_mut(&session.user_id) {
+            m.active_session = Some(session.clone());
+        }
+        let to_agents = ServerToAgent::SessionStarted {
+            session: session.clone(),
+        };
+        let to_tabs = ServerToTab::SessionStarted {
+            session: session.clone(),
+        };
+        self.publish(
+            org,
+            Audience::AboutUser(session.user_id),
+            Some(&to_agents),
+            Some(&to_tabs),
+        );
+    }
+}
