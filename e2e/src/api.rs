@@ -90,8 +90,12 @@ enum Command {
 pub struct AgentSocket {
     /// The first message, `{"type":"hello", ...}`.
     pub hello: Value,
+    /// The headers of the hub's `101 Switching Protocols` answer (behind the cluster's HAProxy,
+    /// `X-Presence-Node` names the hub that took the socket).
+    pub handshake_headers: tokio_tungstenite::tungstenite::http::HeaderMap,
     commands: mpsc::UnboundedSender<Command>,
-    received: mpsc::UnboundedReceiver<Value>,
+    /// Each message with the moment its task read it off the socket.
+    received: mpsc::UnboundedReceiver<(Instant, Value)>,
     task: JoinHandle<anyhow::Result<Option<Instant>>>,
 }
 
@@ -108,9 +112,10 @@ impl AgentSocket {
             "authorization",
             HeaderValue::from_str(&format!("Bearer {token}"))?,
         );
-        let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        let (mut ws, response) = tokio_tungstenite::connect_async(request)
             .await
             .context("agent socket handshake")?;
+        let handshake_headers = response.headers().clone();
         let hello = tokio::time::timeout(Duration::from_secs(5), async {
             while let Some(msg) = ws.next().await {
                 if let Message::Text(text) = msg? {
@@ -158,7 +163,7 @@ impl AgentSocket {
                     },
                     msg = ws.next() => match msg {
                         Some(Ok(Message::Text(text))) => {
-                            let _ = received_tx.send(serde_json::from_str(&text).unwrap_or(Value::String(text.to_string())));
+                            let _ = received_tx.send((Instant::now(), serde_json::from_str(&text).unwrap_or(Value::String(text.to_string()))));
                         }
                         Some(Ok(_)) => {}
                         Some(Err(e)) => return Err(anyhow::Error::new(e).context("agent socket failed")),
@@ -169,6 +174,7 @@ impl AgentSocket {
         });
         Ok(AgentSocket {
             hello,
+            handshake_headers,
             commands,
             received,
             task,
@@ -182,8 +188,22 @@ impl AgentSocket {
             .map_err(|_| anyhow::anyhow!("the agent socket has ended"))
     }
 
+    /// Whether the socket has ended (closed by the hub, or failed), as far as its task knows.
+    pub fn is_closed(&self) -> bool {
+        self.task.is_finished()
+    }
+
     /// Messages received after the hello, so far.
     pub fn drain_received(&mut self) -> Vec<Value> {
+        self.drain_received_at()
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    /// Messages received after the hello, so far, each with the moment it arrived (for
+    /// latencies that do not depend on how often the test looks).
+    pub fn drain_received_at(&mut self) -> Vec<(Instant, Value)> {
         let mut out = Vec::new();
         while let Ok(v) = self.received.try_recv() {
             out.push(v);

@@ -1,5 +1,6 @@
 //! The real `presence-hub` binary, started as a separate process on a free loopback port over a
-//! fresh SQLite database in a temporary folder.
+//! fresh SQLite database in a temporary folder (or on a given port and database: the cluster
+//! harness in [`crate::cluster`] starts several over one PostgreSQL server).
 
 use crate::process::ChildProcess;
 use crate::{free_port, output_dir, wait_for, workspace_root};
@@ -27,6 +28,13 @@ pub struct HubOptions {
     pub database_url: Option<String>,
     /// How long to wait for `/healthz` after the start.
     pub start_timeout: Duration,
+    /// Listen on this loopback port instead of a free one (a node started again where it was).
+    pub port: Option<u16>,
+    /// `--data-dir` (default: a folder inside the hub's temporary folder); hubs of one cluster
+    /// share one.
+    pub data_dir: Option<PathBuf>,
+    /// More command-line arguments, after the hub's own.
+    pub args: Vec<String>,
 }
 
 impl Default for HubOptions {
@@ -39,6 +47,9 @@ impl Default for HubOptions {
             env: Vec::new(),
             database_url: None,
             start_timeout: Duration::from_secs(30),
+            port: None,
+            data_dir: None,
+            args: Vec::new(),
         }
     }
 }
@@ -71,6 +82,12 @@ impl Hub {
     pub async fn start(options: HubOptions) -> anyhow::Result<Hub> {
         let binary = binary()?;
         warn_if_stale(&binary);
+        if let Some(port) = options.port {
+            let dir = tempfile::Builder::new()
+                .prefix("presence-hub-e2e.")
+                .tempdir()?;
+            return Self::launch(&binary, &options, dir, port).await;
+        }
         let mut last = None;
         for _attempt in 0..3 {
             match Self::start_once(&binary, &options).await {
@@ -99,7 +116,10 @@ impl Hub {
         port: u16,
     ) -> anyhow::Result<Hub> {
         let url = format!("http://127.0.0.1:{port}");
-        let data_dir = dir.path().join("data");
+        let data_dir = options
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| dir.path().join("data"));
         std::fs::create_dir_all(&data_dir)?;
         let mut cmd = Command::new(binary);
         cmd.arg("--listen")
@@ -128,6 +148,7 @@ impl Hub {
         if options.demo {
             cmd.arg("--demo");
         }
+        cmd.args(&options.args);
         for (k, v) in &options.env {
             cmd.env(k, v);
         }
@@ -186,6 +207,27 @@ impl Hub {
     /// The hub's process id (for `/proc/<pid>/…` readings).
     pub fn pid(&self) -> u32 {
         self.process.pid()
+    }
+
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Sends a signal without waiting for anything (SIGSTOP and SIGCONT to pause and resume
+    /// it, SIGTERM to start several shutdowns at once).
+    pub fn signal(&self, sig: libc::c_int) {
+        self.process.signal(sig);
+    }
+
+    /// The exit status if the process has ended (it is not waited for).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.process.exited()
+    }
+
+    /// SIGKILL, as a crash would: no shutdown at all. Waits until the process is gone.
+    pub fn kill9(mut self) {
+        self.process.kill();
     }
 
     /// `127.0.0.1:PORT`

@@ -19,18 +19,22 @@ pub mod agent;
 pub mod api;
 pub mod bench;
 pub mod browser;
+pub mod cluster;
 pub mod dashboard;
 pub mod fake_a2s;
 pub mod hub;
 pub mod load;
 pub mod process;
+pub mod tab;
 pub mod wait;
 pub mod xvfb;
 
 pub use api::{AgentSocket, ApiSession};
 pub use browser::{Browser, ChromeDriver};
+pub use cluster::{Cluster, ClusterOptions};
 pub use fake_a2s::{FakeA2s, FakeA2sOptions};
 pub use hub::{Hub, HubOptions};
+pub use tab::TabSocket;
 pub use wait::wait_for;
 
 use anyhow::bail;

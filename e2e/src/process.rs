@@ -61,6 +61,16 @@ impl ChildProcess {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
+    /// SIGKILL (no chance to clean up) and waits for the end; the exit status.
+    pub fn kill(&mut self) -> Option<ExitStatus> {
+        if let Some(status) = self.exited() {
+            return Some(status);
+        }
+        self.signal(libc::SIGKILL);
+        self.exit = self.child.wait().ok();
+        self.exit
+    }
+
     /// SIGTERM, then up to `patience` for it to exit, then SIGKILL. Returns how it ended and
     /// whether it ended on its own after SIGTERM (not killed).
     pub fn stop(&mut self, patience: Duration) -> (Option<ExitStatus>, bool) {
@@ -91,7 +101,8 @@ impl ChildProcess {
         (self.exit, false)
     }
 
-    fn signal(&self, sig: libc::c_int) {
+    /// Sends `sig` to the process (or to its whole group, see [`ChildProcess::spawn`]).
+    pub fn signal(&self, sig: libc::c_int) {
         let Ok(pid) = libc::pid_t::try_from(self.child.id()) else {
             return;
         };
