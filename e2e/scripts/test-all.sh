@@ -40,4 +40,7 @@ eval "$pg_env"
 trap 'e2e/scripts/postgres.sh stop "$PGDATA_DIR"' EXIT
 cargo test -p server --tests
 
+step "cluster mode: three hubs on their own PostgreSQL server behind HAProxy"
+cargo test -p e2e --test cluster -- --ignored --nocapture --test-threads 1
+
 step "all tests passed in $(( $(date +%s) - started )) s"

@@ -1293,9 +1293,9 @@ async fn check_deliveries(
 #[ignore = "cluster: needs PostgreSQL and HAProxy; cargo test -p e2e --test cluster -- --ignored"]
 async fn f_postgres_restart_during_force_ends_loses_nothing_acknowledged() {
     run("cluster-pg-restart", async |c: &mut Cluster| {
-        // Longer than a write may wait for a database connection (today's pool: 10 s), so that
+        // Longer than a write may wait for a database connection (the pool's 3 s), so that
         // writes made early in the outage are answered before it ends.
-        const OUTAGE: Duration = Duration::from_secs(12);
+        const OUTAGE: Duration = Duration::from_secs(8);
         /// After PostgreSQL is back, writes may still fail for this long (pools reconnecting).
         const RECOVERY: Duration = Duration::from_secs(10);
         let (admin, lanes, mut agents) = stream_setup(c, "pg").await?;
@@ -1459,7 +1459,7 @@ async fn g_terminated_listen_connections_lose_no_event() {
             let metrics = c.metrics(i).await?;
             let value = metrics
                 .lines()
-                .find(|l| l.starts_with("hub_bus_events_caught_up_total"))
+                .find(|l| l.starts_with("presence_hub_bus_events_caught_up_total"))
                 .and_then(|l| l.split_whitespace().last())
                 .unwrap_or("absent")
                 .to_string();

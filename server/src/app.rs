@@ -13,7 +13,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::trace::TraceLayer;
 
-use crate::accounts::LoginLimiter;
 use crate::config::Config;
 use crate::domain::auth::token_hash;
 use crate::error::ApiError;
@@ -22,6 +21,7 @@ use crate::events::nodes::{Liveness, Membership};
 use crate::events::Events;
 use crate::hub::{Hub, HubSettings, OrgHub};
 use crate::metrics::Metrics;
+use crate::ops::accounts::LoginLimiter;
 use crate::store::{now_ms, Backend, Store, StoreError, TokenOwner, UserRow};
 use crate::ws::connection::SocketLimits;
 use crate::{api, demo, pages, ws};

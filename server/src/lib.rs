@@ -1,12 +1,12 @@
 //! presence-hub: the Presence Hub server.
 //!
 //! Layers, as folders: transport (`api`, `ws`, `pages`, `cli`) → operations (`ops`: every
-//! write that announces an event) → rules (`domain`, plain functions) → storage (`store`,
-//! sqlx) → `events` (the publisher and, on PostgreSQL, the cluster bus) → `hub` (turns events
-//! into frames for this node's sockets; no SQL, no WebSocket types).
+//! write that announces an event; `queries`: reads that need shaping) → rules (`domain`, plain
+//! functions) → storage (`store`, sqlx) → `events` (the publisher and, on PostgreSQL, the
+//! cluster bus) → `hub` (turns events into frames for this node's sockets; no SQL, no
+//! WebSocket types).
 
 pub mod a2s;
-pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod cli;
@@ -21,8 +21,7 @@ pub mod metrics;
 pub mod ops;
 pub mod origin;
 pub mod pages;
-pub mod session_activity;
-pub mod staff_time;
+pub mod queries;
 pub mod store;
 pub mod web_render;
 pub mod ws;

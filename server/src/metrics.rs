@@ -22,7 +22,8 @@ pub struct Metrics {
     pub events_published: IntCounter,
     /// Events of the other nodes this node applied.
     pub events_received: IntCounter,
-    /// Events read back from the outbox (after a wake-up, a gap or a reconnection).
+    /// Events found in the outbox without having been notified of them (after a reconnection of
+    /// the listener, or by the periodic sweep).
     pub events_caught_up: IntCounter,
     /// Events dropped because they had been applied already (the local fast path and the
     /// outbox both bring a node's own events).
@@ -104,7 +105,7 @@ impl Metrics {
         );
         let caught_up = counter(
             "presence_hub_bus_events_caught_up_total",
-            "Events read back from the outbox table",
+            "Events found in the outbox without a notification (after a reconnection, or by the periodic sweep)",
         );
         let duplicate = counter(
             "presence_hub_bus_events_duplicate_total",

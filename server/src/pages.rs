@@ -30,10 +30,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::accounts;
 use crate::api::extract::{client_ip, cookie_token};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::ops::accounts;
 use crate::store::TokenOwner;
 use crate::web_render::render_page;
 use web::data::{PageData, StatusPageData, Viewer};

@@ -8,7 +8,7 @@ use axum::Json;
 use super::extract::{Caller, IdPath};
 use crate::app::AppState;
 use crate::error::ApiResult;
-use crate::session_activity::session_activity;
+use crate::queries::session_activity::session_activity;
 use shared::activity::SessionActivity;
 
 #[utoipa::path(

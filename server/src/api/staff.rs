@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::extract::{ApiQuery, Caller, IdPath, Paging};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::staff_time::{self, SessionQuery};
+use crate::queries::staff_time::{self, SessionQuery};
 use shared::api::Paged;
 use shared::game_servers::{Period, ServerSession, StaffDetails, StaffStats};
 

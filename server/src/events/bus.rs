@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +26,8 @@ use crate::store::{now_ms, Store, StoreResult, EVENTS_CHANNEL};
 
 /// How many events one read of the outbox takes.
 const READ_BATCH: i64 = 500;
+/// `application_name` of the LISTEN connection (visible in `pg_stat_activity`).
+const LISTENER_NAME: &str = "presence-hub listener";
 /// Every node also compares the organizations' heads with what it applied this often, so a
 /// lost wake-up costs at most this long.
 const SAFETY_SWEEP: Duration = Duration::from_secs(2);
@@ -122,16 +124,17 @@ impl Bus {
         self.accept(org_id, seq, event, false);
     }
 
-    fn accept(&self, org_id: i64, seq: i64, event: Event, from_table: bool) {
+    /// Takes event `seq` unless it was taken already; whether it was new.
+    fn accept(&self, org_id: i64, seq: i64, event: Event, from_table: bool) -> bool {
         let mut cursors = lock(&self.cursors);
         let Some(cursor) = cursors.get_mut(&org_id) else {
             // An organization this node has not loaded: it reads it, current, when one of
             // its users connects here.
-            return;
+            return false;
         };
         if seq <= cursor.last || cursor.pending.contains_key(&seq) {
             self.hub.metrics.events_duplicate.inc();
-            return;
+            return false;
         }
         if from_table {
             self.hub.metrics.events_received.inc();
@@ -144,6 +147,7 @@ impl Bus {
             // Something earlier is missing: read it from the table.
             let _ = self.wanted.send(org_id);
         }
+        true
     }
 
     fn drain(&self, org_id: i64, cursor: &mut OrgCursor) {
@@ -162,8 +166,10 @@ impl Bus {
             .map(|c| c.last)
     }
 
-    /// Reads and applies what `org_id` has after this node's position.
-    async fn catch_up(&self, org_id: i64) -> StoreResult<()> {
+    /// Reads and applies what `org_id` has after this node's position. `missed`: the read
+    /// was not asked for by a notification (after a reconnection, or the periodic sweep), so
+    /// what it finds counts as caught up.
+    async fn catch_up(&self, org_id: i64, missed: bool) -> StoreResult<()> {
         loop {
             let Some(after) = self.cursor_of(org_id) else {
                 return Ok(());
@@ -186,12 +192,13 @@ impl Bus {
             let full = events.len() as i64 == READ_BATCH;
             let now = now_ms();
             for stored in events {
-                self.hub.metrics.events_caught_up.inc();
-                self.hub
-                    .metrics
-                    .bus_lag_seconds
-                    .observe((now - stored.created_at).max(0) as f64 / 1000.0);
-                self.accept(org_id, stored.seq, stored.event, true);
+                let lag = (now - stored.created_at).max(0) as f64 / 1000.0;
+                if self.accept(org_id, stored.seq, stored.event, true) {
+                    self.hub.metrics.bus_lag_seconds.observe(lag);
+                    if missed {
+                        self.hub.metrics.events_caught_up.inc();
+                    }
+                }
             }
             if !full {
                 return Ok(());
@@ -217,7 +224,7 @@ impl Bus {
     async fn catch_up_all(&self) -> StoreResult<()> {
         for (org_id, head) in self.store.event_heads().await? {
             if self.cursor_of(org_id).is_some_and(|last| head > last) {
-                self.catch_up(org_id).await?;
+                self.catch_up(org_id, true).await?;
             }
         }
         Ok(())
@@ -265,7 +272,7 @@ impl Bus {
                 orgs.insert(org_id);
             }
             for org_id in orgs {
-                if let Err(e) = self.catch_up(org_id).await {
+                if let Err(e) = self.catch_up(org_id, false).await {
                     tracing::warn!(org_id, error = %e, "bus: reading events failed; retrying");
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     let _ = self.wanted.send(org_id);
@@ -324,7 +331,18 @@ impl Bus {
     }
 
     async fn connect_listener(&self) -> Result<PgListener, sqlx::Error> {
-        let mut listener = PgListener::connect(&self.url).await?;
+        // A pool of one direct connection, named so that an operator (and the LISTEN test)
+        // can tell it apart in pg_stat_activity; PgListener reconnects through it.
+        let options: PgConnectOptions = self.url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(options.application_name(LISTENER_NAME))
+            .await?;
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.ignore_pool_close_event(true);
         listener
             .listen_all([EVENTS_CHANNEL, PRESENCE_CHANNEL, NODES_CHANNEL])
             .await?;

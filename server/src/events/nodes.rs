@@ -152,11 +152,27 @@ impl Membership {
                     );
                 }
                 hub.forget_node(node);
+                self.note_gone_in_view(node, inc, what);
             }
             "joined" => {
                 self.believes(node, inc);
             }
             _ => {}
+        }
+    }
+
+    /// Shows a node's death or departure in the view at once (`/healthz`, [`Self::leads`])
+    /// rather than at the next refresh.
+    fn note_gone_in_view(&self, node: &str, incarnation: i64, state: &str) {
+        let mut view = match self.view.write() {
+            Ok(v) => v,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for row in view
+            .iter_mut()
+            .filter(|r| r.node_id == node && r.incarnation == incarnation)
+        {
+            row.state = state.to_string();
         }
     }
 

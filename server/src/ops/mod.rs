@@ -5,6 +5,7 @@
 //! line has none: on PostgreSQL the running hubs hear of its changes from the outbox; on SQLite
 //! they pick them up when the people concerned next connect.
 
+pub mod accounts;
 pub mod directory;
 pub mod game_servers;
 pub mod orgs;

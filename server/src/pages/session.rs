@@ -8,7 +8,7 @@ use axum::response::Response;
 use super::{page_response, signed_in, to_login};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::session_activity::session_activity;
+use crate::queries::session_activity::session_activity;
 use web::data::{PageData, SessionPageData};
 
 pub async fn session_page(

@@ -8,7 +8,7 @@ use axum::response::Response;
 use super::{page_response, query_pairs, signed_in, to_login};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::staff_time::{self, SessionQuery};
+use crate::queries::staff_time::{self, SessionQuery};
 use web::data::{PageData, StaffPageData};
 use web::query::StaffQuery;
 
