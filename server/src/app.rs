@@ -106,14 +106,17 @@ impl AppState {
     }
 
     /// The hub's copy of `user`'s organization, loaded from the store if it has none yet.
+    /// The user's organization as this node holds it. In a cluster, first brought up to
+    /// every event committed so far, so that a `hello`, a snapshot or a page shows what another
+    /// node acknowledged before this request (the bus alone lags by a few milliseconds).
     pub async fn org_for(&self, user: &UserRow) -> Result<Arc<OrgHub>, StoreError> {
-        crate::ops::directory::org_for(
-            &self.store,
-            &self.hub,
-            self.events.bus().map(|b| &**b),
-            user,
-        )
-        .await
+        let bus = self.events.bus();
+        let org =
+            crate::ops::directory::org_for(&self.store, &self.hub, bus.map(|b| &**b), user).await?;
+        if let Some(bus) = bus {
+            bus.sync(org.org_id).await;
+        }
+        Ok(org)
     }
 
     /// Whether this node runs the once-per-cluster background work (the A2S poller): always

@@ -371,6 +371,15 @@ impl Bus {
         }
     }
 
+    /// Applies whatever `org_id` committed that this node has not applied yet (one indexed
+    /// read when it is up to date). Best effort: without the database the hub serves what
+    /// it has.
+    pub async fn sync(&self, org_id: i64) {
+        if let Err(e) = self.catch_up(org_id, false).await {
+            tracing::debug!(org_id, error = %e, "bus: sync before serving failed");
+        }
+    }
+
     /// Announces this node's full presence and asks the others for theirs (after a
     /// (re)connection or a rejoin).
     pub async fn resync_presence(&self) {
