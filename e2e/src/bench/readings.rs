@@ -149,4 +149,51 @@ impl HubMetrics {
     pub fn open(&self, kind: &str) -> f64 {
         self.get(&format!("presence_hub_open_connections{{kind=\"{kind}\"}}"))
     }
+
+    /// The cumulative buckets of histogram `name`: (upper bound in its unit, count), by bound;
+    /// `+Inf` last.
+    pub fn buckets(&self, name: &str) -> Vec<(f64, f64)> {
+        let prefix = format!("{name}_bucket{{le=\"");
+        let mut out: Vec<(f64, f64)> = self
+            .samples
+            .iter()
+            .filter_map(|(n, v)| {
+                let le = n.strip_prefix(&prefix)?.strip_suffix("\"}")?;
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().ok()?
+                };
+                Some((le, *v))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out
+    }
+}
+
+/// The upper bound of the bucket holding quantile `q` (0–1) of what histogram `name` observed
+/// between two scrapes; `None` when it observed nothing in between.
+pub fn bucket_quantile(before: &HubMetrics, after: &HubMetrics, name: &str, q: f64) -> Option<f64> {
+    let earlier = before.buckets(name);
+    let deltas: Vec<(f64, f64)> = after
+        .buckets(name)
+        .into_iter()
+        .map(|(le, n)| {
+            let was = earlier
+                .iter()
+                .find(|(l, _)| *l == le)
+                .map(|(_, v)| *v)
+                .unwrap_or(0.0);
+            (le, n - was)
+        })
+        .collect();
+    let total = deltas.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    deltas
+        .into_iter()
+        .find(|(_, n)| *n >= q * total)
+        .map(|(le, _)| le)
 }
