@@ -15,11 +15,11 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 use crate::bench::probes::{wait_until, Probes};
-use crate::bench::readings::{bucket_quantile, HubMetrics};
+use crate::bench::readings::{bucket_quantile, cpu_seconds, machine_cpu, HubMetrics};
 use crate::load::clock::{now_ns, ns_to_ms};
 use crate::load::stats::{summarize, Summary};
 
@@ -40,6 +40,8 @@ pub struct BusTarget<'a> {
     pub reader: (String, String),
     /// The agents on the reading hub, one per user of the `bus` organization.
     pub probes: &'a Probes,
+    /// Every hub's name and process id, for their CPU use.
+    pub hubs: Vec<(String, u32)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +66,11 @@ pub struct CeilingStep {
     pub bus_lag_p99_le_ms: Option<f64>,
     /// Events the reading hub read from the outbox during the step.
     pub read_by_reader: f64,
+    /// CPU use over the step (100 % = one core): the whole machine (100 % = every core busy),
+    /// each hub, and this coordinator (the writes' client and the agents).
+    pub machine_cpu_percent: f64,
+    pub hub_cpu_percent: Vec<(String, f64)>,
+    pub coordinator_cpu_percent: f64,
     pub passed: bool,
     /// Why the step failed.
     pub failed_because: Option<String>,
@@ -146,11 +153,14 @@ pub async fn run(
     for &rate in rates {
         let result = one_step(target, &users, rate, step, bound_ms).await?;
         eprintln!(
-            "[bench] bus at {rate}/s: {} sent, {} delivered, p99 {:.1} ms, {:.0}/s acknowledged{}",
+            "[bench] bus at {rate}/s: {} sent, {} delivered, p99 {:.1} ms (HTTP p99 {:.1} ms), \
+             {:.0}/s acknowledged, machine CPU {:.0} %{}",
             result.sent,
             result.delivered,
             result.delivery.p99_ms,
+            result.http.p99_ms,
             result.acknowledged_per_second,
+            result.machine_cpu_percent,
             result
                 .failed_because
                 .as_deref()
@@ -202,6 +212,7 @@ async fn one_step(
     bound_ms: f64,
 ) -> anyhow::Result<CeilingStep> {
     let before = HubMetrics::scrape(target.http, &target.reader.0).await?;
+    let cpu_before = CpuReading::now(&target.hubs)?;
     let writes: Arc<Mutex<Vec<Write>>> = Arc::default();
     let total = (f64::from(rate) * length.as_secs_f64()).round() as u64;
     let mut pending = JoinSet::new();
@@ -226,6 +237,7 @@ async fn one_step(
         ));
     }
     while pending.join_next().await.is_some() {}
+    let cpu = CpuReading::now(&target.hubs)?.since(&cpu_before, &target.hubs);
 
     // Every acknowledged write's event, at its agent.
     let arrival = |w: &Write| -> Option<u64> {
@@ -310,9 +322,58 @@ async fn one_step(
             .map(|s| s * 1000.0),
         read_by_reader: after.get("presence_hub_bus_events_received_total")
             - before.get("presence_hub_bus_events_received_total"),
+        machine_cpu_percent: cpu.machine,
+        hub_cpu_percent: cpu.hubs,
+        coordinator_cpu_percent: cpu.coordinator,
         passed: failed_because.is_empty(),
         failed_because: (!failed_because.is_empty()).then(|| failed_because.join("; ")),
     })
+}
+
+/// CPU times at one moment: the machine's busy and total jiffies, each hub's and this
+/// process's CPU seconds.
+struct CpuReading {
+    at: Instant,
+    machine: (u64, u64),
+    hubs: Vec<f64>,
+    coordinator: f64,
+}
+
+/// CPU use between two readings, in percent of one core (the machine's: of all of them).
+struct CpuUse {
+    machine: f64,
+    hubs: Vec<(String, f64)>,
+    coordinator: f64,
+}
+
+impl CpuReading {
+    fn now(hubs: &[(String, u32)]) -> anyhow::Result<CpuReading> {
+        Ok(CpuReading {
+            at: Instant::now(),
+            machine: machine_cpu()?,
+            hubs: hubs
+                .iter()
+                .map(|(_, pid)| cpu_seconds(*pid))
+                .collect::<anyhow::Result<_>>()?,
+            coordinator: cpu_seconds(std::process::id())?,
+        })
+    }
+
+    fn since(&self, earlier: &CpuReading, hubs: &[(String, u32)]) -> CpuUse {
+        let seconds = self.at.duration_since(earlier.at).as_secs_f64().max(1e-9);
+        let percent = |now: f64, then: f64| (now - then) / seconds * 100.0;
+        CpuUse {
+            machine: (self.machine.0 - earlier.machine.0) as f64
+                / (self.machine.1 - earlier.machine.1).max(1) as f64
+                * 100.0,
+            hubs: hubs
+                .iter()
+                .zip(self.hubs.iter().zip(&earlier.hubs))
+                .map(|((name, _), (now, then))| (name.clone(), percent(*now, *then)))
+                .collect(),
+            coordinator: percent(self.coordinator, earlier.coordinator),
+        }
+    }
 }
 
 /// One write for `user`: a start on the first writing hub when they have no session, else a

@@ -68,7 +68,7 @@ pub struct ClusterBenchOptions {
     #[arg(
         long,
         value_delimiter = ',',
-        default_values_t = [100u32, 200, 400, 700, 1000, 1500, 2000, 3000]
+        default_values_t = [100u32, 200, 300, 400, 500, 600, 700, 800, 1000, 1200, 1500, 2000, 3000]
     )]
     pub bus_rates: Vec<u32>,
     /// Length of each step of the bus ceiling.

@@ -110,9 +110,14 @@ pub fn table(
     let above_text = above
         .map(|s| {
             format!(
-                "; at {}/s: {}",
+                "; at {}/s: {} (HTTP answer p99 {:.1} ms, bus lag p99 ≤ {} ms, machine CPU {:.0} %)",
                 thousands(f64::from(s.offered_per_second)),
-                s.failed_because.as_deref().unwrap_or("failed")
+                s.failed_because.as_deref().unwrap_or("failed"),
+                s.http.p99_ms,
+                s.bus_lag_p99_le_ms
+                    .map(|ms| format!("{ms:.0}"))
+                    .unwrap_or_else(|| "?".into()),
+                s.machine_cpu_percent
             )
         })
         .unwrap_or_default();
@@ -165,7 +170,7 @@ pub fn table(
         row(
             "cluster: a killed node's users shown offline on the other nodes",
             format!(
-                "p50 {:.2} s, last {:.2} s for {} users at {} tabs ({}/{}; declared dead after {}; {} others wrongly offline)",
+                "p50 {:.2} s, last {:.2} s for {} users at {} tabs ({}/{}; a survivor's /healthz lists it dead after {}; {} others wrongly offline)",
                 failover.offline.p50_ms / 1000.0,
                 failover.offline.max_ms / 1000.0,
                 failover.users,

@@ -199,6 +199,9 @@ pub async fn run(
             stops: (cluster.node_url(2), cluster.node_name(2)),
             reader: (cluster.node_url(n), cluster.node_name(n)),
             probes: &bus_probes,
+            hubs: (1..=n)
+                .filter_map(|i| Some((cluster.node_name(i), cluster.pid(i)?)))
+                .collect(),
         },
         &o.bus_rates,
         Duration::from_secs(o.bus_step_seconds),
