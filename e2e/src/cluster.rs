@@ -588,6 +588,18 @@ impl Cluster {
         self.pg.script("restart").await
     }
 
+    /// The process id of the PostgreSQL server's postmaster (its backends are its children),
+    /// from its `postmaster.pid`.
+    pub fn postgres_pid(&self) -> anyhow::Result<u32> {
+        let file = Path::new(&self.pg.data_dir).join("postmaster.pid");
+        let text =
+            std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
+        text.lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .with_context(|| format!("no process id in {}", file.display()))
+    }
+
     /// Runs SQL on the hubs' database with `psql` as the superuser; its unaligned, tuples-only
     /// output (`|` between columns, one row a line).
     pub async fn psql(&self, sql: &str) -> anyhow::Result<String> {

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 use crate::bench::probes::{wait_until, Probes};
-use crate::bench::readings::{bucket_quantile, cpu_seconds, machine_cpu, HubMetrics};
+use crate::bench::readings::{
+    bucket_quantile, cpu_seconds, machine_cpu, process_tree_cpu_seconds, HubMetrics,
+};
 use crate::load::clock::{now_ns, ns_to_ms};
 use crate::load::stats::{summarize, Summary};
 
@@ -42,6 +44,8 @@ pub struct BusTarget<'a> {
     pub probes: &'a Probes,
     /// Every hub's name and process id, for their CPU use.
     pub hubs: Vec<(String, u32)>,
+    /// The PostgreSQL server's postmaster, for its (and its backends') CPU use.
+    pub postgres: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,9 +71,11 @@ pub struct CeilingStep {
     /// Events the reading hub read from the outbox during the step.
     pub read_by_reader: f64,
     /// CPU use over the step (100 % = one core): the whole machine (100 % = every core busy),
-    /// each hub, and this coordinator (the writes' client and the agents).
+    /// each hub, PostgreSQL (server and backends), and this coordinator (the writes' client
+    /// and the agents). The rest is the workers, HAProxy and the kernel.
     pub machine_cpu_percent: f64,
     pub hub_cpu_percent: Vec<(String, f64)>,
+    pub postgres_cpu_percent: f64,
     pub coordinator_cpu_percent: f64,
     pub passed: bool,
     /// Why the step failed.
@@ -154,13 +160,14 @@ pub async fn run(
         let result = one_step(target, &users, rate, step, bound_ms).await?;
         eprintln!(
             "[bench] bus at {rate}/s: {} sent, {} delivered, p99 {:.1} ms (HTTP p99 {:.1} ms), \
-             {:.0}/s acknowledged, machine CPU {:.0} %{}",
+             {:.0}/s acknowledged, CPU: machine {:.0} %, PostgreSQL {:.0} %{}",
             result.sent,
             result.delivered,
             result.delivery.p99_ms,
             result.http.p99_ms,
             result.acknowledged_per_second,
             result.machine_cpu_percent,
+            result.postgres_cpu_percent,
             result
                 .failed_because
                 .as_deref()
@@ -212,7 +219,7 @@ async fn one_step(
     bound_ms: f64,
 ) -> anyhow::Result<CeilingStep> {
     let before = HubMetrics::scrape(target.http, &target.reader.0).await?;
-    let cpu_before = CpuReading::now(&target.hubs)?;
+    let cpu_before = CpuReading::now(target)?;
     let writes: Arc<Mutex<Vec<Write>>> = Arc::default();
     let total = (f64::from(rate) * length.as_secs_f64()).round() as u64;
     let mut pending = JoinSet::new();
@@ -237,7 +244,7 @@ async fn one_step(
         ));
     }
     while pending.join_next().await.is_some() {}
-    let cpu = CpuReading::now(&target.hubs)?.since(&cpu_before, &target.hubs);
+    let cpu = CpuReading::now(target)?.since(&cpu_before, &target.hubs);
 
     // Every acknowledged write's event, at its agent.
     let arrival = |w: &Write| -> Option<u64> {
@@ -324,18 +331,20 @@ async fn one_step(
             - before.get("presence_hub_bus_events_received_total"),
         machine_cpu_percent: cpu.machine,
         hub_cpu_percent: cpu.hubs,
+        postgres_cpu_percent: cpu.postgres,
         coordinator_cpu_percent: cpu.coordinator,
         passed: failed_because.is_empty(),
         failed_because: (!failed_because.is_empty()).then(|| failed_because.join("; ")),
     })
 }
 
-/// CPU times at one moment: the machine's busy and total jiffies, each hub's and this
-/// process's CPU seconds.
+/// CPU times at one moment: the machine's busy and total jiffies; each hub's, PostgreSQL's
+/// and this process's CPU seconds.
 struct CpuReading {
     at: Instant,
     machine: (u64, u64),
     hubs: Vec<f64>,
+    postgres: f64,
     coordinator: f64,
 }
 
@@ -343,18 +352,21 @@ struct CpuReading {
 struct CpuUse {
     machine: f64,
     hubs: Vec<(String, f64)>,
+    postgres: f64,
     coordinator: f64,
 }
 
 impl CpuReading {
-    fn now(hubs: &[(String, u32)]) -> anyhow::Result<CpuReading> {
+    fn now(target: &BusTarget<'_>) -> anyhow::Result<CpuReading> {
         Ok(CpuReading {
             at: Instant::now(),
             machine: machine_cpu()?,
-            hubs: hubs
+            hubs: target
+                .hubs
                 .iter()
                 .map(|(_, pid)| cpu_seconds(*pid))
                 .collect::<anyhow::Result<_>>()?,
+            postgres: process_tree_cpu_seconds(target.postgres)?,
             coordinator: cpu_seconds(std::process::id())?,
         })
     }
@@ -371,6 +383,7 @@ impl CpuReading {
                 .zip(self.hubs.iter().zip(&earlier.hubs))
                 .map(|((name, _), (now, then))| (name.clone(), percent(*now, *then)))
                 .collect(),
+            postgres: percent(self.postgres, earlier.postgres),
             coordinator: percent(self.coordinator, earlier.coordinator),
         }
     }

@@ -110,14 +110,16 @@ pub fn table(
     let above_text = above
         .map(|s| {
             format!(
-                "; at {}/s: {} (HTTP answer p99 {:.1} ms, bus lag p99 ≤ {} ms, machine CPU {:.0} %)",
+                "; at {}/s: {} (HTTP answer p99 {:.1} ms, bus lag p99 ≤ {} ms; both cores {:.0} % busy: PostgreSQL {:.0} %, the hubs {:.0} % of a core)",
                 thousands(f64::from(s.offered_per_second)),
                 s.failed_because.as_deref().unwrap_or("failed"),
                 s.http.p99_ms,
                 s.bus_lag_p99_le_ms
                     .map(|ms| format!("{ms:.0}"))
                     .unwrap_or_else(|| "?".into()),
-                s.machine_cpu_percent
+                s.machine_cpu_percent,
+                s.postgres_cpu_percent,
+                s.hub_cpu_percent.iter().map(|(_, c)| c).sum::<f64>()
             )
         })
         .unwrap_or_default();

@@ -202,6 +202,7 @@ pub async fn run(
             hubs: (1..=n)
                 .filter_map(|i| Some((cluster.node_name(i), cluster.pid(i)?)))
                 .collect(),
+            postgres: cluster.postgres_pid()?,
         },
         &o.bus_rates,
         Duration::from_secs(o.bus_step_seconds),
