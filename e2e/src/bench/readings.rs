@@ -140,6 +140,11 @@ impl HubMetrics {
             .error_for_status()?
             .text()
             .await?;
+        Ok(HubMetrics::parse(&text))
+    }
+
+    /// Prometheus text → samples.
+    pub fn parse(text: &str) -> HubMetrics {
         let samples = text
             .lines()
             .filter(|l| !l.starts_with('#'))
@@ -148,7 +153,7 @@ impl HubMetrics {
                 Some((name.to_string(), value.parse().ok()?))
             })
             .collect();
-        Ok(HubMetrics { samples })
+        HubMetrics { samples }
     }
 
     /// The sample named exactly `name` (labels included, e.g. `x{kind="agent"}`), or 0.
@@ -223,4 +228,34 @@ pub fn bucket_quantile(before: &HubMetrics, after: &HubMetrics, name: &str, q: f
         .into_iter()
         .find(|(_, n)| *n >= q * total)
         .map(|(le, _)| le)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lag(counts: [u32; 4]) -> HubMetrics {
+        HubMetrics::parse(&format!(
+            "# TYPE presence_hub_bus_lag_seconds histogram\n\
+             presence_hub_bus_lag_seconds_bucket{{le=\"0.005\"}} {}\n\
+             presence_hub_bus_lag_seconds_bucket{{le=\"0.01\"}} {}\n\
+             presence_hub_bus_lag_seconds_bucket{{le=\"0.1\"}} {}\n\
+             presence_hub_bus_lag_seconds_bucket{{le=\"+Inf\"}} {}\n\
+             presence_hub_bus_lag_seconds_count {}\n",
+            counts[0], counts[1], counts[2], counts[3], counts[3]
+        ))
+    }
+
+    #[test]
+    fn the_quantile_of_what_a_histogram_saw_between_two_scrapes() {
+        let name = "presence_hub_bus_lag_seconds";
+        let before = lag([100, 100, 100, 100]);
+        // 1,000 more: 980 within 5 ms, 15 within 10 ms, 5 within 100 ms.
+        let after = lag([1080, 1095, 1100, 1100]);
+        assert_eq!(bucket_quantile(&before, &after, name, 0.5), Some(0.005));
+        assert_eq!(bucket_quantile(&before, &after, name, 0.99), Some(0.01));
+        assert_eq!(bucket_quantile(&before, &after, name, 1.0), Some(0.1));
+        assert_eq!(bucket_quantile(&after, &after, name, 0.99), None);
+        assert_eq!(after.buckets(name).last(), Some(&(f64::INFINITY, 1100.0)));
+    }
 }
