@@ -4,8 +4,15 @@
 # database, starts the hub on it, holds ~19,000 sockets from worker processes on loopback, runs
 # the scenarios, prints one table and writes it as JSON (e2e/output/bench.json).
 #
+# With --cluster it runs the cluster benchmark instead: its own PostgreSQL server (seeded before
+# the hubs start), 3 hubs behind HAProxy (e2e/cluster/haproxy.cfg.template), the sockets spread
+# straight over the hubs and the measured ones through HAProxy; cross-node force-end, policy
+# fan-out, the bus ceiling and a hub killed with -9 (e2e/output/bench-cluster.json). Needs
+# PostgreSQL's server binaries and haproxy (e2e/scripts/prepare.sh test).
+#
 # Usage: e2e/scripts/bench.sh [--database-url postgres://user@127.0.0.1:port/db] [bench flags]
 #        e2e/scripts/bench.sh --help        # every flag (socket counts, rates, …)
+#        e2e/scripts/bench.sh --cluster [--help | cluster flags]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/presence-hub-target}"

@@ -3,9 +3,10 @@
 //! like the names), and HAProxy in front of them, WebSocket-aware and health-checked on
 //! `/healthz`, from the same template as `e2e/scripts/cluster.sh` (`e2e/cluster/`).
 //!
-//! Node 1 starts first, with `--demo`, and the others once it is healthy (it ran the
-//! migrations). Then HAProxy, and [`Cluster::start`] returns when HAProxy reports every hub
-//! UP. Everything stops when the [`Cluster`] is dropped; logs go to
+//! Node 1 starts first, with `--demo` (unless [`ClusterOptions::demo`] is off), and the others
+//! once it is healthy (it ran the migrations). Then HAProxy, and [`Cluster::start`] returns when
+//! HAProxy reports every hub UP. [`Cluster::start_with`] runs a preparation of the database (the
+//! benchmark's seeding) after PostgreSQL is up and before any hub starts. Everything stops when the [`Cluster`] is dropped; logs go to
 //! `e2e/output/<label>-hub-N.log` (`-hub-N-run2.log` after a restart), `<label>-haproxy.log`
 //! and `<label>-postgres.log`.
 //!
@@ -55,6 +56,9 @@ pub struct ClusterOptions {
     pub start_timeout: Duration,
     /// HAProxy's `maxconn` (each proxied socket costs it two file descriptors).
     pub maxconn: u32,
+    /// Node 1 starts with `--demo` (the demo company and its logins); off for a database
+    /// prepared by [`Cluster::start_with`].
+    pub demo: bool,
 }
 
 impl Default for ClusterOptions {
@@ -66,6 +70,7 @@ impl Default for ClusterOptions {
             offline_grace_ms: 1500,
             start_timeout: Duration::from_secs(60),
             maxconn: 4000,
+            demo: true,
         }
     }
 }
@@ -180,6 +185,21 @@ impl Cluster {
     /// PostgreSQL, then node 1 (with `--demo`), then the other nodes, then HAProxy; returns
     /// when HAProxy reports every hub UP.
     pub async fn start(options: ClusterOptions) -> anyhow::Result<Cluster> {
+        let (cluster, ()) = Self::start_with(options, |_| async { Ok(()) }).await?;
+        Ok(cluster)
+    }
+
+    /// As [`Cluster::start`], but first runs `prepare` with the `postgres://` URL of the
+    /// hubs' (empty) database, before any hub starts: e.g. seeding it (`load::seed`, which
+    /// also migrates it). Returns what `prepare` returned beside the cluster.
+    pub async fn start_with<T, F, Fut>(
+        options: ClusterOptions,
+        prepare: F,
+    ) -> anyhow::Result<(Cluster, T)>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<T>>,
+    {
         ensure!(options.nodes >= 1, "a cluster has at least one node");
         static TURN: OnceLock<Arc<Mutex<()>>> = OnceLock::new();
         let turn = TURN
@@ -202,6 +222,9 @@ impl Cluster {
             Some(server) => format!("{server}/presence"),
             None => bail!("unexpected URL from postgres.sh: {}", pg.admin_url),
         };
+        let prepared = prepare(database_url.clone())
+            .await
+            .context("preparing the cluster's database")?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()?;
@@ -240,7 +263,7 @@ impl Cluster {
             http,
             _turn: turn,
         };
-        // Node 1 creates the schema and the demo company; the others join it.
+        // Node 1 creates the schema (and the demo company); the others join it.
         cluster.start_node(1).await?;
         let others: Vec<_> = (2..=cluster.nodes.len())
             .map(|i| cluster.hub_options(i))
@@ -267,7 +290,7 @@ impl Cluster {
             cluster.lb_url(),
             cluster.stats_url()
         );
-        Ok(cluster)
+        Ok((cluster, prepared))
     }
 
     fn node(&self, i: usize) -> &Node {
@@ -303,7 +326,7 @@ impl Cluster {
         env.extend(self.options.env.iter().cloned());
         HubOptions {
             label,
-            demo: i == 1,
+            demo: self.options.demo && i == 1,
             offline_grace_ms: self.options.offline_grace_ms,
             env,
             database_url: Some(self.database_url.clone()),
@@ -339,6 +362,16 @@ impl Cluster {
     /// `http://127.0.0.1:PORT` of HAProxy's frontend.
     pub fn lb_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.lb_port)
+    }
+
+    /// HAProxy's frontend address, for raw socket clients.
+    pub fn lb_addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.lb_port))
+    }
+
+    /// Node `i`'s own address (straight to the hub), for raw socket clients.
+    pub fn node_addr(&self, i: usize) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.node(i).port))
     }
 
     /// `ws://127.0.0.1:PORT{path}` through HAProxy.
@@ -553,6 +586,18 @@ impl Cluster {
     /// Stops PostgreSQL and starts it again at once (same data, same port).
     pub async fn restart_postgres(&mut self) -> anyhow::Result<()> {
         self.pg.script("restart").await
+    }
+
+    /// The process id of the PostgreSQL server's postmaster (its backends are its children),
+    /// from its `postmaster.pid`.
+    pub fn postgres_pid(&self) -> anyhow::Result<u32> {
+        let file = Path::new(&self.pg.data_dir).join("postmaster.pid");
+        let text =
+            std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
+        text.lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .with_context(|| format!("no process id in {}", file.display()))
     }
 
     /// Runs SQL on the hubs' database with `psql` as the superuser; its unaligned, tuples-only

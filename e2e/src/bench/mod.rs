@@ -8,6 +8,7 @@
 //! - organization `load`: 200 measured agents with running sessions, held by the coordinator
 //!   (force-ends), and the rest of the agents in the workers.
 
+pub mod cluster;
 pub mod probes;
 pub mod readings;
 pub mod report;

@@ -18,8 +18,15 @@ pub struct ProbeLog {
     pub greeted: HashSet<usize>,
     /// Session id → when its `session_ended` first arrived (at any probe).
     pub session_ended: HashMap<i64, u64>,
+    /// Session id → when its `session_started` first arrived (at any probe).
+    pub session_started: HashMap<i64, u64>,
     /// User id → (probe index, receive time) of every `presence_diff` entry about that user.
     pub diffs: HashMap<i64, Vec<(usize, u64)>>,
+    /// User id → (probe index, receive time) of the `presence_diff` entries that said `offline`.
+    pub offline: HashMap<i64, Vec<(usize, u64)>>,
+    /// Probe index → the hub that took it, when it was opened through the cluster's load
+    /// balancer (its `X-Presence-Node` header).
+    pub nodes: HashMap<usize, String>,
     pub received_by_type: BTreeMap<String, u64>,
     pub closed: Vec<(usize, Option<u16>, String)>,
     pub failed: Vec<String>,
@@ -58,12 +65,23 @@ impl Observer for ProbeObserver {
                     log.session_ended.entry(id).or_insert(at_ns);
                 }
             }
+            "session_started" => {
+                if let Some(session) = &message.session {
+                    log.session_started.entry(session.id).or_insert(at_ns);
+                }
+            }
             "presence_diff" => {
                 for change in &message.changes {
                     log.diffs
                         .entry(change.user_id)
                         .or_default()
                         .push((index, at_ns));
+                    if change.status == Some("offline") {
+                        log.offline
+                            .entry(change.user_id)
+                            .or_default()
+                            .push((index, at_ns));
+                    }
                 }
             }
             _ => {}
@@ -103,7 +121,8 @@ pub struct Probes {
 }
 
 impl Probes {
-    /// Opens every probe, `ramp_per_second` at a time, spread over `sources`.
+    /// Opens every probe, `ramp_per_second` at a time, spread over `sources`. `hub` may be
+    /// the cluster's load balancer: which hub took each probe is then in [`ProbeLog::nodes`].
     pub async fn open(
         hub: SocketAddr,
         sources: &[Ipv4Addr],
@@ -135,8 +154,14 @@ impl Probes {
             let observer = observer.clone();
             let (kind, token) = (spec.kind, spec.token.clone());
             opening.push(tokio::spawn(async move {
-                match connect::open(hub, source, kind, &token, Duration::from_secs(20)).await {
-                    Ok(ws) => {
+                let opened =
+                    connect::open_with_node(hub, source, kind, &token, Duration::from_secs(20))
+                        .await;
+                match opened {
+                    Ok((ws, node)) => {
+                        if let Some(node) = node {
+                            observer.log().nodes.insert(index, node);
+                        }
                         tokio::spawn(socket::run(index, ws, kind, rates, observer, Some(kick_rx)));
                         Ok(())
                     }
@@ -171,6 +196,11 @@ impl Probes {
             );
         }
         Ok(())
+    }
+
+    /// The hub that took probe `index` through the load balancer (see [`Probes::open`]).
+    pub fn node_of(&self, index: usize) -> Option<String> {
+        self.observer.log().nodes.get(&index).cloned()
     }
 
     /// Makes probe `index` send one message now; returns the send time.

@@ -39,6 +39,33 @@ pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     Ok((utime + stime) / clock_ticks_per_second())
 }
 
+/// CPU seconds (user + system) used so far by process `root` and its living children (a
+/// PostgreSQL postmaster and its backends).
+pub fn process_tree_cpu_seconds(root: u32) -> anyhow::Result<f64> {
+    let mut total = cpu_seconds(root)?;
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue; // gone meanwhile
+        };
+        // After the command name: state, then the parent's pid.
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if parent == Some(root) {
+            total += cpu_seconds(pid).unwrap_or(0.0);
+        }
+    }
+    Ok(total)
+}
+
 /// Busy and total jiffies of the whole machine (`/proc/stat`, first line).
 pub fn machine_cpu() -> anyhow::Result<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat")?;
@@ -113,6 +140,11 @@ impl HubMetrics {
             .error_for_status()?
             .text()
             .await?;
+        Ok(HubMetrics::parse(&text))
+    }
+
+    /// Prometheus text → samples.
+    pub fn parse(text: &str) -> HubMetrics {
         let samples = text
             .lines()
             .filter(|l| !l.starts_with('#'))
@@ -121,7 +153,7 @@ impl HubMetrics {
                 Some((name.to_string(), value.parse().ok()?))
             })
             .collect();
-        Ok(HubMetrics { samples })
+        HubMetrics { samples }
     }
 
     /// The sample named exactly `name` (labels included, e.g. `x{kind="agent"}`), or 0.
@@ -148,5 +180,82 @@ impl HubMetrics {
 
     pub fn open(&self, kind: &str) -> f64 {
         self.get(&format!("presence_hub_open_connections{{kind=\"{kind}\"}}"))
+    }
+
+    /// The cumulative buckets of histogram `name`: (upper bound in its unit, count), by bound;
+    /// `+Inf` last.
+    pub fn buckets(&self, name: &str) -> Vec<(f64, f64)> {
+        let prefix = format!("{name}_bucket{{le=\"");
+        let mut out: Vec<(f64, f64)> = self
+            .samples
+            .iter()
+            .filter_map(|(n, v)| {
+                let le = n.strip_prefix(&prefix)?.strip_suffix("\"}")?;
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().ok()?
+                };
+                Some((le, *v))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out
+    }
+}
+
+/// The upper bound of the bucket holding quantile `q` (0–1) of what histogram `name` observed
+/// between two scrapes; `None` when it observed nothing in between.
+pub fn bucket_quantile(before: &HubMetrics, after: &HubMetrics, name: &str, q: f64) -> Option<f64> {
+    let earlier = before.buckets(name);
+    let deltas: Vec<(f64, f64)> = after
+        .buckets(name)
+        .into_iter()
+        .map(|(le, n)| {
+            let was = earlier
+                .iter()
+                .find(|(l, _)| *l == le)
+                .map(|(_, v)| *v)
+                .unwrap_or(0.0);
+            (le, n - was)
+        })
+        .collect();
+    let total = deltas.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    deltas
+        .into_iter()
+        .find(|(_, n)| *n >= q * total)
+        .map(|(le, _)| le)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lag(counts: [u32; 4]) -> HubMetrics {
+        HubMetrics::parse(&format!(
+            "# TYPE presence_hub_bus_lag_seconds histogram\n\
+             presence_hub_bus_lag_seconds_bucket{{le=\"0.005\"}} {}\n\
+             presence_hub_bus_lag_seconds_bucket{{le=\"0.01\"}} {}\n\
+             presence_hub_bus_lag_seconds_bucket{{le=\"0.1\"}} {}\n\
+             presence_hub_bus_lag_seconds_bucket{{le=\"+Inf\"}} {}\n\
+             presence_hub_bus_lag_seconds_count {}\n",
+            counts[0], counts[1], counts[2], counts[3], counts[3]
+        ))
+    }
+
+    #[test]
+    fn the_quantile_of_what_a_histogram_saw_between_two_scrapes() {
+        let name = "presence_hub_bus_lag_seconds";
+        let before = lag([100, 100, 100, 100]);
+        // 1,000 more: 980 within 5 ms, 15 within 10 ms, 5 within 100 ms.
+        let after = lag([1080, 1095, 1100, 1100]);
+        assert_eq!(bucket_quantile(&before, &after, name, 0.5), Some(0.005));
+        assert_eq!(bucket_quantile(&before, &after, name, 0.99), Some(0.01));
+        assert_eq!(bucket_quantile(&before, &after, name, 1.0), Some(0.1));
+        assert_eq!(bucket_quantile(&after, &after, name, 0.99), None);
+        assert_eq!(after.buckets(name).last(), Some(&(f64::INFINITY, 1100.0)));
     }
 }

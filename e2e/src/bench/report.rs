@@ -43,7 +43,8 @@ fn row(what: &str, measured: String, target: &str, met: bool) -> Row {
     }
 }
 
-fn thousands(n: f64) -> String {
+/// `19000` → `19,000`.
+pub fn thousands(n: f64) -> String {
     let s = format!("{:.0}", n);
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -159,6 +160,16 @@ pub fn table(
             page.latency.p50_ms <= 10.0,
         ),
     ]
+}
+
+/// Writes `value` as pretty JSON to `path`, making its folder first.
+pub fn write_json<T: Serialize>(value: &T, path: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("create {}", parent.display()))?;
+    }
+    std::fs::write(path, serde_json::to_vec_pretty(value)?)
+        .with_context(|| format!("write {}", path.display()))
 }
 
 /// The table as Markdown.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::probes::Probes;
 use super::readings::{machine, rss_kib, HubMetrics};
-use super::report::{markdown, table, BenchResults};
+use super::report::{markdown, table, write_json, BenchResults};
 use super::scenario::{force_end, ingest, memory::MemoryResult, page, policy, presence};
 use super::setup::{self, DASHBOARD_ORG, LOAD_ORG, POLICY_ORG};
 use super::BenchOptions;
@@ -226,7 +226,7 @@ fn name_of(email: &str) -> String {
     format!("{label} {group} {i:05}")
 }
 
-fn chrono_like_now() -> String {
+pub(crate) fn chrono_like_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -245,10 +245,7 @@ pub fn publish(results: &BenchResults, json: &Path) -> anyhow::Result<()> {
         results.database
     );
     println!("{}", markdown(&results.table));
-    if let Some(parent) = json.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(json, serde_json::to_vec_pretty(results)?)?;
+    write_json(results, json)?;
     println!("written to {}", json.display());
     Ok(())
 }

@@ -56,6 +56,19 @@ pub async fn open(
     token: &str,
     timeout: Duration,
 ) -> anyhow::Result<Ws> {
+    Ok(open_with_node(hub, source, kind, token, timeout).await?.0)
+}
+
+/// As [`open`], and also which hub took the socket when `hub` is the cluster's load balancer:
+/// the `X-Presence-Node` header HAProxy adds to the `101 Switching Protocols` (`None` straight
+/// to a hub).
+pub async fn open_with_node(
+    hub: SocketAddr,
+    source: Option<Ipv4Addr>,
+    kind: SocketKind,
+    token: &str,
+    timeout: Duration,
+) -> anyhow::Result<(Ws, Option<String>)> {
     tokio::time::timeout(timeout, open_now(hub, source, kind, token))
         .await
         .with_context(|| format!("no handshake within {timeout:?}"))?
@@ -66,7 +79,7 @@ async fn open_now(
     source: Option<Ipv4Addr>,
     kind: SocketKind,
     token: &str,
-) -> anyhow::Result<Ws> {
+) -> anyhow::Result<(Ws, Option<String>)> {
     let socket = TcpSocket::new_v4()?;
     if let Some(ip) = source {
         socket
@@ -80,9 +93,14 @@ async fn open_now(
         "authorization",
         HeaderValue::from_str(&format!("Bearer {token}"))?,
     );
-    let (ws, _) =
+    let (ws, response) =
         tokio_tungstenite::client_async_with_config(request, stream, Some(client_config()))
             .await
             .context("WebSocket handshake")?;
-    Ok(ws)
+    let node = response
+        .headers()
+        .get(crate::cluster::NODE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    Ok((ws, node))
 }

@@ -15,14 +15,25 @@ pub struct Peek<'a> {
     /// `session_ended`.
     #[serde(default)]
     pub session_id: Option<i64>,
-    /// `presence_diff`.
+    /// `session_started` (its `session.id`).
     #[serde(default)]
-    pub changes: Vec<ChangePeek>,
+    pub session: Option<SessionPeek>,
+    /// `presence_diff`.
+    #[serde(default, borrow)]
+    pub changes: Vec<ChangePeek<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ChangePeek {
+pub struct SessionPeek {
+    pub id: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangePeek<'a> {
     pub user_id: i64,
+    /// `active`, `idle` or `offline`.
+    #[serde(default, borrow)]
+    pub status: Option<&'a str>,
 }
 
 /// Receives what sockets report. `index` is the socket's number within its process.

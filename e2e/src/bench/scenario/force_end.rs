@@ -19,7 +19,7 @@ pub struct ForceEndResult {
     pub http: Summary,
 }
 
-/// Ends each measured agent's session in turn, `gap` apart.
+/// Ends each measured agent's session in turn, `gap` apart, through the hub at `base`.
 pub async fn run(
     http: &reqwest::Client,
     base: &str,
@@ -28,9 +28,23 @@ pub async fn run(
     measured: &[usize],
     gap: Duration,
 ) -> anyhow::Result<ForceEndResult> {
+    let targets: Vec<(usize, String)> = measured.iter().map(|&i| (i, base.to_string())).collect();
+    run_on(http, admin_token, probes, &targets, gap).await
+}
+
+/// Ends each measured agent's session in turn, `gap` apart: `(probe index, base URL of the hub
+/// that receives the admin's request)` — in a cluster, another hub than the agent's.
+pub async fn run_on(
+    http: &reqwest::Client,
+    admin_token: &str,
+    probes: &Probes,
+    targets: &[(usize, String)],
+    gap: Duration,
+) -> anyhow::Result<ForceEndResult> {
     let mut push = Vec::new();
     let mut http_ms = Vec::new();
-    for &i in measured {
+    for (i, base) in targets {
+        let i = *i;
         let Some(session_id) = probes.sockets[i].spec.session_id else {
             continue;
         };
@@ -63,7 +77,7 @@ pub async fn run(
         tokio::time::sleep(gap).await;
     }
     Ok(ForceEndResult {
-        requested: measured.len(),
+        requested: targets.len(),
         received: push.len(),
         push: summarize(push),
         http: summarize(http_ms),
