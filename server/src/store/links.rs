@@ -1,7 +1,6 @@
 //! One-time links: the first-run setup link, invites and password resets. Only the SHA-256 of
 //! a link's token is stored; a link works once, until it expires.
 
-use super::tokens::tokens_revoked;
 use super::users::{user_row, COLUMNS};
 use super::{get, now_ms, NewAudit, Store, StoreError, StoreResult, UserRow};
 use crate::events::Published;
@@ -166,18 +165,9 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         Store::insert_audit(&mut tx, audit).await?;
-        let revoked = revoked
-            .iter()
-            .map(|r| get(r, "id"))
-            .collect::<StoreResult<Vec<i64>>>()?;
-        let published = if revoked.is_empty() {
-            None
-        } else {
-            Some(
-                self.announce(&mut tx, audit.org_id, tokens_revoked(revoked))
-                    .await?,
-            )
-        };
+        let published = self
+            .announce_revoked(&mut tx, audit.org_id, &revoked)
+            .await?;
         tx.commit().await?;
         self.observe_write(started);
         Ok(published)
@@ -226,18 +216,9 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         Store::insert_audit(&mut tx, audit).await?;
-        let revoked = revoked
-            .iter()
-            .map(|r| get(r, "id"))
-            .collect::<StoreResult<Vec<i64>>>()?;
-        let published = if revoked.is_empty() {
-            None
-        } else {
-            Some(
-                self.announce(&mut tx, audit.org_id, tokens_revoked(revoked))
-                    .await?,
-            )
-        };
+        let published = self
+            .announce_revoked(&mut tx, audit.org_id, &revoked)
+            .await?;
         tx.commit().await?;
         self.observe_write(started);
         Ok(published)

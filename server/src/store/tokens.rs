@@ -36,6 +36,27 @@ pub(super) fn tokens_revoked(token_ids: Vec<i64>) -> Event {
 }
 
 impl Store {
+    /// Announces the tokens in `rows` (their `id` column) as revoked, in the transaction
+    /// that revoked them; nothing when there are none.
+    pub(super) async fn announce_revoked(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        org_id: i64,
+        rows: &[sqlx::any::AnyRow],
+    ) -> StoreResult<Option<Published>> {
+        let token_ids = rows
+            .iter()
+            .map(|r| get(r, "id"))
+            .collect::<StoreResult<Vec<i64>>>()?;
+        if token_ids.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.announce(conn, org_id, tokens_revoked(token_ids))
+                .await?,
+        ))
+    }
+
     pub async fn insert_token(
         &self,
         user: &UserRow,
