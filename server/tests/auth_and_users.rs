@@ -465,14 +465,7 @@ async fn health_and_metrics() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let text = http
-        .get(format!("{}/metrics", hub.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = hub.metrics().await;
     for name in [
         "presence_hub_open_connections",
         "presence_hub_messages_in_total",

@@ -221,15 +221,7 @@ async fn cutting_the_listening_connections_loses_no_event() {
     let extra = count_within(&mut agent, "config_updated", Duration::from_millis(800)).await;
     assert!(extra.is_empty(), "duplicates: {extra:?}");
     // The cuts happened: node A listened again each time, and read what it missed.
-    let metrics = a
-        .http()
-        .get(format!("{}/metrics", a.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = a.metrics().await;
     let counter = |name: &str| {
         metrics
             .lines()

@@ -161,6 +161,18 @@ impl TestHub {
             .expect("client")
     }
 
+    /// `GET /metrics`: the Prometheus text.
+    pub async fn metrics(&self) -> String {
+        self.http()
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     /// `method path` with an optional bearer token and JSON body: the status and the JSON
     /// answer (`null` for an empty one).
     pub async fn call(
