@@ -212,6 +212,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         offline_grace_ms: config.offline_grace_ms as i64,
         idle_threshold_override_ms: (config.idle_threshold_ms_override > 0)
             .then_some(config.idle_threshold_ms_override as i64),
+        max_sockets_per_user: config.max_sockets_per_user,
     };
     let hub = Arc::new(Hub::new(settings, metrics));
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -404,9 +405,7 @@ impl RunningHub {
     pub async fn stop(self) {
         let state = self.state.clone();
         state.shutdown.cancel();
-        state
-            .hub
-            .close_all(shared::protocol::close_code::SERVICE_RESTART);
+        state.hub.close_all(crate::hub::CloseCause::ServiceRestart);
         // The other nodes forget this one's users at once (they reconnect there).
         if let Some(bus) = state.events.bus() {
             bus.membership().leave().await;

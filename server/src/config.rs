@@ -67,6 +67,11 @@ pub struct Config {
     #[arg(long, env = "HUB_WS_MESSAGES_PER_SECOND", default_value_t = 20)]
     pub ws_messages_per_second: u32,
 
+    /// Open sockets one user may hold on this hub (agents and tabs together); the next one is
+    /// closed with 1008 "too many connections".
+    #[arg(long, env = "HUB_MAX_SOCKETS_PER_USER", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sockets_per_user: u32,
+
     /// Login attempts a minute, per client address and per e-mail address.
     #[arg(long, env = "HUB_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,

@@ -33,6 +33,10 @@ pub struct Metrics {
     pub nodes_alive: IntGauge,
     /// Reconnections of the listening connection.
     pub bus_reconnects: IntCounter,
+    /// Sockets closed at once, by reason (`too_many_connections`).
+    refused: IntCounterVec,
+    /// Sockets failed for breaking the protocol, by the close code sent (1002, 1007, 1009).
+    protocol_errors: IntCounterVec,
 }
 
 impl Metrics {
@@ -130,8 +134,26 @@ impl Metrics {
             "Live nodes of the cluster as this node sees them",
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let refused = IntCounterVec::new(
+            Opts::new(
+                "presence_hub_connections_refused_total",
+                "Sockets closed as soon as they opened, by reason",
+            ),
+            &["reason"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let protocol_errors = IntCounterVec::new(
+            Opts::new(
+                "presence_hub_protocol_errors_total",
+                "Sockets closed for breaking the WebSocket protocol, by close code",
+            ),
+            &["code"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         for c in [
             Box::new(published.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(refused.clone()),
+            Box::new(protocol_errors.clone()),
             Box::new(received.clone()),
             Box::new(caught_up.clone()),
             Box::new(duplicate.clone()),
@@ -169,8 +191,24 @@ impl Metrics {
             bus_lag_seconds: lag,
             nodes_alive: alive,
             bus_reconnects: reconnects,
+            refused,
+            protocol_errors,
             registry,
         }
+    }
+
+    /// The counter of sockets refused for `cause`.
+    pub fn connections_refused(&self, cause: crate::hub::CloseCause) -> IntCounter {
+        let reason = match cause {
+            crate::hub::CloseCause::TooManyConnections => "too_many_connections",
+            _ => "other",
+        };
+        self.refused.with_label_values(&[reason])
+    }
+
+    /// The counter of sockets failed with close `code` for a protocol error.
+    pub fn protocol_errors(&self, code: u16) -> IntCounter {
+        self.protocol_errors.with_label_values(&[&code.to_string()])
     }
 
     /// The Prometheus text exposition of every metric.

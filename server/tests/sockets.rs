@@ -353,3 +353,154 @@ async fn a_plain_request_to_a_socket_address_gets_426_in_the_error_shape() {
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["error"]["code"], "upgrade_required");
 }
+
+/// A masked client frame (RFC 6455 §5.3), or an unmasked one when `masked` is false.
+fn client_frame(opcode: u8, masked: bool, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126, "short frames only");
+    let mut out = vec![0x80 | opcode, payload.len() as u8];
+    if !masked {
+        out.extend_from_slice(payload);
+        return out;
+    }
+    out[1] |= 0x80;
+    let key = [0xa1, 0x0b, 0x5c, 0x72];
+    out.extend_from_slice(&key);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    out
+}
+
+/// The hub's Close frame on a raw stream, then the end of the TCP connection.
+async fn read_close_then_eof(stream: &mut tokio::net::TcpStream) -> (u16, String) {
+    use tokio::io::AsyncReadExt;
+    let (code, reason) = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let (_, opcode, payload) = read_frame(stream).await;
+            if opcode == 0x8 {
+                let code = u16::from_be_bytes([payload[0], payload[1]]);
+                return (
+                    code,
+                    String::from_utf8(payload[2..].to_vec()).expect("utf-8"),
+                );
+            }
+        }
+    })
+    .await
+    .expect("a Close frame within 5 s");
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest))
+        .await
+        .expect("the hub closes the TCP connection")
+        .expect("read");
+    assert!(rest.is_empty());
+    (code, reason)
+}
+
+#[tokio::test]
+async fn a_clients_close_is_answered_before_the_tcp_close() {
+    use tokio::io::AsyncWriteExt;
+    let hub = TestHub::start().await;
+    hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let token = hub.login("ann@a.test").await;
+    let mut stream = raw_socket(&hub, "/ws/agent", &token).await;
+    let (_, opcode, _) = read_frame(&mut stream).await;
+    assert_eq!(opcode, 0x1, "hello");
+    let mut close = 1001u16.to_be_bytes().to_vec();
+    close.extend_from_slice(b"tab closed");
+    stream
+        .write_all(&client_frame(0x8, true, &close))
+        .await
+        .unwrap();
+    assert_eq!(
+        read_close_then_eof(&mut stream).await,
+        (1001, "tab closed".into()),
+        "the code and reason echoed (RFC 6455 §5.5.1)"
+    );
+
+    // A library client sees a clean close, not 1006.
+    let mut agent = hub.agent(&token).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    agent.close(None).await.expect("close");
+    assert!(matches!(
+        tokio::time::timeout(Duration::from_secs(5), agent.next()).await,
+        Ok(Some(Ok(Message::Close(_)))) | Ok(None)
+    ));
+}
+
+#[tokio::test]
+async fn an_unmasked_frame_gets_close_1002_with_a_reason_and_is_counted() {
+    use tokio::io::AsyncWriteExt;
+    let hub = TestHub::start().await;
+    hub.org("Acme", &[("ann@a.test", Role::Member)]).await;
+    let token = hub.login("ann@a.test").await;
+    let mut stream = raw_socket(&hub, "/ws/tab", &token).await;
+    stream
+        .write_all(&client_frame(0x1, false, br#"{"type":"activity"}"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        read_close_then_eof(&mut stream).await,
+        (1002, "client frames must be masked".into())
+    );
+    let invalid_utf8 = client_frame(0x1, true, &[0xc0, 0xaf]);
+    let mut stream = raw_socket(&hub, "/ws/agent", &token).await;
+    stream.write_all(&invalid_utf8).await.unwrap();
+    assert_eq!(
+        read_close_then_eof(&mut stream).await,
+        (1007, "invalid UTF-8 in a text message".into())
+    );
+    let metrics = hub.metrics().await;
+    assert!(
+        metrics.contains("presence_hub_protocol_errors_total{code=\"1002\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("presence_hub_protocol_errors_total{code=\"1007\"} 1"));
+}
+
+#[tokio::test]
+async fn the_socket_past_the_per_user_limit_is_closed_and_the_others_keep_working() {
+    let hub = TestHub::start_with(|c| c.max_sockets_per_user = 3).await;
+    hub.org(
+        "Acme",
+        &[
+            ("ann@a.test", Role::Member),
+            ("sup@a.test", Role::Supervisor),
+        ],
+    )
+    .await;
+    let token = hub.login("ann@a.test").await;
+    let mut agent = hub.agent(&token).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    let mut tabs = Vec::new();
+    for _ in 0..2 {
+        let mut tab = hub.tab(&token).await;
+        wait_for(&mut tab, "presence_snapshot", 5, |_| true).await;
+        tabs.push(tab);
+    }
+    // The fourth: no snapshot, only the close.
+    let mut extra = hub.tab(&token).await;
+    match tokio::time::timeout(Duration::from_secs(5), extra.next()).await {
+        Ok(Some(Ok(Message::Close(Some(frame))))) => {
+            assert_eq!(u16::from(frame.code), code::POLICY_VIOLATION);
+            assert_eq!(frame.reason.as_str(), "too many connections");
+        }
+        other => panic!("expected Close 1008, got {other:?}"),
+    }
+    // Another user is not affected, and the first three still get their pushes.
+    let sup = hub.login("sup@a.test").await;
+    let mut sup_tab = hub.tab(&sup).await;
+    wait_for(&mut sup_tab, "presence_snapshot", 5, |_| true).await;
+    let res = hub
+        .call("POST", "/api/sessions/start", Some(&token), Some(json!({})))
+        .await;
+    assert_eq!(res.0, 201, "{:?}", res.1);
+    wait_for(&mut agent, "session_started", 5, |_| true).await;
+    for tab in &mut tabs {
+        wait_for(tab, "session_started", 5, |_| true).await;
+    }
+    let metrics = hub.metrics().await;
+    assert!(
+        metrics
+            .contains("presence_hub_connections_refused_total{reason=\"too_many_connections\"} 1"),
+        "{metrics}"
+    );
+}

@@ -51,7 +51,12 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
         offline_grace_ms: 10_000,
         database_url: Some(database_url.clone()),
         start_timeout: Duration::from_secs(120),
-        env: vec![("RUST_LOG".into(), "warn".into())],
+        env: vec![
+            ("RUST_LOG".into(), "warn".into()),
+            // A few supervisors hold all the dashboard tabs (100 each): this measures fan-out,
+            // not the per-user socket limit.
+            ("HUB_MAX_SOCKETS_PER_USER".into(), "1000".into()),
+        ],
         ..HubOptions::default()
     })
     .await?;

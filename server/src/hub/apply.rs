@@ -1,11 +1,12 @@
 //! The one door into the hub for committed changes: each event updates the organization's
 //! copy in memory and becomes frames for the sockets that should see it.
 
+use super::close::CloseCause;
 use super::fanout::Audience;
 use super::org::PolicyState;
 use super::{Hub, OrgHub};
 use crate::events::Event;
-use shared::protocol::{close_code, ServerToAgent, ServerToTab, SessionInfo};
+use shared::protocol::{ServerToAgent, ServerToTab, SessionInfo};
 
 impl Hub {
     /// Applies a committed event of organization `org_id`. An organization this hub has not
@@ -51,13 +52,13 @@ impl Hub {
             Event::MemberChanged { member } => {
                 org.upsert_member(member);
                 if !member.active {
-                    org.close_user_connections(member.user_id, close_code::UNAUTHORIZED);
+                    org.close_user_connections(member.user_id, CloseCause::Unauthorized);
                 }
                 self.publish_member(&org, member.user_id);
             }
             Event::TokensRevoked { token_ids } => {
                 for id in token_ids {
-                    org.close_token_connections(*id, close_code::UNAUTHORIZED);
+                    org.close_token_connections(*id, CloseCause::Unauthorized);
                 }
             }
             Event::OrgUpdated { name, .. } => org.rename(name),

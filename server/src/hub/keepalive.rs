@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use super::close::CloseCause;
 use super::peer::clock_ms;
 use super::Hub;
-use shared::protocol::close_code;
 
 impl Hub {
     /// One keep-alive pass, run every second (`tick` counts the passes). Each socket is pinged
@@ -22,7 +22,7 @@ impl Hub {
                 for peer in peers.iter() {
                     let control = &peer.value().control;
                     if control.silent_ms(now) > idle_ms {
-                        control.close(close_code::GOING_AWAY);
+                        control.close(CloseCause::IdleTimeout);
                     } else if peer.key() % slots == tick % slots {
                         control.request_ping();
                     }
@@ -64,7 +64,7 @@ mod tests {
         for silent in &regs[1..] {
             assert_eq!(
                 silent.control.close_requested(),
-                Some(close_code::GOING_AWAY)
+                Some(CloseCause::IdleTimeout)
             );
         }
     }

@@ -5,22 +5,24 @@ mod activity;
 pub mod activity_writer;
 mod announce;
 mod apply;
+mod close;
 mod fanout;
 mod keepalive;
 mod org;
 pub mod peer;
 mod presence;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 pub mod writer;
 
 pub use activity::Heartbeat;
 pub use announce::{LocalPresence, PresenceAnnouncer};
+pub use close::CloseCause;
 pub use org::{Member, OrgHub, PolicyState, TrackingSwitches};
 pub use peer::{clock_ms, ConnControl, ConnEvent, Outgoing, Peer, PeerKind};
 
 use dashmap::DashMap;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use crate::events::MemberInfo;
@@ -40,6 +42,9 @@ pub struct HubSettings {
     pub offline_grace_ms: i64,
     /// When set, replaces every organization's policy idle threshold (tests, demos).
     pub idle_threshold_override_ms: Option<i64>,
+    /// Open sockets one user may hold on this hub, agents and tabs together; the next one is
+    /// closed with 1008 "too many connections".
+    pub max_sockets_per_user: u32,
 }
 
 pub struct Hub {
@@ -51,8 +56,9 @@ pub struct Hub {
     pub activity_writer: ActivityWriter,
     /// This node's presence changes for the other nodes (cluster mode).
     pub announcer: PresenceAnnouncer,
-    /// Set by [`Hub::close_all`]: sockets registered afterwards are closed at once with it.
-    closing_code: AtomicU16,
+    /// Set by [`Hub::close_all`] ([`CloseCause::to_byte`]): sockets registered afterwards are
+    /// closed at once with it.
+    closing: AtomicU8,
 }
 
 /// What the hub needs of an organization to serve its sockets, read by the directory loader.
@@ -84,7 +90,7 @@ impl Hub {
             activity_writer: ActivityWriter::new(metrics.clone()),
             announcer: PresenceAnnouncer::default(),
             metrics,
-            closing_code: AtomicU16::new(0),
+            closing: AtomicU8::new(0),
         }
     }
 
@@ -166,21 +172,18 @@ impl Hub {
             .fold((0, 0), |(a, t), o| (a + o.agent_count(), t + o.tab_count()))
     }
 
-    /// Asks every socket, and every one registered from now on, to close with `code`
-    /// (shutdown: 1012).
-    pub fn close_all(&self, code: u16) {
-        self.closing_code.store(code, Ordering::SeqCst);
+    /// Asks every socket, and every one registered from now on, to close with `cause`
+    /// (shutdown: [`CloseCause::ServiceRestart`]).
+    pub fn close_all(&self, cause: CloseCause) {
+        self.closing.store(cause.to_byte(), Ordering::SeqCst);
         for org in self.orgs.iter() {
-            org.close_all(code);
+            org.close_all(cause);
         }
     }
 
-    /// The code every socket is being closed with, once [`Hub::close_all`] was called.
-    pub fn closing_code(&self) -> Option<u16> {
-        match self.closing_code.load(Ordering::SeqCst) {
-            0 => None,
-            code => Some(code),
-        }
+    /// Why every socket is being closed, once [`Hub::close_all`] was called.
+    pub fn closing(&self) -> Option<CloseCause> {
+        CloseCause::from_byte(self.closing.load(Ordering::SeqCst))
     }
 
     pub fn orgs(&self) -> Vec<Arc<OrgHub>> {
@@ -192,7 +195,7 @@ impl Hub {
 mod tests {
     use super::test_support::{hub, member as user, org};
     use super::*;
-    use shared::protocol::{close_code, ServerToTab};
+    use shared::protocol::ServerToTab;
     use shared::Role;
 
     fn drain(reg: &mut Registration) -> Vec<ServerToTab> {
@@ -215,7 +218,7 @@ mod tests {
         }
         assert_eq!(
             reg.control.close_requested(),
-            Some(close_code::TRY_AGAIN_LATER)
+            Some(CloseCause::SlowConsumer)
         );
         assert_eq!(hub.metrics.slow_consumers_dropped.get(), 1);
         assert_eq!(
@@ -264,5 +267,54 @@ mod tests {
         hub.sweep();
         let seen = drain(&mut admin);
         assert!(seen.iter().any(|m| matches!(m, ServerToTab::PresenceDiff { changes } if changes[0].status == shared::PresenceStatus::Offline)));
+    }
+
+    #[tokio::test]
+    async fn the_socket_past_the_per_user_limit_is_refused_and_the_others_keep_working() {
+        let hub = hub();
+        let org = org(&hub, 1);
+        user(&org, 1, Role::Admin);
+        user(&org, 2, Role::Member);
+        let greet = |_: &OrgHub| Some(Outgoing::new("hello".into(), tokio::time::Instant::now()));
+        let mut open: Vec<_> = (0..20)
+            .map(|i| {
+                let kind = if i % 2 == 0 {
+                    PeerKind::Agent
+                } else {
+                    PeerKind::Tab
+                };
+                hub.attach(&org, kind, 2, Role::Member, 2, greet)
+            })
+            .collect();
+        let refused = hub.attach(&org, PeerKind::Tab, 2, Role::Member, 2, greet);
+        assert_eq!(
+            refused.control.close_requested(),
+            Some(CloseCause::TooManyConnections)
+        );
+        assert_eq!(refused.control.queued(), 0, "no greeting, only the close");
+        assert_eq!(
+            hub.metrics
+                .connections_refused(CloseCause::TooManyConnections)
+                .get(),
+            1
+        );
+        hub.detach(&refused);
+        assert_eq!(
+            hub.open_connections(),
+            (10, 10),
+            "the refused one was never counted"
+        );
+        for reg in &mut open {
+            assert_eq!(reg.control.close_requested(), None);
+            assert!(
+                matches!(reg.control.try_next(), Some(ConnEvent::Send(m)) if &*m.text == "hello")
+            );
+        }
+        // Another user is not limited by user 2's sockets; a closed socket frees a place.
+        let admin = hub.attach(&org, PeerKind::Tab, 1, Role::Admin, 1, |_| None);
+        assert_eq!(admin.control.close_requested(), None);
+        hub.detach(&open.pop().expect("twenty"));
+        let again = hub.attach(&org, PeerKind::Agent, 2, Role::Member, 2, |_| None);
+        assert_eq!(again.control.close_requested(), None);
     }
 }

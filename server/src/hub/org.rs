@@ -4,6 +4,7 @@ use dashmap::DashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use super::close::CloseCause;
 use super::peer::{Peer, PeerKind};
 use super::HubSettings;
 use crate::domain::presence::{merge, NodeView, PresenceRules, UserPresence};
@@ -268,25 +269,25 @@ impl OrgHub {
         self.tabs.len()
     }
 
-    fn close_where(&self, code: u16, pred: impl Fn(&Peer) -> bool) {
+    fn close_where(&self, cause: CloseCause, pred: impl Fn(&Peer) -> bool) {
         for map in [&self.agents, &self.tabs] {
             for p in map.iter() {
                 if pred(p.value()) {
-                    p.control.close(code);
+                    p.control.close(cause);
                 }
             }
         }
     }
 
-    pub fn close_user_connections(&self, user_id: i64, code: u16) {
-        self.close_where(code, |p| p.user_id == user_id);
+    pub fn close_user_connections(&self, user_id: i64, cause: CloseCause) {
+        self.close_where(cause, |p| p.user_id == user_id);
     }
 
-    pub fn close_token_connections(&self, token_id: i64, code: u16) {
-        self.close_where(code, |p| p.token_id == token_id);
+    pub fn close_token_connections(&self, token_id: i64, cause: CloseCause) {
+        self.close_where(cause, |p| p.token_id == token_id);
     }
 
-    pub fn close_all(&self, code: u16) {
-        self.close_where(code, |_| true);
+    pub fn close_all(&self, cause: CloseCause) {
+        self.close_where(cause, |_| true);
     }
 }

@@ -2,10 +2,12 @@
 
 use futures_util::task::AtomicWaker;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll};
 use tokio::time::Instant;
+
+use super::close::CloseCause;
 
 /// A serialized message on its way to sockets, and when the event happened (push latency).
 /// Shared: a fan-out queues one pointer per socket. Keeping the queue slot one pointer wide
@@ -45,8 +47,8 @@ pub struct ConnControl {
     capacity: usize,
     /// Woken when a message is queued, a ping is due or a close is requested.
     waker: AtomicWaker,
-    /// 0 while open; else the close code asked for (the first request wins).
-    code: AtomicU16,
+    /// 0 while open; else the [`CloseCause`] asked for (the first request wins).
+    cause: AtomicU8,
     ping_due: AtomicBool,
     /// [`clock_ms`] when the client last sent anything (a pong counts).
     last_heard_ms: AtomicU64,
@@ -57,7 +59,7 @@ pub struct ConnControl {
 pub enum ConnEvent {
     Send(Outgoing),
     Ping,
-    Close(u16),
+    Close(CloseCause),
 }
 
 /// Milliseconds on a monotonic clock shared by the hub and its connections (tokio's, so tests
@@ -74,7 +76,7 @@ impl ConnControl {
             queue: Mutex::new(VecDeque::new()),
             capacity,
             waker: AtomicWaker::new(),
-            code: AtomicU16::new(0),
+            cause: AtomicU8::new(0),
             ping_due: AtomicBool::new(false),
             last_heard_ms: AtomicU64::new(clock_ms()),
         }
@@ -88,10 +90,10 @@ impl ConnControl {
     }
 
     /// The first requested code wins; returns true for that first request.
-    pub fn close(&self, code: u16) -> bool {
+    pub fn close(&self, cause: CloseCause) -> bool {
         let first = self
-            .code
-            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
+            .cause
+            .compare_exchange(0, cause.to_byte(), Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
         if first {
             self.waker.wake();
@@ -99,12 +101,9 @@ impl ConnControl {
         first
     }
 
-    /// The close code asked for, if any.
-    pub fn close_requested(&self) -> Option<u16> {
-        match self.code.load(Ordering::Acquire) {
-            0 => None,
-            code => Some(code),
-        }
+    /// The close asked for, if any.
+    pub fn close_requested(&self) -> Option<CloseCause> {
+        CloseCause::from_byte(self.cause.load(Ordering::Acquire))
     }
 
     /// Asks the connection to send a ping (keep-alive).
@@ -140,8 +139,8 @@ impl ConnControl {
 
     /// The next event if one is ready.
     pub fn try_next(&self) -> Option<ConnEvent> {
-        if let Some(code) = self.close_requested() {
-            return Some(ConnEvent::Close(code));
+        if let Some(cause) = self.close_requested() {
+            return Some(ConnEvent::Close(cause));
         }
         if self.ping_due.swap(false, Ordering::AcqRel) {
             return Some(ConnEvent::Ping);
@@ -162,7 +161,7 @@ impl ConnControl {
 
     /// The connection is gone: refuse further messages and free the waiting ones.
     pub fn finish(&self) {
-        self.close(shared::protocol::close_code::NORMAL);
+        self.close(CloseCause::Normal);
         self.queue().clear();
     }
 
@@ -174,7 +173,7 @@ impl ConnControl {
         let mut queue = self.queue();
         if queue.len() >= self.capacity {
             drop(queue);
-            return if self.close(shared::protocol::close_code::TRY_AGAIN_LATER) {
+            return if self.close(CloseCause::SlowConsumer) {
                 Err(QueueError::SlowConsumer)
             } else {
                 Err(QueueError::Closed)

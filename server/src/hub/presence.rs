@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::announce::LocalPresence;
+use super::close::CloseCause;
 use super::fanout::frame;
 use super::org::{Member, OrgHub};
 use super::peer::{Outgoing, Peer, PeerKind};
@@ -46,6 +47,27 @@ impl Hub {
         let now = now_ms();
         let created = Instant::now();
         let _order = org.lock_publish();
+        let registration = Registration {
+            org: org.clone(),
+            conn_id,
+            kind,
+            user_id,
+            control: control.clone(),
+        };
+        // Checked under the publish lock, which every attach takes: two sockets opening at
+        // once cannot both take the last place.
+        let full = org
+            .members
+            .get(&user_id)
+            .is_some_and(|m| m.presence.connections() >= self.settings.max_sockets_per_user);
+        if full {
+            // Never registered: no greeting, no presence change; its detach finds nothing.
+            control.close(CloseCause::TooManyConnections);
+            self.metrics
+                .connections_refused(CloseCause::TooManyConnections)
+                .inc();
+            return registration;
+        }
         let changed = org.members.get_mut(&user_id).and_then(|mut m| {
             m.presence.connect();
             let changed = m.presence.refresh(now, org.rules()).is_some();
@@ -60,8 +82,8 @@ impl Hub {
         org.peers(kind).insert(conn_id, peer);
         // Registered while the hub shuts down: closed like the others (after the insert, so
         // `close_all` either saw this peer or set the code read here).
-        if let Some(code) = self.closing_code() {
-            control.close(code);
+        if let Some(cause) = self.closing() {
+            control.close(cause);
         }
         match kind {
             PeerKind::Agent => self.metrics.agents_open.inc(),
@@ -70,13 +92,7 @@ impl Hub {
         if let Some(entry) = changed {
             self.publish_changes_locked(org, vec![entry], created);
         }
-        Registration {
-            org: org.clone(),
-            conn_id,
-            kind,
-            user_id,
-            control,
-        }
+        registration
     }
 
     fn queue_direct(&self, peer: &Peer, msg: &Outgoing) {

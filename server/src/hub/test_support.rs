@@ -13,6 +13,7 @@ pub fn hub() -> Hub {
         HubSettings {
             offline_grace_ms: 0,
             idle_threshold_override_ms: None,
+            max_sockets_per_user: 20,
         },
         Metrics::new(),
     )
@@ -46,4 +47,16 @@ pub fn member(org: &OrgHub, id: i64, role: Role) {
         active: true,
         last_activity_at: None,
     });
+}
+
+/// Waits (up to 5 s) until `done` holds, letting other tasks run meanwhile.
+pub async fn eventually(done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the condition did not hold within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }

@@ -56,10 +56,17 @@ pub async fn agent_socket(
     ))
 }
 
-struct AgentMessages {
+/// What the hub does with each text message of one socket (public for the fuzz targets).
+pub struct AgentMessages {
     hub: Arc<Hub>,
     org: Arc<OrgHub>,
     user_id: i64,
+}
+
+impl AgentMessages {
+    pub fn new(hub: Arc<Hub>, org: Arc<OrgHub>, user_id: i64) -> Self {
+        AgentMessages { hub, org, user_id }
+    }
 }
 
 impl MessageHandler for AgentMessages {

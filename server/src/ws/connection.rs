@@ -16,15 +16,17 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
+use tokio_tungstenite::WebSocketStream;
 
+use tungstenite::error::ProtocolError;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::Message;
 
 use super::direct_write::DirectWrite;
-use super::upgrade::Socket;
-use crate::hub::{ConnEvent, Hub, Outgoing, PeerKind, Registration};
+use crate::hub::{CloseCause, ConnEvent, Hub, Outgoing, PeerKind, Registration};
 use shared::protocol::{close_code, SocketError};
 
 #[derive(Debug, Clone, Copy)]
@@ -39,25 +41,50 @@ pub struct SocketLimits {
 /// Largest accepted message (and frame).
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
-/// How long a close frame may take to leave before the socket is simply dropped.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a closing handshake may take: the hub's Close frame going out, then the client's
+/// answer coming back (RFC 6455 §7.1.1: the server closes TCP once it has both, or gives up).
+pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Close code for invalid UTF-8 in a text message (RFC 6455 §7.4.1).
+const INVALID_PAYLOAD: u16 = 1007;
+/// Close code for a protocol error (RFC 6455 §7.4.1).
+const PROTOCOL_ERROR: u16 = 1002;
 
 /// Decides what an incoming text message means; an error is reported back to the client.
 pub trait MessageHandler {
     fn on_text(&mut self, text: &str) -> Result<(), SocketError>;
 }
 
-/// Why a connection ended (logged).
+/// Why a connection ended (logged, and what the unit tests check).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
+    /// The client sent a Close frame and got the hub's answer.
     ClientClosed,
-    ClosedByHub(u16),
+    /// The hub closed it; `answered` when the client's Close came back in time.
+    ClosedByHub { cause: CloseCause, answered: bool },
+    /// The client broke the protocol: the hub sent Close `code` and dropped the connection.
+    Failed { code: u16 },
+    /// The TCP connection failed or a write did not go through in time.
     Broken,
 }
 
+/// A closing handshake under way; nothing new is pushed meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    /// The hub's Close frame goes out (`sent` once flushed), then the client's answer is awaited.
+    ByHub { cause: CloseCause, sent: bool },
+    /// The client's Close came in; tungstenite queued the answer, which is flushed, then done.
+    ByClient,
+    /// A protocol error: Close `code` goes out, then the connection is dropped without waiting
+    /// for an answer (RFC 6455 §7.1.7, "Fail the WebSocket Connection").
+    Failed { code: u16 },
+}
+
 /// One registered socket, driven until it ends; unregistered from the hub when dropped.
-pub struct Connection<H> {
-    socket: Socket,
+/// `S` is the byte stream under the WebSocket: the upgraded HTTP connection, or an in-memory
+/// pipe in the unit tests.
+pub struct Connection<H, S> {
+    socket: WebSocketStream<S>,
     reg: Registration,
     hub: Arc<Hub>,
     handler: H,
@@ -67,15 +94,18 @@ pub struct Connection<H> {
     writing: Option<DirectWrite>,
     /// A ping or close frame handed to tungstenite and not flushed yet.
     unflushed: bool,
-    /// Armed while a write waits for the client (or while closing), not otherwise.
+    /// Armed while a write waits for the client, and for the whole closing handshake.
     write_deadline: Option<Pin<Box<Sleep>>>,
-    /// The close code being sent; nothing is read any more.
-    closing: Option<u16>,
+    closing: Option<Closing>,
 }
 
-impl<H: MessageHandler + Unpin> Connection<H> {
+impl<H, S> Connection<H, S>
+where
+    H: MessageHandler + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     pub fn new(
-        socket: Socket,
+        socket: WebSocketStream<S>,
         reg: Registration,
         hub: Arc<Hub>,
         handler: H,
@@ -103,9 +133,9 @@ impl<H: MessageHandler + Unpin> Connection<H> {
     /// (wakers registered).
     ///
     /// Pushed messages bypass tungstenite ([`DirectWrite`]); pings and close frames go through
-    /// it, as do its own replies to the client's pings. The two never interleave: a direct
-    /// write starts only once tungstenite has flushed everything, and nothing is read (so
-    /// tungstenite writes no reply) until the direct write is complete.
+    /// it, as do its own replies to the client's pings and Close. The two never interleave: a
+    /// direct write starts only once tungstenite has flushed everything, and nothing is read
+    /// (so tungstenite writes no reply) until the direct write is complete.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<bool, Ended> {
         let mut progress = false;
         loop {
@@ -137,14 +167,23 @@ impl<H: MessageHandler + Unpin> Connection<H> {
                     Poll::Ready(Ok(())) => {
                         self.unflushed = false;
                         progress = true;
-                        if let Some(code) = self.closing {
-                            return Err(Ended::ClosedByHub(code));
+                        match &mut self.closing {
+                            None => self.write_deadline = None,
+                            Some(Closing::ByClient) => return Err(Ended::ClientClosed),
+                            Some(Closing::Failed { code }) => {
+                                return Err(Ended::Failed { code: *code })
+                            }
+                            // Now the client's answer is read (`poll_read`), within what is
+                            // left of the same deadline.
+                            Some(Closing::ByHub { sent, .. }) => *sent = true,
                         }
-                        self.write_deadline = None;
                     }
                     Poll::Ready(Err(_)) => return Err(self.broken()),
                     Poll::Pending => return self.wait_for_write(cx, progress),
                 }
+            }
+            if self.closing.is_some() {
+                return self.wait_for_write(cx, progress);
             }
             let event = match self.reg.control.poll_next(cx) {
                 Poll::Ready(event) => event,
@@ -157,23 +196,33 @@ impl<H: MessageHandler + Unpin> Connection<H> {
                     self.start_send(Message::Ping(Bytes::new()))?;
                     self.unflushed = true;
                 }
-                ConnEvent::Close(code) => {
-                    self.closing = Some(code);
-                    self.write_deadline = Some(Box::pin(tokio::time::sleep(
-                        self.write_timeout.min(CLOSE_TIMEOUT),
-                    )));
-                    let frame = CloseFrame {
-                        code: CloseCode::from(code),
-                        reason: close_reason(code).into(),
-                    };
-                    // Best effort: a client that does not read will not get it, and that is fine.
-                    if self.start_send(Message::Close(Some(frame))).is_err() {
-                        return Err(Ended::ClosedByHub(code));
-                    }
-                    self.unflushed = true;
+                ConnEvent::Close(cause) => {
+                    self.begin_close(
+                        Closing::ByHub { cause, sent: false },
+                        cause.code(),
+                        cause.reason(),
+                    )?;
                 }
             }
         }
+    }
+
+    /// Hands our Close frame to tungstenite and arms the closing handshake's deadline.
+    fn begin_close(
+        &mut self,
+        closing: Closing,
+        code: u16,
+        reason: &'static str,
+    ) -> Result<(), Ended> {
+        self.closing = Some(closing);
+        self.write_deadline = Some(Box::pin(tokio::time::sleep(CLOSE_TIMEOUT)));
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        };
+        self.start_send(Message::Close(Some(frame)))?;
+        self.unflushed = true;
+        Ok(())
     }
 
     /// Hands one frame to the socket (written at once when the client keeps up; otherwise the
@@ -184,7 +233,8 @@ impl<H: MessageHandler + Unpin> Connection<H> {
             .map_err(|_| self.broken())
     }
 
-    /// A write waits for the client: it has `write_timeout` (a close, less) to go through.
+    /// A write (or the closing handshake) waits for the client: it has `write_timeout`
+    /// ([`CLOSE_TIMEOUT`] for a close) to go through.
     fn wait_for_write(&mut self, cx: &mut Context<'_>, progress: bool) -> Result<bool, Ended> {
         let timeout = self.write_timeout;
         let deadline = self
@@ -196,34 +246,48 @@ impl<H: MessageHandler + Unpin> Connection<H> {
         }
     }
 
-    /// How a connection ends when its socket fails: a close already under way still counts as
-    /// the hub's close.
+    /// How a connection ends when its socket fails or its time runs out: a close under way
+    /// still ends as that close.
     fn broken(&self) -> Ended {
         match self.closing {
-            Some(code) => Ended::ClosedByHub(code),
+            Some(Closing::ByHub { cause, .. }) => Ended::ClosedByHub {
+                cause,
+                answered: false,
+            },
+            Some(Closing::Failed { code }) => Ended::Failed { code },
+            Some(Closing::ByClient) => Ended::ClientClosed,
             None => Ended::Broken,
         }
     }
 
     /// Reads one message and acts on it. `Ok(true)` when one was read, `Ok(false)` when none
-    /// is there (waker registered) or the connection is closing.
+    /// is there (waker registered) or nothing more is to be read.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool, Ended> {
-        if self.closing.is_some() || self.writing.is_some() {
+        if self.writing.is_some() {
             return Ok(false);
+        }
+        match self.closing {
+            None => {}
+            Some(Closing::ByHub { cause, sent: true }) => return self.poll_close_answer(cx, cause),
+            Some(_) => return Ok(false),
         }
         let msg = match Pin::new(&mut self.socket).poll_next(cx) {
             Poll::Pending => return Ok(false),
+            // Only after a closing handshake; a TCP drop without one is an error below.
             Poll::Ready(None) => return Err(Ended::ClientClosed),
             Poll::Ready(Some(Ok(msg))) => msg,
-            Poll::Ready(Some(Err(tungstenite::Error::Capacity(_)))) => {
-                self.reg.control.close(close_code::MESSAGE_TOO_BIG);
-                return Ok(true);
-            }
-            Poll::Ready(Some(Err(_))) => return Err(Ended::Broken),
+            Poll::Ready(Some(Err(e))) => return self.fail(e),
         };
         self.reg.control.heard();
         let error = match msg {
-            Message::Close(_) => return Err(Ended::ClientClosed),
+            Message::Close(_) => {
+                // tungstenite queued the answer (the client's code echoed, or 1002 for a code
+                // that may not be sent); it goes out with the next flush.
+                self.closing = Some(Closing::ByClient);
+                self.write_deadline = Some(Box::pin(tokio::time::sleep(CLOSE_TIMEOUT)));
+                self.unflushed = true;
+                return Ok(true);
+            }
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
             Message::Text(text) => {
                 if self.over_rate() {
@@ -252,6 +316,45 @@ impl<H: MessageHandler + Unpin> Connection<H> {
         Ok(true)
     }
 
+    /// After the hub's Close went out: reads until the client's Close (anything else the
+    /// client still sends is dropped unread).
+    fn poll_close_answer(
+        &mut self,
+        cx: &mut Context<'_>,
+        cause: CloseCause,
+    ) -> Result<bool, Ended> {
+        match Pin::new(&mut self.socket).poll_next(cx) {
+            Poll::Pending => Ok(false),
+            Poll::Ready(Some(Ok(Message::Close(_)))) => Err(Ended::ClosedByHub {
+                cause,
+                answered: true,
+            }),
+            Poll::Ready(Some(Ok(_))) => Ok(true),
+            Poll::Ready(None | Some(Err(_))) => Err(Ended::ClosedByHub {
+                cause,
+                answered: false,
+            }),
+        }
+    }
+
+    /// A read failed. A protocol error is answered with its Close code and reason before the
+    /// connection is dropped; a broken TCP connection just ends.
+    fn fail(&mut self, error: tungstenite::Error) -> Result<bool, Ended> {
+        let (code, reason) = match &error {
+            tungstenite::Error::Capacity(_) => (close_code::MESSAGE_TOO_BIG, "message too big"),
+            tungstenite::Error::Utf8(_) => (INVALID_PAYLOAD, "invalid UTF-8 in a text message"),
+            tungstenite::Error::Protocol(e) => match protocol_reason(e) {
+                Some(reason) => (PROTOCOL_ERROR, reason),
+                None => return Err(Ended::Broken),
+            },
+            _ => return Err(Ended::Broken),
+        };
+        tracing::debug!(user_id = self.reg.user_id, %error, code, "protocol error");
+        self.hub.metrics.protocol_errors(code).inc();
+        self.begin_close(Closing::Failed { code }, code, reason)?;
+        Ok(true)
+    }
+
     /// Counts a data message; past the limit the socket is closed with 1008.
     fn over_rate(&mut self) -> bool {
         let metrics = &self.hub.metrics;
@@ -262,12 +365,36 @@ impl<H: MessageHandler + Unpin> Connection<H> {
         if self.limiter.check().is_ok() {
             return false;
         }
-        self.reg.control.close(close_code::POLICY_VIOLATION);
+        self.reg.control.close(CloseCause::RateLimited);
         true
     }
 }
 
-impl<H: MessageHandler + Unpin> Future for Connection<H> {
+/// The reason sent with Close 1002 for what the client did wrong; `None` when the connection
+/// simply broke (no frame can reach the client).
+pub fn protocol_reason(error: &ProtocolError) -> Option<&'static str> {
+    Some(match error {
+        ProtocolError::NonZeroReservedBits => "reserved bits set without an extension",
+        ProtocolError::UnmaskedFrameFromClient => "client frames must be masked",
+        ProtocolError::FragmentedControlFrame => "fragmented control frame",
+        ProtocolError::ControlFrameTooBig => "control frame longer than 125 bytes",
+        ProtocolError::UnknownControlFrameType(_)
+        | ProtocolError::UnknownDataFrameType(_)
+        | ProtocolError::InvalidOpcode(_) => "reserved opcode",
+        ProtocolError::UnexpectedContinueFrame => "continuation frame with nothing to continue",
+        ProtocolError::ExpectedFragment(_) => "new message before the fragmented one ended",
+        ProtocolError::InvalidCloseSequence => "invalid Close frame payload",
+        ProtocolError::ReceivedAfterClosing => "frame after Close",
+        ProtocolError::ResetWithoutClosingHandshake => return None,
+        _ => "protocol error",
+    })
+}
+
+impl<H, S> Future for Connection<H, S>
+where
+    H: MessageHandler + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     type Output = Ended;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ended> {
@@ -288,7 +415,7 @@ impl<H: MessageHandler + Unpin> Future for Connection<H> {
     }
 }
 
-impl<H> Connection<H> {
+impl<H, S> Connection<H, S> {
     fn finish(&self, ended: Ended) -> Poll<Ended> {
         let reg = &self.reg;
         tracing::debug!(user_id = reg.user_id, kind = ?reg.kind, ?ended, "socket closed");
@@ -296,20 +423,11 @@ impl<H> Connection<H> {
     }
 }
 
-impl<H> Drop for Connection<H> {
+impl<H, S> Drop for Connection<H, S> {
     fn drop(&mut self) {
         self.hub.detach(&self.reg);
     }
 }
 
-fn close_reason(code: u16) -> &'static str {
-    match code {
-        close_code::TRY_AGAIN_LATER => "slow consumer: messages were not read",
-        close_code::UNAUTHORIZED => "logged out",
-        close_code::SERVICE_RESTART => "service restart",
-        close_code::GOING_AWAY => "idle timeout",
-        close_code::MESSAGE_TOO_BIG => "message too big",
-        close_code::POLICY_VIOLATION => "rate limit: too many messages a second",
-        _ => "closed by the hub",
-    }
-}
+#[cfg(test)]
+mod tests;

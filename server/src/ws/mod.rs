@@ -6,8 +6,8 @@ mod direct_write;
 mod tab;
 pub mod upgrade;
 
-pub use agent::agent_socket;
-pub use tab::tab_socket;
+pub use agent::{agent_socket, AgentMessages};
+pub use tab::{tab_socket, TabMessages};
 
 use serde::Deserialize;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ const READ_BUFFER_BYTES: usize = 512;
 
 /// Buffers sized on purpose: sockets are many and messages are small. A write buffer size of 0
 /// writes every frame out at once (pushes must not wait for more to come).
-fn socket_config() -> WebSocketConfig {
+pub fn socket_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES))

@@ -63,10 +63,17 @@ pub async fn tab_socket(
     ))
 }
 
-struct TabMessages {
+/// What the hub does with each text message of one socket (public for the fuzz targets).
+pub struct TabMessages {
     hub: Arc<Hub>,
     org: Arc<OrgHub>,
     user_id: i64,
+}
+
+impl TabMessages {
+    pub fn new(hub: Arc<Hub>, org: Arc<OrgHub>, user_id: i64) -> Self {
+        TabMessages { hub, org, user_id }
+    }
 }
 
 impl MessageHandler for TabMessages {

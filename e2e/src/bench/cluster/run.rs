@@ -46,7 +46,12 @@ pub async fn run(
         ClusterOptions {
             label: LABEL.into(),
             nodes: n,
-            env: vec![("RUST_LOG".into(), "warn".into())],
+            env: vec![
+                ("RUST_LOG".into(), "warn".into()),
+                // A few supervisors hold all the dashboard tabs (100 each): this measures fan-out,
+                // not the per-user socket limit.
+                ("HUB_MAX_SOCKETS_PER_USER".into(), "1000".into()),
+            ],
             // The hub's own default (the harness's is shorter, for the tests).
             offline_grace_ms: 10_000,
             start_timeout: Duration::from_secs(120),
