@@ -63,6 +63,9 @@ enum Cmd {
         heartbeat_seconds: u64,
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// Print every agent's `hello` and disconnection as a JSON line on stdout.
+        #[arg(long)]
+        events: bool,
     },
 }
 
@@ -107,7 +110,15 @@ fn main() -> ExitCode {
             tokens,
             heartbeat_seconds,
             seconds,
-        } => runtime.block_on(swarm(&paths, count, tokens, heartbeat_seconds, seconds)),
+            events,
+        } => runtime.block_on(swarm(
+            &paths,
+            count,
+            tokens,
+            heartbeat_seconds,
+            seconds,
+            events,
+        )),
     }
 }
 
@@ -341,6 +352,7 @@ async fn swarm(
     tokens_file: Option<std::path::PathBuf>,
     heartbeat_seconds: u64,
     seconds: u64,
+    print_events: bool,
 ) -> ExitCode {
     let Some(creds) = Credentials::load(paths) else {
         return fail("not logged in; the swarm needs the hub's URL and a token");
@@ -358,14 +370,27 @@ async fn swarm(
         None => vec![creds.token.clone()],
     };
     let url = HubApi::new(&creds.server, None).socket_url();
+    let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel();
+    let printer = tokio::spawn(async move {
+        use std::io::Write;
+        while let Some(event) = events_rx.recv().await {
+            if let Ok(line) = serde_json::to_string(&event) {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+        }
+    });
     let counters = agent::swarm::run(
         url,
         tokens,
         count,
         Duration::from_secs(heartbeat_seconds.max(1)),
         Duration::from_secs(seconds),
+        print_events.then_some(events_tx),
     )
     .await;
+    let _ = printer.await;
     use std::sync::atomic::Ordering::Relaxed;
     println!(
         "swarm: {count} agents, {} connections, {} hellos, {} heartbeats sent, {} other messages received",

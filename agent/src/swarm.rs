@@ -17,13 +17,38 @@ pub struct SwarmCounters {
     pub heartbeats: AtomicU64,
 }
 
-/// Runs `count` agents with the given tokens (cycled) for `duration`.
+/// What one simulated agent saw, for `swarm --events` (fault tests time reconnections by it).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SwarmEvent {
+    /// A `hello`: whose it is and the running session it carries.
+    Hello {
+        agent: usize,
+        at_ms: i64,
+        user_id: i64,
+        session_id: Option<i64>,
+    },
+    /// The socket ended (the hub's close code and reason, or what broke).
+    Disconnected {
+        agent: usize,
+        at_ms: i64,
+        reason: String,
+    },
+}
+
+fn unix_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Runs `count` agents with the given tokens (cycled) for `duration`; each `hello` and each
+/// disconnection also goes to `events` when given.
 pub async fn run(
     ws_url: String,
     tokens: Vec<String>,
     count: usize,
     heartbeat_every: Duration,
     duration: Duration,
+    events_out: Option<mpsc::UnboundedSender<SwarmEvent>>,
 ) -> Arc<SwarmCounters> {
     let counters = Arc::new(SwarmCounters::default());
     let (_, max_delay) = tokio::sync::watch::channel(Duration::from_secs(10));
@@ -38,6 +63,12 @@ pub async fn run(
             max_delay: max_delay.clone(),
         };
         let counters = counters.clone();
+        let events_out = events_out.clone();
+        let report = move |event: SwarmEvent| {
+            if let Some(out) = &events_out {
+                let _ = out.send(event);
+            }
+        };
         tasks.push(tokio::spawn(async move {
             let (events_tx, mut events) = mpsc::channel(16);
             let (out_tx, out_rx) = mpsc::channel(4);
@@ -47,9 +78,21 @@ pub async fn run(
                 tokio::select! {
                     event = events.recv() => match event {
                         Some(SocketEvent::Connected) => { counters.connected.fetch_add(1, Ordering::Relaxed); }
-                        Some(SocketEvent::Message(m)) if matches!(*m, shared::protocol::ServerToAgent::Hello { .. }) => { counters.hellos.fetch_add(1, Ordering::Relaxed); }
-                        Some(SocketEvent::Message(_)) => { counters.messages.fetch_add(1, Ordering::Relaxed); }
-                        Some(SocketEvent::Disconnected(_)) => {}
+                        Some(SocketEvent::Message(m)) => match *m {
+                            shared::protocol::ServerToAgent::Hello { user, active_session, .. } => {
+                                counters.hellos.fetch_add(1, Ordering::Relaxed);
+                                report(SwarmEvent::Hello {
+                                    agent: i,
+                                    at_ms: unix_ms(),
+                                    user_id: user.id,
+                                    session_id: active_session.map(|s| s.id),
+                                });
+                            }
+                            _ => { counters.messages.fetch_add(1, Ordering::Relaxed); }
+                        },
+                        Some(SocketEvent::Disconnected(reason)) => {
+                            report(SwarmEvent::Disconnected { agent: i, at_ms: unix_ms(), reason });
+                        }
                         Some(SocketEvent::Unauthorized) | None => return,
                     },
                     _ = beat.tick() => {

@@ -230,6 +230,16 @@ impl Hub {
         self.process.kill();
     }
 
+    /// SIGKILL (as [`Hub::kill9`]) keeping the port and database for [`StoppedHub::start`]: a
+    /// crash and a restart.
+    pub fn kill9_for_restart(mut self) -> StoppedHub {
+        self.process.kill();
+        StoppedHub {
+            port: self.port,
+            dir: self.dir,
+        }
+    }
+
     /// `127.0.0.1:PORT`
     pub fn addr(&self) -> anyhow::Result<std::net::SocketAddr> {
         Ok(self.url.trim_start_matches("http://").parse()?)

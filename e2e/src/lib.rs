@@ -25,6 +25,7 @@ pub mod fake_a2s;
 pub mod hub;
 pub mod load;
 pub mod process;
+pub mod swarm;
 pub mod tab;
 pub mod wait;
 pub mod xvfb;

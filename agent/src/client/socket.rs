@@ -57,6 +57,9 @@ pub async fn run(
                             },
                             Some(Ok(Message::Close(frame))) => {
                                 let code = frame.as_ref().map(|f| u16::from(f.code));
+                                // Completes the closing handshake: tungstenite queued the answer
+                                // to the hub's Close, and this sends it (RFC 6455 §5.5.1).
+                                let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
                                 if code == Some(close_code::UNAUTHORIZED) {
                                     let _ = events.send(SocketEvent::Unauthorized).await;
                                     return;

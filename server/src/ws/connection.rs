@@ -214,6 +214,7 @@ where
         code: u16,
         reason: &'static str,
     ) -> Result<(), Ended> {
+        self.leave_hub();
         self.closing = Some(closing);
         self.write_deadline = Some(Box::pin(tokio::time::sleep(CLOSE_TIMEOUT)));
         let frame = CloseFrame {
@@ -223,6 +224,13 @@ where
         self.start_send(Message::Close(Some(frame)))?;
         self.unflushed = true;
         Ok(())
+    }
+
+    /// The socket is closing: the hub forgets it now (presence, counts, pushes) rather than
+    /// when the closing handshake is over, which may take [`CLOSE_TIMEOUT`]. Dropping the
+    /// connection detaches it again, which then does nothing.
+    fn leave_hub(&self) {
+        self.hub.detach(&self.reg);
     }
 
     /// Hands one frame to the socket (written at once when the client keeps up; otherwise the
@@ -283,6 +291,7 @@ where
             Message::Close(_) => {
                 // tungstenite queued the answer (the client's code echoed, or 1002 for a code
                 // that may not be sent); it goes out with the next flush.
+                self.leave_hub();
                 self.closing = Some(Closing::ByClient);
                 self.write_deadline = Some(Box::pin(tokio::time::sleep(CLOSE_TIMEOUT)));
                 self.unflushed = true;
