@@ -71,6 +71,19 @@ fn main() {
         println!("cargo:rerun-if-changed={}", workspace.join(path).display());
     }
 
+    // The fuzz targets (server/fuzz, built with `--cfg fuzzing`) never serve the web app: empty
+    // files stand in for it, which saves them a second, instrumented-flag-free wasm build.
+    if env::var_os("CARGO_CFG_FUZZING").is_some() {
+        let pkg = out_dir.join("pkg");
+        let made = std::fs::create_dir_all(&pkg)
+            .and_then(|()| std::fs::write(pkg.join("web.js"), b""))
+            .and_then(|()| std::fs::write(pkg.join("web_bg.wasm"), b""));
+        if let Err(err) = made {
+            fail(&format!("could not write {}: {err}", pkg.display()));
+        }
+        return;
+    }
+
     let wasm_target_dir = outer_target_dir(&out_dir, &workspace).join("wasm-build");
     let wasm = build_wasm(&workspace, &wasm_target_dir);
     bindgen(&wasm, &out_dir.join("pkg"));

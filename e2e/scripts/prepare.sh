@@ -19,9 +19,10 @@ build_packages=(
     libxss-dev libx11-dev libxcb1-dev libegl-dev libxkbcommon-dev
 )
 # Testing: the browser and its driver, a virtual display for the agent's window, pictures of it
-# (imagemagick's import) and input on it (xdotool), PostgreSQL, HAProxy (cluster tests), curl.
+# (imagemagick's import) and input on it (xdotool), PostgreSQL, HAProxy (cluster tests), curl,
+# and a C++ compiler for libFuzzer (libfuzzer-sys builds it from source for the fuzz targets).
 test_packages=(
-    chromium chromium-driver xvfb imagemagick xdotool postgresql haproxy curl
+    chromium chromium-driver xvfb imagemagick xdotool postgresql haproxy curl g++
 )
 
 packages_for() {

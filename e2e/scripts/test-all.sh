@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of Presence Hub: format and lint checks, unit and integration tests on
-# SQLite, the integration tests again on PostgreSQL, and the end-to-end tests (real hub
-# process, real sockets, headless Chromium).
+# Runs every test of Presence Hub: format and lint checks, the supply-chain check, unit and
+# integration tests on SQLite, the end-to-end tests (real hub process, real sockets, headless
+# Chromium), schemathesis, a short fuzzing run, the integration tests again on PostgreSQL, and
+# the cluster tests.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/presence-hub-target}"
@@ -20,6 +21,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "supply chain: banned and duplicate crates, licenses, sources (cargo deny, offline)"
+e2e/scripts/supply-chain.sh
+
 step "build the hub and agent binaries for the end-to-end tests"
 cargo build -p server -p agent --bin presence-hub --bin presence-agent
 
@@ -32,6 +36,9 @@ cargo test --workspace
 step "schemathesis: the REST API fuzzed from /api/openapi.json against a real hub"
 e2e/scripts/schemathesis.sh "${SCHEMATHESIS_SECONDS:-90}"
 
+step "fuzzing: every parser of outside bytes, ${FUZZ_SECONDS:-20} s a target (cargo-fuzz)"
+e2e/scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+
 step "integration tests on PostgreSQL"
 # Not `eval "$(…)"` alone: a failed start must fail the run, not test SQLite twice.
 pg_env="$(e2e/scripts/postgres.sh start)"
@@ -39,6 +46,8 @@ eval "$pg_env"
 [ -n "${PRESENCE_TEST_PG:-}" ] || { echo "PostgreSQL did not start" >&2; exit 1; }
 trap 'e2e/scripts/postgres.sh stop "$PGDATA_DIR"' EXIT
 cargo test -p server --tests
+step "fault test on PostgreSQL: kill -9 during concurrent writes"
+cargo test -p e2e --test faults kill9 -- --nocapture
 
 step "cluster mode: three hubs on their own PostgreSQL server behind HAProxy"
 cargo test -p e2e --test cluster -- --ignored --nocapture --test-threads 1

@@ -169,8 +169,15 @@ pub struct ApiQuery<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Query::<T>::from_request_parts(parts, state).await {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Self::from_uri(&parts.uri)
+    }
+}
+
+impl<T: DeserializeOwned> ApiQuery<T> {
+    /// The query string of `uri` read as `T` (public for the fuzz target).
+    pub fn from_uri(uri: &axum::http::Uri) -> Result<Self, ApiError> {
+        match Query::<T>::try_from_uri(uri) {
             Ok(Query(v)) => Ok(ApiQuery(v)),
             Err(e) => Err(query_rejection(e)),
         }

@@ -10,7 +10,7 @@ mod health;
 pub mod openapi;
 mod people;
 mod policy;
-mod screenshots;
+pub mod screenshots;
 mod sessions;
 mod staff;
 mod tickets;

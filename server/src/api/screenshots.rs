@@ -131,7 +131,8 @@ pub async fn upload(
     }
 }
 
-fn jpeg_size(body: &[u8]) -> ApiResult<(i64, i64)> {
+/// The width and height of an uploaded JPEG, read from its header (public for the fuzz target).
+pub fn jpeg_size(body: &[u8]) -> ApiResult<(i64, i64)> {
     let reader =
         image::ImageReader::with_format(std::io::Cursor::new(body), image::ImageFormat::Jpeg);
     reader

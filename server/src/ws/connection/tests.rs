@@ -346,7 +346,7 @@ async fn invalid_utf8_in_text_is_closed_with_1007() {
 async fn invalid_utf8_split_over_fragments_is_closed_with_1007() {
     // A two-byte sequence cut in half is fine until the last fragment leaves it unfinished.
     let mut bytes = frame_with(false, 0, TEXT, true, &[b'a', 0xc3]);
-    bytes.extend(frame_with(true, 0, CONTINUATION, true, &[b'b']));
+    bytes.extend(frame_with(true, 0, CONTINUATION, true, b"b"));
     expect_failure(&bytes, 1007, "invalid UTF-8 in a text message").await;
 }
 
