@@ -24,6 +24,10 @@ fi
 # libFuzzer's instrumentation flags are unstable rustc options. This machine has one stable
 # toolchain and cannot fetch a nightly, so the bootstrap switch lets it take them.
 export RUSTC_BOOTSTRAP=1
+# cargo-fuzz asks for line tables, which make each of the seven binaries (the whole server
+# linked in) hundreds of megabytes and once filled a CI disk. A finding is a panic whose message
+# names file and line anyway; the last -C flag wins, so this one turns them off.
+export RUSTFLAGS="${RUSTFLAGS:-} -Cdebuginfo=0"
 # The parsers are safe Rust: no sanitizer (a panic or a failed assertion is the finding), which
 # keeps the instrumented build of the server to a few minutes.
 fz() {

@@ -21,6 +21,7 @@ fn quantile(times: &mut [i64], share: f64) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "faults: a step of e2e/scripts/test-all.sh; cargo test -p e2e --test faults -- --ignored --nocapture"]
 async fn a_restart_tells_2000_agents_1012_and_every_one_comes_back_with_a_correct_hello(
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -121,6 +122,7 @@ const IDLE_TIMEOUT_SECONDS: u64 = 5;
 const GRACE_MS: u64 = 1_500;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "faults: a step of e2e/scripts/test-all.sh; cargo test -p e2e --test faults -- --ignored --nocapture"]
 async fn a_half_open_agent_is_shown_offline_within_the_keep_alive_bounds() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}/half-open.db", dir.path().display());
@@ -354,6 +356,7 @@ fn percentile(values: &mut [f64], share: f64) -> f64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "faults: a step of e2e/scripts/test-all.sh; cargo test -p e2e --test faults -- --ignored --nocapture"]
 async fn tabs_that_stop_reading_cost_bounded_memory_and_do_not_slow_the_readers(
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -559,6 +562,7 @@ async fn write_until_the_hub_dies(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "faults: a step of e2e/scripts/test-all.sh; cargo test -p e2e --test faults -- --ignored --nocapture"]
 async fn kill9_during_concurrent_writes_loses_no_acknowledged_write_and_invents_none(
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
