@@ -2,7 +2,8 @@
 # The benchmark of SPEC §14: builds the release hub and the load generator, raises the
 # open-files limit (20,000 a process here), then runs e2e's `bench`, which seeds a fresh
 # database, starts the hub on it, holds ~19,000 sockets from worker processes on loopback, runs
-# the scenarios, prints one table and writes it as JSON (e2e/output/bench.json).
+# the scenarios (last a reconnect storm: 10,000 agents and a hub restart), prints one table
+# and writes it as JSON (e2e/output/bench.json).
 #
 # With --cluster it runs the cluster benchmark instead: its own PostgreSQL server (seeded before
 # the hubs start), 3 hubs behind HAProxy (e2e/cluster/haproxy.cfg.template), the sockets spread
@@ -19,6 +20,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/presence-hub-target}"
 
 cargo build --release -p server --bin presence-hub
 cargo build --release -p e2e --bin bench
+# The reconnect storm's agents: `presence-agent swarm`, the desktop agent's own socket code.
+cargo build --release -p agent --bin presence-agent
 
 hard="$(ulimit -Hn)"
 if [ "$hard" = "unlimited" ] || [ "$hard" -gt 20000 ]; then hard=20000; fi
@@ -28,4 +31,5 @@ if [ "$hard" -lt 19500 ]; then
 fi
 
 export PRESENCE_HUB_BIN="$CARGO_TARGET_DIR/release/presence-hub"
+export PRESENCE_AGENT_BIN="$CARGO_TARGET_DIR/release/presence-agent"
 exec "$CARGO_TARGET_DIR/release/bench" "$@"

@@ -12,10 +12,10 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 e2e/scripts/prepare.sh test
 fuzz_target_dir="${FUZZ_TARGET_DIR:-/var/tmp/presence-hub-fuzz-target}"
-e2e/scripts/check-disk.sh "${PRESENCE_NEEDED_GB:-20}" "$CARGO_TARGET_DIR" "$fuzz_target_dir"
+e2e/scripts/check-disk.sh "${PRESENCE_NEEDED_GB:-15}" "$CARGO_TARGET_DIR" "$fuzz_target_dir"
 
-step() { printf '\n=== %s\n' "$*"; }
 started=$(date +%s)
+step() { printf '\n=== %s  [%s s]\n' "$*" "$(($(date +%s) - started))"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -34,9 +34,10 @@ e2e/scripts/check-system-deps.sh "$CARGO_TARGET_DIR/debug/presence-hub" "$CARGO_
 
 step "tests on SQLite (unit, integration, end-to-end)"
 cargo test --workspace
+# The later steps run test binaries this one built (run-built-tests.sh says why).
 
 step "faults: restart under 2,000 agents, half-open agent, stalled tabs, kill -9 (SQLite)"
-cargo test -p e2e --test faults -- --ignored --nocapture --test-threads 1
+e2e/scripts/run-built-tests.sh e2e faults -- --ignored --nocapture --test-threads 1
 
 step "schemathesis: the REST API fuzzed from /api/openapi.json against a real hub"
 e2e/scripts/schemathesis.sh "${SCHEMATHESIS_SECONDS:-90}"
@@ -50,12 +51,12 @@ pg_env="$(e2e/scripts/postgres.sh start)"
 eval "$pg_env"
 [ -n "${PRESENCE_TEST_PG:-}" ] || { echo "PostgreSQL did not start" >&2; exit 1; }
 trap 'e2e/scripts/postgres.sh stop "$PGDATA_DIR"' EXIT
-cargo test -p server --tests
+e2e/scripts/run-built-tests.sh server
 step "fault test on PostgreSQL: kill -9 during concurrent writes"
-cargo test -p e2e --test faults kill9 -- --ignored --nocapture
+e2e/scripts/run-built-tests.sh e2e faults -- kill9 --ignored --nocapture
 
 step "cluster mode: three hubs on their own PostgreSQL server behind HAProxy"
-cargo test -p e2e --test cluster -- --ignored --nocapture --test-threads 1
+e2e/scripts/run-built-tests.sh e2e cluster -- --ignored --nocapture --test-threads 1
 
 e2e/scripts/check-disk.sh 0 "$CARGO_TARGET_DIR" "$fuzz_target_dir"
 step "all tests passed in $(( $(date +%s) - started )) s"

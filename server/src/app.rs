@@ -34,6 +34,11 @@ const KEEPALIVE_EVERY: Duration = Duration::from_secs(1);
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How often old rows are cleaned up.
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
+/// Connections the kernel queues before the hub accepts them (capped by `net.core.somaxconn`,
+/// 4096 here). After a restart every agent comes back within seconds, partly while the hub is
+/// still loading: past tokio's default of 1,024 the kernel drops a storm's further SYNs, and
+/// those agents retry only after TCP's 1 s SYN timeout.
+const LISTEN_BACKLOG: u32 = 4096;
 /// Largest accepted request body (screenshot uploads have their own limit).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -215,12 +220,10 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         max_sockets_per_user: config.max_sockets_per_user,
     };
     let hub = Arc::new(Hub::new(settings, metrics));
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: config.listen,
-            source,
-        })?;
+    let listener = listen(config.listen).map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen {
         addr: config.listen,
         source,
@@ -438,4 +441,16 @@ impl RunningHub {
         state.store.close().await;
         tracing::info!("presence hub stopped");
     }
+}
+
+/// Binds the hub's TCP listener with [`LISTEN_BACKLOG`] (address reuse on, as tokio's `bind`).
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }

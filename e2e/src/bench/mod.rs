@@ -7,6 +7,9 @@
 //!   tabs of members, held by the coordinator — the presence scenario and `/`;
 //! - organization `load`: 200 measured agents with running sessions, held by the coordinator
 //!   (force-ends), and the rest of the agents in the workers.
+//!
+//! Last, with the load stopped, the reconnect storm: 10,000 desktop agents (`presence-agent
+//! swarm`) and a hub restart under them.
 
 pub mod cluster;
 pub mod probes;
@@ -73,6 +76,10 @@ pub struct BenchOptions {
     /// Length of the ingestion measurement.
     #[arg(long, default_value_t = 15)]
     pub ingest_seconds: u64,
+    /// Agents of the reconnect storm (a hub restart under them, at the end; the `load`
+    /// organization's agents with sessions first, then the `policy` organization's).
+    #[arg(long, default_value_t = 10_000)]
+    pub storm_agents: usize,
     /// Seconds to let the hub settle after the ramp-up before reading its memory.
     #[arg(long, default_value_t = 5)]
     pub settle_seconds: u64,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::probes::Probes;
 use super::readings::{machine, rss_kib, HubMetrics};
 use super::report::{markdown, table, write_json, BenchResults};
-use super::scenario::{force_end, ingest, memory::MemoryResult, page, policy, presence};
+use super::scenario::{force_end, ingest, memory::MemoryResult, page, policy, presence, storm};
 use super::setup::{self, DASHBOARD_ORG, LOAD_ORG, POLICY_ORG};
 use super::BenchOptions;
 use crate::load::connect::loopback_sources;
@@ -45,7 +45,7 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
         seeding.elapsed().as_secs_f64()
     ));
 
-    let hub = Hub::start(HubOptions {
+    let hub_options = HubOptions {
         label: "bench-hub".into(),
         demo: false,
         offline_grace_ms: 10_000,
@@ -58,8 +58,8 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
             ("HUB_MAX_SOCKETS_PER_USER".into(), "1000".into()),
         ],
         ..HubOptions::default()
-    })
-    .await?;
+    };
+    let hub = Hub::start(hub_options.clone()).await?;
     let base = hub.url.clone();
     let addr = hub.addr()?;
     let pid = hub.pid();
@@ -183,13 +183,28 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
     )
     .await?;
 
-    say("stopping");
+    say("stopping the load");
     let fleet_totals = fleet.stop().await;
     probes.stop().await;
-    hub.stop().context("the hub did not stop cleanly")?;
     if !fleet_totals.errors.is_empty() {
         say(&format!("worker errors: {:?}", fleet_totals.errors));
     }
+
+    let storm_accounts = setup::storm_accounts(&manifest, o.storm_agents)?;
+    say(&format!(
+        "reconnect storm: {} agents, then a hub restart",
+        storm_accounts.len()
+    ));
+    let restarted = HubOptions {
+        label: "bench-hub-restarted".into(),
+        ..hub_options
+    };
+    let (hub, storm) = storm::run(hub, &restarted, &storm_accounts, &manifest.password).await?;
+    say(&format!(
+        "storm: {} of {} back, 99 % {:.2} s after the hub was up",
+        storm.back, storm.agents, storm.p99_after_up_s
+    ));
+    hub.stop().context("the hub did not stop cleanly")?;
 
     let rows = table(
         o.sockets as u64,
@@ -199,6 +214,7 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
         &presence,
         &page,
         &ingest,
+        &storm,
     );
     Ok(BenchResults {
         started_at,
@@ -211,6 +227,7 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
         presence,
         page,
         ingest,
+        storm,
         table: rows,
     })
 }

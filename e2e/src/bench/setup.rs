@@ -7,7 +7,7 @@ use shared::Role;
 use super::probes::ProbeSpec;
 use super::BenchOptions;
 use crate::load::connect::SocketKind;
-use crate::load::manifest::Manifest;
+use crate::load::manifest::{Account, Manifest};
 use crate::load::seed::{GroupPlan, OrgPlan};
 use crate::load::worker::SocketSpec;
 
@@ -121,4 +121,23 @@ pub fn worker_sockets(m: &Manifest) -> anyhow::Result<Vec<SocketSpec>> {
             token: a.token.clone(),
         })
         .collect())
+}
+
+/// The reconnect storm's agents: the `load` organization's measured agents (running
+/// sessions, which their `hello` must carry again), then the `policy` organization's.
+pub fn storm_accounts(m: &Manifest, count: usize) -> anyhow::Result<Vec<&Account>> {
+    let accounts: Vec<&Account> = m
+        .org(LOAD_ORG)?
+        .group("measured")
+        .into_iter()
+        .chain(m.org(POLICY_ORG)?.group("agents"))
+        .take(count)
+        .collect();
+    if accounts.len() < count {
+        bail!(
+            "--storm-agents {count}: only {} agents are seeded for it (--force-ends + --policy-agents)",
+            accounts.len()
+        );
+    }
+    Ok(accounts)
 }

@@ -13,6 +13,8 @@ use crate::metrics::Metrics;
 use crate::store::{AppWrite, SlotWrite, Store};
 
 const SHARDS: usize = 16;
+/// Rows (slots and apps) written per transaction by [`ActivityWriter::flush`].
+pub const ACTIVITY_BATCH_ROWS: usize = 50;
 
 /// One heartbeat's share of a running session's activity.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,24 +152,35 @@ impl ActivityWriter {
         }
     }
 
+    /// Writes the pending sums, [`ACTIVITY_BATCH_ROWS`] rows per transaction: the rows are a
+    /// statement each, and the single SQLite writer must not be held long by them while a
+    /// force-end waits. A failed batch and the ones after it go back (the committed ones do
+    /// not: sums are added, so writing them twice would count them twice).
     pub async fn flush(&self, store: &Store) -> bool {
-        let (slots, apps) = self.take();
-        if slots.is_empty() && apps.is_empty() {
-            return true;
-        }
-        let rows = slots.len() + apps.len();
-        match store.write_activity(&slots, &apps).await {
-            Ok(()) => {
-                self.metrics.activity_rows_written.inc_by(rows as u64);
-                tracing::trace!(rows, "activity flushed");
-                true
+        let (mut slots, mut apps) = self.take();
+        while !slots.is_empty() || !apps.is_empty() {
+            let slot_rows = slots.len().min(ACTIVITY_BATCH_ROWS);
+            let app_rows = apps.len().min(ACTIVITY_BATCH_ROWS - slot_rows);
+            let later_slots = slots.split_off(slot_rows);
+            let later_apps = apps.split_off(app_rows);
+            let rows = slots.len() + apps.len();
+            match store.write_activity(&slots, &apps).await {
+                Ok(()) => {
+                    self.metrics.activity_rows_written.inc_by(rows as u64);
+                    tracing::trace!(rows, "activity flushed");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, rows, "activity flush failed; will retry");
+                    slots.extend(later_slots);
+                    apps.extend(later_apps);
+                    self.restore(slots, apps);
+                    return false;
+                }
             }
-            Err(e) => {
-                tracing::warn!(error = %e, rows, "activity flush failed; will retry");
-                self.restore(slots, apps);
-                false
-            }
+            slots = later_slots;
+            apps = later_apps;
         }
+        true
     }
 
     /// Flushes every `interval` until cancelled (the final flush is the caller's, at stop).
@@ -243,5 +256,70 @@ mod tests {
         let code = apps.iter().find(|a| a.app == "code").unwrap();
         assert_eq!(code.active_ms, 5_001_000);
         assert_eq!(code.last_title.as_deref(), Some("lib.rs"));
+    }
+
+    #[tokio::test]
+    async fn a_flush_larger_than_a_batch_writes_every_row_once() {
+        use crate::store::{Created, NewSession, NewUser};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/activity.db", dir.path().display());
+        let store = Store::connect(&url, Metrics::new()).await.expect("store");
+        let org = store.create_org("Batches", "UTC").await.expect("org");
+        let user = store
+            .create_user(NewUser {
+                org_id: org.id,
+                email: "batch@example.com",
+                name: "Batch",
+                role: shared::Role::Member,
+                password_hash: "x",
+                game_name: None,
+                steam_id: None,
+                discord: None,
+                timezone: None,
+            })
+            .await
+            .expect("user");
+        let (created, _) = store
+            .create_session(
+                NewSession {
+                    org_id: org.id,
+                    user_id: user.id,
+                    ticket_id: None,
+                    started_at: 0,
+                    ended_at: None,
+                    note: None,
+                    source: "web",
+                    client_id: None,
+                },
+                |_| None,
+            )
+            .await
+            .expect("session");
+        let session_id = match created {
+            Created::New(s) | Created::Existing(s) => s.id,
+        };
+        let w = ActivityWriter::new(Metrics::new());
+        // Two and a half batches: 2 slots and 123 apps.
+        let apps = 2 * ACTIVITY_BATCH_ROWS + ACTIVITY_BATCH_ROWS / 2 - 2;
+        for round in 0..2 {
+            for a in 0..apps {
+                let mut b = beat(session_id, (a % 2) as i64 * 600_000, 1, None);
+                b.user_id = user.id;
+                b.app = Some((format!("app-{a:03}"), format!("title {round}"), 1_000));
+                w.note(b);
+            }
+        }
+        assert!(w.flush(&store).await, "the flush succeeds");
+        assert_eq!(w.pending_len(), 0);
+        let stored = store.session_app_times(session_id).await.expect("apps");
+        assert_eq!(stored.len(), apps, "every app row, once");
+        assert!(stored.iter().all(|a| a.active_ms == 2_000), "{stored:?}");
+        let slots = store
+            .session_activity_slots(session_id)
+            .await
+            .expect("slots");
+        let heartbeats: i64 = slots.iter().map(|(_, c)| c.heartbeats).sum();
+        assert_eq!(slots.len(), 2);
+        assert_eq!(heartbeats, 2 * apps as i64, "every heartbeat counted once");
     }
 }

@@ -49,8 +49,13 @@ impl PresenceWriter {
     /// Writes everything pending, [`PRESENCE_BATCH_ROWS`] rows per transaction so that other
     /// writes (a force-end) get the database between batches. A failed batch and the ones
     /// after it stay pending for the next flush.
+    ///
+    /// In user order: a batch then updates neighbouring rows of `presence` and `users`, a few
+    /// pages each, where a batch in hash order touched a page per row all over both tables —
+    /// every one copied into the write-ahead log, and the single SQLite writer held meanwhile.
     pub async fn flush(&self, store: &Store, epoch: i64) -> bool {
         let mut batch = self.take();
+        batch.sort_unstable_by_key(|w| w.user_id);
         while !batch.is_empty() {
             let rest = batch.split_off(batch.len().min(PRESENCE_BATCH_ROWS));
             let n = batch.len();

@@ -12,9 +12,10 @@ pub struct PresenceWrite {
     pub last_activity_at: Option<i64>,
 }
 
-/// The most rows [`Store::write_presence`] should get at once (6 parameters a row stay far
-/// below both databases' parameter limits).
-pub const PRESENCE_BATCH_ROWS: usize = 250;
+/// The most rows [`Store::write_presence`] should get at once: a transaction short enough
+/// that a force-end queued behind it on the single SQLite writer hardly notices (6 parameters
+/// a row also stay far below both databases' parameter limits).
+pub const PRESENCE_BATCH_ROWS: usize = 100;
 
 /// `($1, $2), ($3, $4), …`: `rows` groups of `width` numbered parameters.
 fn numbered_rows(rows: usize, width: usize) -> String {

@@ -18,6 +18,8 @@ pub mod session_table;
 pub mod since;
 pub mod status_dot;
 pub mod status_row;
+#[cfg(feature = "ssr")]
+pub mod status_rows_html;
 pub mod status_table;
 pub mod ticket_form;
 pub mod ticket_select;

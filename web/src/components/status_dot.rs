@@ -17,7 +17,7 @@ pub fn StatusDot(
     }
 }
 
-fn dot_class(status: PresenceStatus) -> &'static str {
+pub fn dot_class(status: PresenceStatus) -> &'static str {
     match status {
         PresenceStatus::Active => "dot dot-active",
         PresenceStatus::Idle => "dot dot-idle",

@@ -6,3 +6,4 @@ pub mod memory;
 pub mod page;
 pub mod policy;
 pub mod presence;
+pub mod storm;
