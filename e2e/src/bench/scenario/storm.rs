@@ -21,7 +21,7 @@ pub struct StormResult {
     pub told_1012: usize,
     /// Agents back with a correct `hello` within [`BACK_WITHIN`].
     pub back: usize,
-    /// Agents back with another user's hello or a wrong running session.
+    /// Agents back with another user's hello or another running session than before.
     pub wrong_hello: usize,
     /// SIGTERM → the hub process gone.
     pub stop_ms: i64,
@@ -110,10 +110,15 @@ pub async fn run(
     let mut returns = Vec::new();
     let mut wrong_hello = 0;
     for (log, account) in logs.iter().zip(accounts) {
-        let Some(&(at, user_id, session_id)) = log.hellos().get(1) else {
+        let hellos = log.hellos();
+        let (Some(&(_, _, before)), Some(&(at, user_id, session_id))) =
+            (hellos.first(), hellos.get(1))
+        else {
             continue;
         };
-        if user_id != account.user_id || session_id != account.session_id {
+        // The same user, and the session that ran before the restart (the force-end scenario
+        // ended the seeded sessions of some of these accounts).
+        if user_id != account.user_id || session_id != before {
             wrong_hello += 1;
             continue;
         }
