@@ -35,10 +35,7 @@ fz() {
     shift
     cargo fuzz "$command" --fuzz-dir "$root/server/fuzz" "$@"
 }
-# cargo-fuzz builds release code as one codegen unit, which keeps the instrumented server
-# crate on one core for minutes; 16 units use both cores of this machine (CI's cold fuzz
-# build is the longest single step after the debug build).
-common=(--sanitizer none --release --codegen-units "${FUZZ_CODEGEN_UNITS:-16}")
+common=(--sanitizer none --release)
 
 if [ "$#" -gt 0 ]; then
     targets=("$@")
