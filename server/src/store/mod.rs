@@ -214,6 +214,10 @@ async fn sqlite_pool(url: &str, max: u32, role: SqliteRole) -> StoreResult<AnyPo
     Ok(AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
+        // sqlx pings a connection before handing it out, a round trip to the connection's
+        // own thread: for a file on this machine it finds nothing, and on a busy machine each
+        // such hop waits for a core (a force-end took three of them, one per acquire).
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 conn.execute("PRAGMA synchronous = NORMAL").await?;

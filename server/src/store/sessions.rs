@@ -94,6 +94,13 @@ const SELECT: &str = "SELECT s.id, s.org_id, s.user_id, s.ticket_id, s.started_a
     s.end_reason, s.end_note, s.ended_by, u.name AS user_name, t.title AS ticket_title
     FROM work_sessions s JOIN users u ON u.id = s.user_id LEFT JOIN tickets t ON t.id = s.ticket_id";
 
+/// The columns of [`SELECT`] as the `RETURNING` list of a statement on `work_sessions`.
+const RETURNING: &str =
+    "id, org_id, user_id, ticket_id, started_at, ended_at, duration_seconds, note, source,
+    end_reason, end_note, ended_by,
+    (SELECT u.name FROM users u WHERE u.id = work_sessions.user_id) AS user_name,
+    (SELECT t.title FROM tickets t WHERE t.id = work_sessions.ticket_id) AS ticket_title";
+
 impl Store {
     /// Starts a session (`ended_at` = None) or records a completed one, refusing overlaps
     /// and a second active session. A known client id returns the first result.
@@ -136,10 +143,10 @@ impl Store {
                 OVERLAP_MESSAGE
             }));
         }
-        let inserted = sqlx::query(
+        let inserted = sqlx::query(&format!(
             "INSERT INTO work_sessions (org_id, user_id, ticket_id, started_at, ended_at, duration_seconds, note, source, client_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {RETURNING}"
+        ))
         .bind(new.org_id)
         .bind(new.user_id)
         .bind(new.ticket_id)
@@ -152,8 +159,8 @@ impl Store {
         .bind(now_ms())
         .fetch_one(&mut *tx)
         .await;
-        let id: i64 = match inserted {
-            Ok(row) => get(&row, "id")?,
+        let row = match inserted {
+            Ok(row) => session_row(&row)?,
             Err(e) if is_constraint_conflict(&e) => {
                 drop(tx);
                 // A concurrent replay of the same client id won the race: answer with it.
@@ -171,11 +178,6 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
-        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let row = session_row(&row)?;
         let published = match announce(&row) {
             Some(event) => Some(self.announce(&mut tx, new.org_id, event).await?),
             None => None,
@@ -215,11 +217,14 @@ impl Store {
     ) -> StoreResult<Option<(SessionRow, Published)>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
-        let done = sqlx::query(
+        // The ended row comes back from the UPDATE itself: one statement less while the
+        // single SQLite writer is held.
+        let done = sqlx::query(&format!(
             "UPDATE work_sessions SET ended_at = $1, duration_seconds = ($1 - started_at) / 1000, end_reason = $2, end_note = $3,
              ended_by = $4, note = COALESCE($5, note)
-             WHERE id = $6 AND org_id = $7 AND ended_at IS NULL AND started_at <= $1",
-        )
+             WHERE id = $6 AND org_id = $7 AND ended_at IS NULL AND started_at <= $1
+             RETURNING {RETURNING}"
+        ))
         .bind(end.ended_at)
         .bind(end.end_reason)
         .bind(end.end_note)
@@ -227,19 +232,15 @@ impl Store {
         .bind(end.note)
         .bind(id)
         .bind(org_id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
+        let Some(row) = done else {
             return Ok(None);
-        }
+        };
+        let row = session_row(&row)?;
         if let Some(audit) = audit {
             Store::insert_audit(&mut tx, audit).await?;
         }
-        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let row = session_row(&row)?;
         let published = self.announce(&mut tx, org_id, announce(&row)).await?;
         tx.commit().await?;
         self.observe_write(started);
