@@ -2,7 +2,7 @@
 
 use agent::client::api::HubApi;
 use agent::client::credentials::Credentials;
-use agent::engine::{Command, Engine};
+use agent::engine::{Command, Engine, SocketEndpoint};
 use agent::paths::{read_json, AgentPaths};
 use agent::state::AgentState;
 use agent::tracking::focus::X11Focus;
@@ -226,15 +226,17 @@ fn run(runtime: tokio::runtime::Runtime, paths: AgentPaths, headless: bool) -> E
     };
     let api = HubApi::new(&creds.server, Some(creds.token.clone()));
     let (commands, command_rx) = mpsc::channel(16);
+    let socket = SocketEndpoint::of(&api);
     let (engine, state) = Engine::new(
         api.clone(),
+        api.base(),
         paths.clone(),
-        Box::new(DesktopIdle::default()),
+        Box::new(DesktopIdle::new(None)),
         Box::new(Desktop),
     );
     let engine = engine.with_activity(Box::new(X11Input::new(None)), Box::new(X11Focus::new(None)));
     let control_path = paths.control_socket();
-    let engine_task = runtime.spawn(engine.run(command_rx));
+    let engine_task = runtime.spawn(engine.run(command_rx, socket));
     {
         let commands = commands.clone();
         runtime.spawn(async move {

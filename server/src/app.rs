@@ -28,8 +28,9 @@ use crate::{api, demo, pages, ws};
 
 /// How often time-driven presence changes (idle, offline) are checked.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
-/// How often the keep-alive pass runs (pings go out spread over the ping period).
-const KEEPALIVE_EVERY: Duration = Duration::from_secs(1);
+/// How often the keep-alive pass runs (pings go out spread over the ping period, a small
+/// share on each pass: see `Hub::keep_alive`).
+const KEEPALIVE_EVERY: Duration = Duration::from_millis(50);
 /// How often the SQLite write-ahead log is copied into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How often old rows are cleaned up.
@@ -349,8 +350,12 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
         let limits = state.socket_limits();
         let mut pass = 0u64;
         every(state, KEEPALIVE_EVERY, move |s| {
-            s.hub
-                .keep_alive(pass, limits.ping_every, limits.idle_timeout);
+            s.hub.keep_alive(
+                pass,
+                KEEPALIVE_EVERY,
+                limits.ping_every,
+                limits.idle_timeout,
+            );
             pass += 1;
             std::future::ready(())
         })

@@ -1,80 +1,91 @@
-//! Seconds since the user last touched keyboard or mouse (X11 screensaver extension).
-//!
-//! The query is the one the user-idle crate makes (XScreenSaverQueryInfo on the root window),
-//! done here directly: user-idle 0.6 dereferences the display without checking it and
-//! segfaulted the agent under Xvfb; here a missing display is an answer, not a crash, and one
-//! connection is kept instead of opening one per heartbeat.
+//! Seconds since the user last touched keyboard or mouse: the X server's MIT-SCREEN-SAVER
+//! extension (`QueryInfo` on the root window, as `xprintidle` asks), over x11rb's pure-Rust
+//! connection. A missing display or extension is an answer (`None`), never a crash; one
+//! connection is kept, and opened again after it fails.
+
+use x11rb::connection::{Connection, RequestConnection};
+use x11rb::protocol::screensaver::{self, ConnectionExt as _};
+use x11rb::protocol::xproto::Window;
+use x11rb::rust_connection::RustConnection;
 
 /// Where idle time comes from; tests and the swarm use a fixed source.
 pub trait IdleSource: Send {
     fn idle_seconds(&mut self) -> Option<u32>;
 }
 
-/// The desktop's idle time from the X server; `None` when there is no display.
+/// The desktop's idle time from the X server named by `$DISPLAY` (or `display`).
 #[derive(Default)]
 pub struct DesktopIdle {
-    connection: Option<XConnection>,
+    display: Option<String>,
+    link: Option<Link>,
     warned: bool,
 }
 
-/// An open Xlib display, closed on drop.
-struct XConnection(std::ptr::NonNull<x11::xlib::Display>);
+struct Link {
+    conn: RustConnection,
+    root: Window,
+}
 
-// SAFETY: the display is only used through `&mut DesktopIdle`, by one thread at a time.
-unsafe impl Send for XConnection {}
+type XResult<T> = Result<T, Box<dyn std::error::Error>>;
 
-impl XConnection {
-    /// Opens `$DISPLAY`; `None` when it cannot be reached.
-    fn open() -> Option<XConnection> {
-        // SAFETY: XOpenDisplay with a null name reads $DISPLAY and returns null on failure.
-        let display = unsafe { x11::xlib::XOpenDisplay(std::ptr::null()) };
-        std::ptr::NonNull::new(display).map(XConnection)
+impl Link {
+    fn open(display: Option<&str>) -> XResult<Link> {
+        let (conn, screen) = x11rb::connect(display)?;
+        if conn
+            .extension_information(screensaver::X11_EXTENSION_NAME)?
+            .is_none()
+        {
+            return Err("the X server has no MIT-SCREEN-SAVER extension".into());
+        }
+        let root = conn.setup().roots[screen].root;
+        Ok(Link { conn, root })
     }
 
-    /// Milliseconds since the last input; `None` if the server lacks the extension.
-    fn idle_ms(&self) -> Option<u64> {
-        let display = self.0.as_ptr();
-        // SAFETY: `display` is open; the info block is allocated by Xss, checked for null,
-        // read only after a successful query and freed once.
-        unsafe {
-            let info = x11::xss::XScreenSaverAllocInfo();
-            if info.is_null() {
-                return None;
-            }
-            let root = x11::xlib::XDefaultRootWindow(display);
-            let ok = x11::xss::XScreenSaverQueryInfo(display, root, info) != 0;
-            let idle = (*info).idle;
-            x11::xlib::XFree(info.cast());
-            ok.then_some(idle)
-        }
+    fn idle_ms(&self) -> XResult<u32> {
+        Ok(self
+            .conn
+            .screensaver_query_info(self.root)?
+            .reply()?
+            .ms_since_user_input)
     }
 }
 
-impl Drop for XConnection {
-    fn drop(&mut self) {
-        // SAFETY: opened by XOpenDisplay and closed only here.
-        unsafe {
-            x11::xlib::XCloseDisplay(self.0.as_ptr());
+impl DesktopIdle {
+    /// Idle time of `display` (`:99`), or of `$DISPLAY` when `None`.
+    pub fn new(display: Option<&str>) -> Self {
+        DesktopIdle {
+            display: display.map(str::to_string),
+            ..DesktopIdle::default()
+        }
+    }
+
+    fn query(&mut self) -> XResult<u32> {
+        if self.link.is_none() {
+            self.link = Some(Link::open(self.display.as_deref())?);
+        }
+        match self.link.as_ref().map(Link::idle_ms) {
+            Some(Ok(ms)) => Ok(ms),
+            Some(Err(e)) => {
+                // Connect again next time: the X server may have restarted.
+                self.link = None;
+                Err(e)
+            }
+            None => Err("no X connection".into()),
         }
     }
 }
 
 impl IdleSource for DesktopIdle {
     fn idle_seconds(&mut self) -> Option<u32> {
-        if self.connection.is_none() {
-            self.connection = XConnection::open();
-        }
-        let idle = self.connection.as_ref().and_then(XConnection::idle_ms);
-        match idle {
-            Some(ms) => {
+        match self.query() {
+            Ok(ms) => {
                 self.warned = false;
-                Some((ms / 1000).min(u64::from(u32::MAX)) as u32)
+                Some(ms / 1000)
             }
-            None => {
-                // Reconnect next time: the display may come (back) later.
-                self.connection = None;
+            Err(e) => {
                 if !self.warned {
                     tracing::warn!(
+                        error = %e,
                         "idle time unavailable (no X display or no screensaver extension); reporting the user as active"
                     );
                     self.warned = true;
@@ -91,5 +102,19 @@ pub struct FixedIdle(pub u32);
 impl IdleSource for FixedIdle {
     fn idle_seconds(&mut self) -> Option<u32> {
         Some(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_display_is_an_answer_not_a_crash() {
+        // A display number nothing listens on.
+        let mut idle = DesktopIdle::new(Some(":4719"));
+        assert_eq!(idle.idle_seconds(), None);
+        assert!(idle.warned);
+        assert_eq!(idle.idle_seconds(), None);
     }
 }

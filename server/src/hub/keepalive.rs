@@ -9,12 +9,20 @@ use super::peer::clock_ms;
 use super::Hub;
 
 impl Hub {
-    /// One keep-alive pass, run every second (`tick` counts the passes). Each socket is pinged
-    /// once per `ping_every`, on the pass its connection number falls on, so the pings of
-    /// 19,000 sockets do not all leave in the same instant; any socket silent for longer than
+    /// One keep-alive pass, run every `pass_every` (`tick` counts the passes). Each socket is
+    /// pinged once per `ping_every`, on the pass its connection number falls on: with 19,000
+    /// sockets, a 20 s period and a pass every 50 ms that is ~48 pings a pass. One pass a
+    /// second sent ~950 at once, and the burst of their writes and pongs held a request that
+    /// came in meanwhile for 10-20 ms (the force-end's tail). Any socket silent for longer than
     /// `idle_timeout` is closed with 1001.
-    pub fn keep_alive(&self, tick: u64, ping_every: Duration, idle_timeout: Duration) {
-        let slots = ping_every.as_secs().max(1);
+    pub fn keep_alive(
+        &self,
+        tick: u64,
+        pass_every: Duration,
+        ping_every: Duration,
+        idle_timeout: Duration,
+    ) {
+        let slots = (ping_every.as_millis() / pass_every.as_millis().max(1)).max(1) as u64;
         let now = clock_ms();
         let idle_ms = idle_timeout.as_millis() as u64;
         for org in self.orgs.iter() {
@@ -52,14 +60,26 @@ mod tests {
                 .count()
         };
         // A 2-second ping period: half the sockets on each pass, all of them over two passes.
-        hub.keep_alive(0, Duration::from_secs(2), Duration::from_secs(10));
+        let pass = Duration::from_secs(1);
+        hub.keep_alive(0, pass, Duration::from_secs(2), Duration::from_secs(10));
         assert_eq!(pinged(&regs), 2);
-        hub.keep_alive(1, Duration::from_secs(2), Duration::from_secs(10));
+        hub.keep_alive(1, pass, Duration::from_secs(2), Duration::from_secs(10));
         assert_eq!(pinged(&regs), 2);
+        // Passes every 500 ms over the same period: a quarter of them each time.
+        let quarter = Duration::from_millis(500);
+        for tick in 0..4 {
+            hub.keep_alive(
+                tick,
+                quarter,
+                Duration::from_secs(2),
+                Duration::from_secs(10),
+            );
+            assert_eq!(pinged(&regs), 1, "pass {tick}");
+        }
 
         tokio::time::advance(Duration::from_secs(6)).await;
         regs[0].control.heard();
-        hub.keep_alive(2, Duration::from_secs(60), Duration::from_secs(5));
+        hub.keep_alive(2, pass, Duration::from_secs(60), Duration::from_secs(5));
         assert_eq!(regs[0].control.close_requested(), None, "it spoke just now");
         for silent in &regs[1..] {
             assert_eq!(
