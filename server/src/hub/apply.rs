@@ -71,7 +71,7 @@ impl Hub {
 
     fn session_started(&self, org: &OrgHub, session: &SessionInfo) {
         if let Some(mut m) = org.members.get_mut(&session.user_id) {
-            m.active_session = Some(session.clone());
+            m.active_session = Some(Box::new(session.clone()));
         }
         let to_agents = ServerToAgent::SessionStarted {
             session: session.clone(),

@@ -118,7 +118,7 @@ impl Hub {
         for session in org.running {
             if let Some(mut m) = hub.members.get_mut(&session.user_id) {
                 if m.active_session.is_none() {
-                    m.active_session = Some(session);
+                    m.active_session = Some(Box::new(session));
                 }
             }
         }
@@ -152,7 +152,11 @@ impl Hub {
         }
         for mut m in hub.members.iter_mut() {
             let user_id = *m.key();
-            m.active_session = org.running.iter().find(|s| s.user_id == user_id).cloned();
+            m.active_session = org
+                .running
+                .iter()
+                .find(|s| s.user_id == user_id)
+                .map(|s| Box::new(s.clone()));
         }
     }
 

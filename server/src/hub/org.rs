@@ -25,7 +25,9 @@ pub struct Member {
     pub remote: Vec<(Arc<str>, NodeView)>,
     /// The last activity the dashboards were last told about.
     pub pushed_activity_ms: Option<i64>,
-    pub active_session: Option<SessionInfo>,
+    /// Boxed: a session row is ~250 bytes, kept inline in every member of every loaded
+    /// organization (DashMap buckets, at their load factor) though most users run none.
+    pub active_session: Option<Box<SessionInfo>>,
     /// The running session and the time (ms) of its last agent heartbeat: app time is
     /// attributed per interval between heartbeats.
     pub last_beat: Option<(i64, i64)>,
@@ -231,7 +233,7 @@ impl OrgHub {
             role: m.role,
             status: view.status,
             last_activity_at: view.last_activity_ms.map(ms_to_time),
-            active_session: m.active_session.clone(),
+            active_session: m.active_session.as_deref().cloned(),
         }
     }
 

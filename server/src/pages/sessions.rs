@@ -61,7 +61,10 @@ pub async fn sessions_page(
             title: t.title,
         })
         .collect();
-    let own_active = me.org.member(user.id).and_then(|m| m.active_session);
+    let own_active = me
+        .org
+        .member(user.id)
+        .and_then(|m| m.active_session.map(|s| *s));
     let data = PageData {
         viewer: Some(me.viewer),
         sessions: Some(SessionsPageData {

@@ -38,7 +38,9 @@ pub async fn agent_socket(
     let hello = move |org: &OrgHub| {
         let policy = org.policy();
         Hub::frame(&ServerToAgent::Hello {
-            active_session: org.member(user_id).and_then(|m| m.active_session),
+            active_session: org
+                .member(user_id)
+                .and_then(|m| m.active_session.map(|s| *s)),
             user,
             config_version: policy.version,
             config: policy.config,
