@@ -32,6 +32,16 @@ pub struct TrackedSession {
     pub client_id: Option<String>,
     pub started_at: DateTime<Utc>,
     pub ticket_id: Option<i64>,
+    /// Idle time discarded from it: not counted by the timer.
+    #[serde(default)]
+    pub discarded_seconds: i64,
+}
+
+impl TrackedSession {
+    /// The time the session counts at `now`.
+    pub fn counted_seconds(&self, now: DateTime<Utc>) -> i64 {
+        ((now - self.started_at).num_seconds() - self.discarded_seconds).max(0)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,7 +110,7 @@ impl AgentState {
         ));
         match &self.session {
             Some(s) => {
-                let secs = (now - s.started_at).num_seconds().max(0);
+                let secs = s.counted_seconds(now);
                 let id =
                     s.id.map(|id| id.to_string())
                         .unwrap_or_else(|| "queued".into());

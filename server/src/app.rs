@@ -31,6 +31,8 @@ const SWEEP_EVERY: Duration = Duration::from_millis(100);
 /// How often the keep-alive pass runs (pings go out spread over the ping period, a small
 /// share on each pass: see `Hub::keep_alive`).
 const KEEPALIVE_EVERY: Duration = Duration::from_millis(50);
+/// Idle questions unanswered for 10 minutes are marked kept this often.
+const IDLE_ANSWER_SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// How often the SQLite write-ahead log is copied into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How often old rows are cleaned up.
@@ -361,8 +363,16 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
         })
     };
     let poller = tokio::spawn(crate::game_poller::run(state.clone()));
+    let (rule_events, rule_events_rx) = tokio::sync::mpsc::unbounded_channel();
+    state.hub.send_rule_events_to(rule_events);
+    let rules = tokio::spawn(crate::live_rules::run(state.clone(), rule_events_rx));
+    let unanswered = every(state, IDLE_ANSWER_SWEEP_EVERY, |s| async move {
+        if let Err(e) = crate::ops::idle::keep_unanswered(&s.ops()).await {
+            tracing::warn!(error = %e, "keeping unanswered idle time failed");
+        }
+    });
     let mut tasks = vec![
-        writer, activity, sweeper, checkpoint, cleanup, keepalive, poller,
+        writer, activity, sweeper, checkpoint, cleanup, keepalive, poller, rules, unanswered,
     ];
     if let Some(bus) = state.events.bus() {
         tasks.extend(bus.spawn(state.shutdown.clone()));

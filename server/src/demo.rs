@@ -108,6 +108,8 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
                     note: None,
                     source: "manual",
                     client_id: None,
+                    // A new organization has no approved weeks.
+                    weeks: Vec::new(),
                 },
                 |_| None,
             )

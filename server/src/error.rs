@@ -90,9 +90,9 @@ impl ApiError {
             ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, "upgrade_required"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-            ApiError::Store(StoreError::UniqueViolation(_) | StoreError::Conflict(_)) => {
-                (StatusCode::CONFLICT, "conflict")
-            }
+            ApiError::Store(
+                StoreError::UniqueViolation(_) | StoreError::Conflict(_) | StoreError::Refused(_),
+            ) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Store(e) if e.is_unreachable() => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
@@ -107,6 +107,7 @@ impl IntoResponse for ApiError {
         let message = match &self {
             ApiError::Store(StoreError::UniqueViolation(what)) => format!("{what} already exists."),
             ApiError::Store(StoreError::Conflict(text)) => text.to_string(),
+            ApiError::Store(StoreError::Refused(text)) => text.clone(),
             ApiError::Store(e) if e.is_unreachable() => {
                 tracing::warn!(error = %e, "database unreachable: request refused");
                 "The database is unreachable: nothing was saved. Try again in a moment.".to_string()

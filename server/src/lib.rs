@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod game_poller;
 pub mod hub;
+pub mod live_rules;
 pub mod metrics;
 pub mod ops;
 pub mod origin;

@@ -61,6 +61,53 @@ async fn every_field_accepts_its_bounds_and_rejects_one_past_them_with_nothing_s
                     assert_eq!(v["config_version"], version);
                 }
             }
+            FieldKind::IntOrOff { min, max } => {
+                for bad in [min - 1, max + 1] {
+                    let (s, err) = put(&hub, &owner, json!({ spec.name: bad })).await;
+                    assert_eq!(s, 422, "{} = {bad}", spec.name);
+                    let why = err["error"]["fields"][spec.name].as_str().unwrap();
+                    assert!(
+                        why.contains(&format!("0 (off) or an integer from {min} to {max}")),
+                        "{why}"
+                    );
+                }
+                for ok in [min, max, 0] {
+                    let (s, v) = put(&hub, &owner, json!({ spec.name: ok })).await;
+                    assert_eq!(s, 200, "{} = {ok}", spec.name);
+                    assert_eq!(v["config"][spec.name], ok);
+                    version = v["config_version"].as_i64().unwrap();
+                }
+            }
+            FieldKind::Choice(words) => {
+                let (s, err) = put(&hub, &owner, json!({ spec.name: "sometimes" })).await;
+                assert_eq!(s, 422);
+                assert!(err["error"]["fields"][spec.name]
+                    .as_str()
+                    .unwrap()
+                    .contains(&words.join(", ")));
+                for word in words {
+                    let (s, v) = put(&hub, &owner, json!({ spec.name: word })).await;
+                    assert_eq!(s, 200, "{} = {word}", spec.name);
+                    assert_eq!(v["config"][spec.name], *word);
+                    version = v["config_version"].as_i64().unwrap();
+                }
+            }
+            FieldKind::LocalTime => {
+                for bad in [json!("24:00"), json!("9:00"), json!(900)] {
+                    let (s, err) = put(&hub, &owner, json!({ spec.name: bad })).await;
+                    assert_eq!(s, 422, "{} = {bad}", spec.name);
+                    assert!(err["error"]["fields"][spec.name]
+                        .as_str()
+                        .unwrap()
+                        .contains("HH:MM"));
+                }
+                for ok in [json!("18:30"), json!(null)] {
+                    let (s, v) = put(&hub, &owner, json!({ spec.name: ok.clone() })).await;
+                    assert_eq!(s, 200, "{} = {ok}", spec.name);
+                    assert_eq!(v["config"][spec.name], ok);
+                    version = v["config_version"].as_i64().unwrap();
+                }
+            }
             FieldKind::Bool => {
                 let (s, err) = put(&hub, &owner, json!({ spec.name: "yes" })).await;
                 assert_eq!(s, 422);

@@ -8,6 +8,7 @@ pub mod policy;
 pub mod presence;
 pub mod protocol;
 pub mod role;
+pub mod timesheets;
 
 pub use policy::Policy;
 pub use presence::{PresenceEntry, PresenceStatus};

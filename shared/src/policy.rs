@@ -9,7 +9,51 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
     Bool,
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// 0 turns the rule off; any other value lies in `min..=max`.
+    IntOrOff {
+        min: i64,
+        max: i64,
+    },
+    /// One of a few words.
+    Choice(&'static [&'static str]),
+    /// A local wall-clock time "HH:MM", or null (off).
+    LocalTime,
+}
+
+/// A field's default, as a constant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldDefault {
+    Bool(bool),
+    Int(i64),
+    Word(&'static str),
+    Off,
+}
+
+impl FieldDefault {
+    pub fn to_value(self) -> Value {
+        match self {
+            FieldDefault::Bool(b) => Value::Bool(b),
+            FieldDefault::Int(n) => Value::from(n),
+            FieldDefault::Word(w) => Value::from(w),
+            FieldDefault::Off => Value::Null,
+        }
+    }
+}
+
+impl std::fmt::Display for FieldDefault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldDefault::Bool(b) => write!(f, "{}", if *b { "on" } else { "off" }),
+            FieldDefault::Int(0) => write!(f, "0 (off)"),
+            FieldDefault::Int(n) => write!(f, "{n}"),
+            FieldDefault::Word(w) => write!(f, "{w}"),
+            FieldDefault::Off => write!(f, "off"),
+        }
+    }
 }
 
 /// Static description of one field: its wire name, kind and default.
@@ -17,7 +61,7 @@ pub enum FieldKind {
 pub struct FieldSpec {
     pub name: &'static str,
     pub kind: FieldKind,
-    pub default: i64,
+    pub default: FieldDefault,
     pub label: &'static str,
 }
 
@@ -27,15 +71,66 @@ impl FieldSpec {
         match self.kind {
             FieldKind::Bool => "true or false".to_string(),
             FieldKind::Int { min, max } => format!("an integer from {min} to {max}"),
+            FieldKind::IntOrOff { min, max } => {
+                format!("0 (off) or an integer from {min} to {max}")
+            }
+            FieldKind::Choice(words) => format!("one of {}", words.join(", ")),
+            FieldKind::LocalTime => {
+                "null (off) or a time \"HH:MM\" from 00:00 to 23:59".to_string()
+            }
+        }
+    }
+
+    /// Whether `value` is allowed for this field.
+    pub fn accepts(&self, value: &Value) -> bool {
+        match self.kind {
+            FieldKind::Bool => value.is_boolean(),
+            FieldKind::Int { min, max } => value.as_i64().is_some_and(|v| (min..=max).contains(&v)),
+            FieldKind::IntOrOff { min, max } => value
+                .as_i64()
+                .is_some_and(|v| v == 0 || (min..=max).contains(&v)),
+            FieldKind::Choice(words) => value.as_str().is_some_and(|w| words.contains(&w)),
+            FieldKind::LocalTime => {
+                value.is_null()
+                    || value
+                        .as_str()
+                        .is_some_and(|t| parse_local_time(t).is_some())
+            }
         }
     }
 }
+
+/// "HH:MM" (24-hour, two digits each) → (hour, minute).
+pub fn parse_local_time(text: &str) -> Option<(u32, u32)> {
+    let (h, m) = text.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
+    (h < 24 && m < 60).then_some((h, m))
+}
+
+/// What happens to idle time inside a session (policy `idle_time_handling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum IdleTimeHandling {
+    /// Counted as work.
+    Keep,
+    /// Subtracted from the session's duration.
+    Discard,
+    /// The agent's window asks; unanswered after 10 minutes it is kept.
+    #[default]
+    Ask,
+}
+
+pub const IDLE_TIME_HANDLING_WORDS: &[&str] = &["keep", "discard", "ask"];
 
 const fn boolean(name: &'static str, default: bool, label: &'static str) -> FieldSpec {
     FieldSpec {
         name,
         kind: FieldKind::Bool,
-        default: default as i64,
+        default: FieldDefault::Bool(default),
         label,
     }
 }
@@ -50,12 +145,12 @@ const fn int(
     FieldSpec {
         name,
         kind: FieldKind::Int { min, max },
-        default,
+        default: FieldDefault::Int(default),
         label,
     }
 }
 
-pub const FIELDS: [FieldSpec; 13] = [
+pub const FIELDS: [FieldSpec; 16] = [
     boolean("screenshots_enabled", true, "Screenshots"),
     boolean("website_tracking_enabled", true, "Website and app tracking"),
     int(
@@ -109,6 +204,24 @@ pub const FIELDS: [FieldSpec; 13] = [
         30,
         "Local data retention (days)",
     ),
+    FieldSpec {
+        name: "idle_time_handling",
+        kind: FieldKind::Choice(IDLE_TIME_HANDLING_WORDS),
+        default: FieldDefault::Word("ask"),
+        label: "Idle time in a session",
+    },
+    FieldSpec {
+        name: "max_session_minutes",
+        kind: FieldKind::IntOrOff { min: 30, max: 1440 },
+        default: FieldDefault::Int(0),
+        label: "Longest session (minutes, 0 = no limit)",
+    },
+    FieldSpec {
+        name: "auto_stop_local_time",
+        kind: FieldKind::LocalTime,
+        default: FieldDefault::Off,
+        label: "Stop running sessions at (organization's time)",
+    },
 ];
 
 pub fn field(name: &str) -> Option<&'static FieldSpec> {
@@ -131,23 +244,22 @@ pub struct Policy {
     pub show_tracker_notification: bool,
     pub notification_interval_minutes: u32,
     pub local_data_retention_days: u32,
+    #[serde(default)]
+    pub idle_time_handling: IdleTimeHandling,
+    #[serde(default)]
+    pub max_session_minutes: u32,
+    #[serde(default)]
+    pub auto_stop_local_time: Option<String>,
 }
 
 impl Default for Policy {
     fn default() -> Self {
         let defaults: Map<String, Value> = FIELDS
             .iter()
-            .map(|f| (f.name.to_string(), spec_value(f, f.default)))
+            .map(|f| (f.name.to_string(), f.default.to_value()))
             .collect();
         // The table above is the one source of defaults; it always deserializes.
         serde_json::from_value(Value::Object(defaults)).unwrap_or_else(|_| unreachable!())
-    }
-}
-
-fn spec_value(spec: &FieldSpec, v: i64) -> Value {
-    match spec.kind {
-        FieldKind::Bool => Value::Bool(v != 0),
-        FieldKind::Int { .. } => Value::from(v),
     }
 }
 
@@ -175,13 +287,7 @@ impl Policy {
                 errors.insert(name.clone(), "unknown policy field".to_string());
                 continue;
             };
-            let ok = match spec.kind {
-                FieldKind::Bool => value.is_boolean(),
-                FieldKind::Int { min, max } => {
-                    value.as_i64().is_some_and(|v| (min..=max).contains(&v))
-                }
-            };
-            if ok {
+            if spec.accepts(value) {
                 merged.insert(name.clone(), value.clone());
             } else {
                 errors.insert(name.clone(), format!("must be {}", spec.range_text()));
@@ -209,17 +315,33 @@ impl Policy {
             .collect()
     }
 
-    /// Second guard for receivers (the agent): pulls every value into its allowed range.
+    /// Second guard for receivers (the agent): pulls every value into its allowed range;
+    /// a word or time it cannot read takes the field's default.
     pub fn clamped(&self) -> Policy {
         let mut m = self.to_map();
         for spec in FIELDS.iter() {
-            if let (FieldKind::Int { min, max }, Some(v)) =
-                (spec.kind, m.get(spec.name).and_then(Value::as_i64))
-            {
-                m.insert(spec.name.to_string(), Value::from(v.clamp(min, max)));
-            }
+            let Some(value) = m.get(spec.name) else {
+                continue;
+            };
+            let fixed = match (spec.kind, value.as_i64()) {
+                (FieldKind::Int { min, max }, Some(v)) => Value::from(v.clamp(min, max)),
+                (FieldKind::IntOrOff { .. }, Some(0)) => Value::from(0),
+                (FieldKind::IntOrOff { min, max }, Some(v)) => Value::from(v.clamp(min, max)),
+                (FieldKind::Choice(_) | FieldKind::LocalTime, _) if !spec.accepts(value) => {
+                    spec.default.to_value()
+                }
+                _ => continue,
+            };
+            m.insert(spec.name.to_string(), fixed);
         }
         serde_json::from_value(Value::Object(m)).unwrap_or_default()
+    }
+
+    /// The `auto_stop_local_time` as (hour, minute), if set.
+    pub fn auto_stop_at(&self) -> Option<(u32, u32)> {
+        self.auto_stop_local_time
+            .as_deref()
+            .and_then(parse_local_time)
     }
 }
 
@@ -241,6 +363,69 @@ mod tests {
         assert_eq!(p.config_sync_interval_seconds, 10);
         assert!(!p.enable_keyboard_tracking);
         assert_eq!(p.local_data_retention_days, 30);
+        assert_eq!(p.idle_time_handling, IdleTimeHandling::Ask);
+        assert_eq!(p.max_session_minutes, 0);
+        assert_eq!(p.auto_stop_local_time, None);
+    }
+
+    #[test]
+    fn the_rule_fields_accept_off_and_their_ranges_only() {
+        let base = Policy::default();
+        for ok in [json!(0), json!(30), json!(1440)] {
+            assert!(base
+                .apply_patch(&patch(json!({"max_session_minutes": ok})))
+                .is_ok());
+        }
+        for bad in [json!(29), json!(1), json!(1441), json!(-1), json!("60")] {
+            let errs = base
+                .apply_patch(&patch(json!({"max_session_minutes": bad})))
+                .unwrap_err();
+            assert!(errs["max_session_minutes"].contains("0 (off) or an integer from 30 to 1440"));
+        }
+        for ok in [json!(null), json!("00:00"), json!("18:30"), json!("23:59")] {
+            let (p, _) = base
+                .apply_patch(&patch(json!({"auto_stop_local_time": ok.clone()})))
+                .unwrap();
+            assert_eq!(serde_json::to_value(&p.auto_stop_local_time).unwrap(), ok);
+        }
+        for bad in [
+            json!("24:00"),
+            json!("7:30"),
+            json!("18:60"),
+            json!("18.30"),
+            json!(1830),
+            json!(""),
+        ] {
+            assert!(base
+                .apply_patch(&patch(json!({"auto_stop_local_time": bad})))
+                .is_err());
+        }
+        for word in ["keep", "discard", "ask"] {
+            assert!(base
+                .apply_patch(&patch(json!({"idle_time_handling": word})))
+                .is_ok());
+        }
+        let errs = base
+            .apply_patch(&patch(json!({"idle_time_handling": "maybe"})))
+            .unwrap_err();
+        assert_eq!(
+            errs["idle_time_handling"],
+            "must be one of keep, discard, ask"
+        );
+    }
+
+    #[test]
+    fn an_older_policy_without_the_rule_fields_reads_with_their_defaults() {
+        let mut old = Policy::default().to_map();
+        for name in [
+            "idle_time_handling",
+            "max_session_minutes",
+            "auto_stop_local_time",
+        ] {
+            old.remove(name);
+        }
+        let p: Policy = serde_json::from_value(Value::Object(old)).unwrap();
+        assert_eq!(p, Policy::default());
     }
 
     #[test]
@@ -298,5 +483,22 @@ mod tests {
         let c = p.clamped();
         assert_eq!(c.screenshot_quality, 50);
         assert_eq!(c.screenshot_interval_seconds, 3600);
+        let p = Policy {
+            max_session_minutes: 5,
+            auto_stop_local_time: Some("25:00".into()),
+            ..Policy::default()
+        };
+        let c = p.clamped();
+        assert_eq!(c.max_session_minutes, 30);
+        assert_eq!(c.auto_stop_local_time, None);
+        assert_eq!(
+            Policy {
+                max_session_minutes: 0,
+                ..p
+            }
+            .clamped()
+            .max_session_minutes,
+            0
+        );
     }
 }

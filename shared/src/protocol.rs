@@ -31,6 +31,18 @@ pub struct SessionInfo {
     pub user_name: Option<String>,
     #[serde(default)]
     pub ticket_title: Option<String>,
+    /// Idle time discarded from this session (policy `idle_time_handling` or the user's
+    /// answer): a running session's timer shows `now - started_at - discarded_seconds`.
+    #[serde(default)]
+    pub discarded_seconds: i64,
+}
+
+impl SessionInfo {
+    /// Where a running session's timer counts from: its start moved on by the idle time
+    /// discarded from it, so `now - counting_from()` is the time it counts.
+    pub fn counting_from(&self) -> DateTime<Utc> {
+        self.started_at + chrono::Duration::seconds(self.discarded_seconds)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +51,27 @@ pub struct SessionEnded {
     pub reason: String,
     pub ended_by: Option<i64>,
     pub ended_at: DateTime<Utc>,
+}
+
+/// A completed session was deleted (kept as a tombstone for the audit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionDeleted {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub reason: String,
+    pub deleted_by: i64,
+}
+
+/// A user's week was approved or reopened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimesheetUpdated {
+    pub user_id: i64,
+    /// ISO week, e.g. "2026-W49".
+    pub week: String,
+    /// `open` or `approved`.
+    pub state: String,
+    pub changed_by: Option<i64>,
+    pub changed_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +102,11 @@ pub enum ServerToAgent {
     SessionStarted {
         session: SessionInfo,
     },
+    /// A session was corrected, or idle time in it was discarded: its new state.
+    SessionUpdated {
+        session: SessionInfo,
+    },
+    SessionDeleted(SessionDeleted),
     ConfigUpdated(ConfigUpdated),
     Error {
         error: SocketError,
@@ -153,6 +191,11 @@ pub enum ServerToTab {
     SessionStarted {
         session: SessionInfo,
     },
+    SessionUpdated {
+        session: SessionInfo,
+    },
+    SessionDeleted(SessionDeleted),
+    TimesheetUpdated(TimesheetUpdated),
     ConfigUpdated(ConfigUpdated),
     /// A game server poll changed who is on it or what it shows (supervisors and up).
     GameServerUpdated(Box<GameServerUpdate>),

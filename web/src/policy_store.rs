@@ -27,6 +27,10 @@ pub struct ConfigView {
 pub enum Draft {
     Bool(RwSignal<bool>),
     Int(RwSignal<String>),
+    /// One of the field's words.
+    Choice(RwSignal<String>),
+    /// "HH:MM", or empty for off.
+    Time(RwSignal<String>),
 }
 
 /// The line under the Save button.
@@ -74,6 +78,18 @@ fn int_text(value: &Value) -> String {
     value.as_i64().map(|n| n.to_string()).unwrap_or_default()
 }
 
+fn word_text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_string()
+}
+
+/// A time input's text as JSON: empty is off (null).
+fn time_value(text: &str) -> Value {
+    match text.trim() {
+        "" => Value::Null,
+        t => Value::from(t),
+    }
+}
+
 impl PolicyStore {
     pub fn new(data: &PolicyPageData) -> Self {
         let values = data.config.to_map();
@@ -83,7 +99,11 @@ impl PolicyStore {
                 let value = values.get(spec.name).cloned().unwrap_or(Value::Null);
                 let draft = match spec.kind {
                     FieldKind::Bool => Draft::Bool(RwSignal::new(value.as_bool().unwrap_or(false))),
-                    FieldKind::Int { .. } => Draft::Int(RwSignal::new(int_text(&value))),
+                    FieldKind::Int { .. } | FieldKind::IntOrOff { .. } => {
+                        Draft::Int(RwSignal::new(int_text(&value)))
+                    }
+                    FieldKind::Choice(_) => Draft::Choice(RwSignal::new(word_text(&value))),
+                    FieldKind::LocalTime => Draft::Time(RwSignal::new(word_text(&value))),
                 };
                 (spec.name, draft)
             })
@@ -127,6 +147,8 @@ impl PolicyStore {
                     Err(_) => Value::String(text),
                 }
             }
+            Draft::Choice(word) => Value::from(word.get_untracked()),
+            Draft::Time(text) => time_value(&text.get_untracked()),
         }
     }
 
@@ -143,6 +165,8 @@ impl PolicyStore {
                 .parse::<i64>()
                 .map(Value::from)
                 .unwrap_or(Value::Null),
+            Draft::Choice(w) => Value::from(w.get()),
+            Draft::Time(t) => time_value(&t.get()),
         };
         self.base.with(|p| value_of(p, name)) != current
     }
@@ -163,6 +187,8 @@ impl PolicyStore {
         match draft {
             Draft::Bool(b) => b.set(value.as_bool().unwrap_or(false)),
             Draft::Int(t) => t.set(int_text(value)),
+            Draft::Choice(w) => w.set(word_text(value)),
+            Draft::Time(t) => t.set(word_text(value)),
         }
     }
 
@@ -297,8 +323,34 @@ mod tests {
     fn set_int(s: &PolicyStore, name: &str, text: &str) {
         match s.draft(name).unwrap() {
             Draft::Int(t) => t.set(text.into()),
-            Draft::Bool(_) => panic!("{name} is a switch"),
+            _ => panic!("{name} is not a number"),
         }
+    }
+
+    #[test]
+    fn a_choice_and_a_time_are_sent_as_words_and_an_empty_time_as_off() {
+        Owner::new().with(|| {
+            let s = PolicyStore::new(&data());
+            let Some(Draft::Choice(word)) = s.draft("idle_time_handling") else {
+                panic!("idle_time_handling is a choice");
+            };
+            let Some(Draft::Time(time)) = s.draft("auto_stop_local_time") else {
+                panic!("auto_stop_local_time is a time");
+            };
+            assert_eq!(word.get_untracked(), "ask");
+            assert_eq!(time.get_untracked(), "");
+            word.set("discard".into());
+            time.set("18:30".into());
+            let patch = s.patch();
+            assert_eq!(patch["idle_time_handling"], "discard");
+            assert_eq!(patch["auto_stop_local_time"], "18:30");
+            assert!(s.is_dirty("auto_stop_local_time"));
+            time.set(String::new());
+            assert!(
+                !s.patch().contains_key("auto_stop_local_time"),
+                "empty is off, as stored"
+            );
+        });
     }
 
     #[test]

@@ -36,17 +36,24 @@ fn newer(a: &SessionInfo, b: &SessionInfo) -> bool {
     (a.started_at, a.id) > (b.started_at, b.id)
 }
 
-/// The session after `ended`. The push does not say how it ended; a session ended by someone
-/// other than its user was ended by an admin, whose reason the push carries.
+/// The session after `ended`. The push does not say how it ended: a session ended by someone
+/// other than its user was ended by an admin, one ended by nobody by a policy rule; both
+/// carry their reason.
 pub fn apply_end(s: &mut SessionInfo, ended: &SessionEnded) {
     s.ended_at = Some(ended.ended_at);
-    s.duration_seconds = Some((ended.ended_at - s.started_at).num_seconds().max(0));
+    s.duration_seconds =
+        Some(((ended.ended_at - s.started_at).num_seconds() - s.discarded_seconds).max(0));
     s.ended_by = ended.ended_by;
-    if ended.ended_by.is_some_and(|by| by != s.user_id) {
-        s.end_reason = Some("admin_ended".into());
-        s.end_note = Some(ended.reason.clone());
-    } else {
-        s.end_reason = Some("stopped".into());
+    match ended.ended_by {
+        None => {
+            s.end_reason = Some("auto_stopped".into());
+            s.end_note = Some(ended.reason.clone());
+        }
+        Some(by) if by != s.user_id => {
+            s.end_reason = Some("admin_ended".into());
+            s.end_note = Some(ended.reason.clone());
+        }
+        Some(_) => s.end_reason = Some("stopped".into()),
     }
 }
 
@@ -64,6 +71,12 @@ impl SessionListStore {
         match message {
             ServerToTab::SessionStarted { session } => self.upsert(session.clone()),
             ServerToTab::SessionEnded(ended) => self.ended(ended),
+            ServerToTab::SessionUpdated { session }
+                if self.find(session.id).is_some() || session.ended_at.is_none() =>
+            {
+                self.upsert(session.clone())
+            }
+            ServerToTab::SessionDeleted(deleted) => self.remove(deleted.session_id),
             _ => {}
         }
     }
@@ -71,6 +84,13 @@ impl SessionListStore {
     fn find(&self, id: i64) -> Option<SessionRow> {
         self.rows
             .with_untracked(|rows| rows.iter().find(|r| r.id == id).cloned())
+    }
+
+    fn remove(&self, id: i64) {
+        if self.find(id).is_some() {
+            self.rows.update(|rows| rows.retain(|r| r.id != id));
+            self.total.update(|t| *t = (*t - 1).max(0));
+        }
     }
 
     fn ended(&self, ended: &SessionEnded) {
@@ -147,6 +167,7 @@ mod tests {
             ended_by: None,
             user_name: Some("Al".into()),
             ticket_title: None,
+            discarded_seconds: 0,
         }
     }
 

@@ -107,6 +107,18 @@ impl StatusStore {
                     row.entry.update(|e| e.active_session = None);
                 }
             }
+            ServerToTab::SessionUpdated { session } => {
+                let running = |e: &PresenceEntry| {
+                    e.active_session
+                        .as_ref()
+                        .is_some_and(|s| s.id == session.id)
+                };
+                if let Some(row) = self.find(running) {
+                    let still_running = session.ended_at.is_none();
+                    row.entry
+                        .update(|e| e.active_session = still_running.then_some(session));
+                }
+            }
             ServerToTab::ConfigUpdated(update) => {
                 self.idle_threshold_seconds
                     .set(update.config.idle_threshold_seconds);
@@ -114,8 +126,10 @@ impl StatusStore {
             ServerToTab::Error { error } => {
                 leptos::logging::warn!("hub: {}: {}", error.code, error.message);
             }
-            // Game servers have their own pages.
-            ServerToTab::GameServerUpdated(_) => {}
+            // Game servers and timesheets have their own pages; a deleted session has ended.
+            ServerToTab::GameServerUpdated(_)
+            | ServerToTab::SessionDeleted(_)
+            | ServerToTab::TimesheetUpdated(_) => {}
         }
     }
 
@@ -206,6 +220,7 @@ mod tests {
             ended_by: None,
             user_name: None,
             ticket_title: None,
+            discarded_seconds: 0,
         }
     }
 

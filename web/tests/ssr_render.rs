@@ -54,6 +54,7 @@ fn status_data() -> PageData {
         ended_by: None,
         user_name: Some("Bea".into()),
         ticket_title: Some("Login bug".into()),
+        discarded_seconds: 0,
     });
     PageData {
         viewer: Some(Viewer {

@@ -281,13 +281,14 @@ impl<H: HubClient> Engine<H> {
                 if mine {
                     self.end_tracking();
                     let me = self.snapshot().user.map(|u| u.id);
-                    if ended.ended_by.is_some() && ended.ended_by != me {
-                        self.notice(&format!(
+                    match ended.ended_by {
+                        // No one: a policy rule (`auto_stopped`), whose reason says which.
+                        None => self.notice(&format!("Your session was stopped: {}", ended.reason)),
+                        Some(by) if Some(by) != me => self.notice(&format!(
                             "Your session was ended by an admin: {}",
                             ended.reason
-                        ));
-                    } else {
-                        self.notice("Session stopped.");
+                        )),
+                        Some(_) => self.notice("Session stopped."),
                     }
                 }
             }
@@ -296,6 +297,24 @@ impl<H: HubClient> Engine<H> {
                     self.adopt(Some(session));
                     self.notice("A session was started from the web page.");
                 }
+            }
+            ServerToAgent::SessionUpdated { session } => {
+                let mine = self.snapshot().session.as_ref().and_then(|s| s.id) == Some(session.id);
+                if mine && session.ended_at.is_none() {
+                    self.update(|st| {
+                        if let Some(tracked) = st.session.as_mut() {
+                            tracked.started_at = session.started_at;
+                            tracked.ticket_id = session.ticket_id;
+                            tracked.discarded_seconds = session.discarded_seconds;
+                        }
+                    });
+                }
+            }
+            ServerToAgent::SessionDeleted(deleted) => {
+                self.notice(&format!(
+                    "A recorded session of yours was deleted: {}",
+                    deleted.reason
+                ));
             }
             ServerToAgent::ConfigUpdated(update) => {
                 let changed = update.changed.join(", ");

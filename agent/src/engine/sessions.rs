@@ -23,6 +23,7 @@ impl<H: HubClient> Engine<H> {
                         client_id: None,
                         started_at: s.started_at,
                         ticket_id: s.ticket_id,
+                        discarded_seconds: s.discarded_seconds,
                     })
                 });
                 self.schedule_tracking();
@@ -94,6 +95,7 @@ impl<H: HubClient> Engine<H> {
                         client_id: Some(cid),
                         started_at: now,
                         ticket_id,
+                        discarded_seconds: 0,
                     })
                 });
                 self.schedule_tracking();

@@ -95,6 +95,7 @@ fn session(id: i64, started_at: DateTime<Utc>) -> SessionInfo {
         ended_by: None,
         user_name: None,
         ticket_title: None,
+        discarded_seconds: 0,
     }
 }
 

@@ -126,7 +126,7 @@ impl AgentWindow {
         };
         match &s.session {
             Some(session) => {
-                let secs = (Utc::now() - session.started_at).num_seconds().max(0);
+                let secs = session.counted_seconds(Utc::now());
                 ui.label(
                     egui::RichText::new(clock(secs))
                         .size(36.0)

@@ -172,6 +172,7 @@ impl Seeder {
                         note: Some("benchmark session"),
                         source: "agent",
                         client_id: None,
+                        weeks: Vec::new(),
                     },
                     |_| None,
                 )

@@ -4,6 +4,7 @@ mod activity;
 mod audit;
 mod auth;
 mod config;
+mod corrections;
 pub mod extract;
 mod game_servers;
 mod health;
@@ -14,6 +15,7 @@ pub mod screenshots;
 mod sessions;
 mod staff;
 mod tickets;
+mod timesheets;
 mod users;
 
 use axum::extract::DefaultBodyLimit;
@@ -49,7 +51,18 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sessions::start))
         .routes(routes!(sessions::stop))
         .routes(routes!(sessions::manual))
-        .routes(routes!(sessions::show))
+        .routes(routes!(
+            sessions::show,
+            corrections::correct,
+            corrections::delete
+        ))
+        .routes(routes!(corrections::spans, corrections::report))
+        .routes(routes!(corrections::answer))
+        .routes(routes!(timesheets::week))
+        .routes(routes!(timesheets::approve))
+        .routes(routes!(timesheets::reopen))
+        .routes(routes!(timesheets::report))
+        .routes(routes!(timesheets::report_csv))
         .routes(routes!(sessions::end))
         .routes(routes!(activity::show))
         .routes(routes!(tickets::list, tickets::create))

@@ -29,6 +29,7 @@ use shared::policy::{FieldKind, FIELDS};
         (name = "users", description = "People of the organization"),
         (name = "sessions", description = "Work sessions"),
         (name = "tickets", description = "Tickets and the time spent on them"),
+        (name = "timesheets", description = "Corrections, idle time, approved weeks and time reports"),
         (name = "policy", description = "The tracking policy every agent applies"),
         (name = "audit", description = "Who changed what"),
         (name = "screenshots", description = "Screenshots taken by desktop agents"),
@@ -162,8 +163,27 @@ impl PartialSchema for PolicyPatch {
                     .schema_type(Type::Integer)
                     .minimum(Some(min as f64))
                     .maximum(Some(max as f64)),
+                // 0 or min..=max: the range alone would refuse the 0 that turns it off.
+                FieldKind::IntOrOff { max, .. } => ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0.0))
+                    .maximum(Some(max as f64)),
+                FieldKind::Choice(words) => ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(words.iter().copied())),
+                FieldKind::LocalTime => ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                        Type::String,
+                        Type::Null,
+                    ]))
+                    .pattern(Some("^([01][0-9]|2[0-3]):[0-5][0-9]$")),
             }
-            .description(Some(format!("{} (default {})", field.label, field.default)));
+            .description(Some(format!(
+                "{}: {} (default {})",
+                field.label,
+                field.range_text(),
+                field.default
+            )));
             object = object.property(field.name, property);
         }
         RefOr::T(Schema::Object(object.build()))

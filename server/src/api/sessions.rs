@@ -67,11 +67,12 @@ pub async fn stop(
     Ok(Json(
         work_sessions::end(
             &state.ops(),
-            &caller.user,
+            Some(&caller.user),
+            caller.user.org_id,
             body.session_id,
             ending,
             requested_end,
-            ip,
+            Some(ip),
         )
         .await?
         .info(),
@@ -116,9 +117,17 @@ pub async fn end(
         reason: body.reason.trim().to_string(),
     };
     Ok(Json(
-        work_sessions::end(&state.ops(), &caller.user, id, ending, None, ip)
-            .await?
-            .info(),
+        work_sessions::end(
+            &state.ops(),
+            Some(&caller.user),
+            caller.user.org_id,
+            id,
+            ending,
+            None,
+            Some(ip),
+        )
+        .await?
+        .info(),
     ))
 }
 

@@ -6,5 +6,8 @@ pub mod game_servers;
 pub mod people;
 pub mod periods;
 pub mod presence;
+pub mod rules;
 pub mod server_presence;
 pub mod sessions;
+pub mod tally;
+pub mod weeks;

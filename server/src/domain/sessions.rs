@@ -2,11 +2,15 @@
 
 use shared::Role;
 
-/// How a session ends: its own user stops it, or an admin ends it for them.
+use super::rules::StopRule;
+
+/// How a session ends: its own user stops it, an admin ends it for them, or a policy rule
+/// ends it at its moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
     Stopped { note: Option<String> },
     AdminEnded { reason: String },
+    AutoStopped { rule: StopRule },
 }
 
 impl Ending {
@@ -15,6 +19,7 @@ impl Ending {
         match self {
             Ending::Stopped { .. } => "stopped",
             Ending::AdminEnded { .. } => "admin_ended",
+            Ending::AutoStopped { .. } => "auto_stopped",
         }
     }
 
@@ -23,6 +28,7 @@ impl Ending {
         match self {
             Ending::Stopped { .. } => "Stopped by the user.".to_string(),
             Ending::AdminEnded { reason } => reason.clone(),
+            Ending::AutoStopped { rule } => rule.reason(),
         }
     }
 }
@@ -33,21 +39,59 @@ pub enum EndRefusal {
     NotYours,
     #[error("Only admins and owners can end another user's session.")]
     RoleTooLow,
+    #[error("Only the hub's rules stop a session automatically.")]
+    NotARule,
 }
 
 /// May `actor` end a session belonging to `owner_id` in this way? (Same organization is
-/// guaranteed by the lookup.)
+/// guaranteed by the lookup.) `None`: the hub itself, applying a policy rule.
 pub fn may_end(
-    actor_id: i64,
-    actor_role: Role,
+    actor: Option<(i64, Role)>,
     owner_id: i64,
     ending: &Ending,
 ) -> Result<(), EndRefusal> {
-    match ending {
-        Ending::Stopped { .. } if actor_id == owner_id => Ok(()),
-        Ending::Stopped { .. } => Err(EndRefusal::NotYours),
-        Ending::AdminEnded { .. } if actor_role.at_least(Role::Admin) => Ok(()),
-        Ending::AdminEnded { .. } => Err(EndRefusal::RoleTooLow),
+    match (ending, actor) {
+        (Ending::AutoStopped { .. }, None) => Ok(()),
+        (_, None) | (Ending::AutoStopped { .. }, Some(_)) => Err(EndRefusal::NotARule),
+        (Ending::Stopped { .. }, Some((id, _))) if id == owner_id => Ok(()),
+        (Ending::Stopped { .. }, Some(_)) => Err(EndRefusal::NotYours),
+        (Ending::AdminEnded { .. }, Some((_, role))) if role.at_least(Role::Admin) => Ok(()),
+        (Ending::AdminEnded { .. }, Some(_)) => Err(EndRefusal::RoleTooLow),
+    }
+}
+
+/// May `actor` correct or delete a session of `owner_id`? Their own, or anyone's for admins
+/// and owners.
+pub fn may_correct(actor_id: i64, actor_role: Role, owner_id: i64) -> bool {
+    actor_id == owner_id || actor_role.at_least(Role::Admin)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EditRefusal {
+    #[error("end_time must be after start_time")]
+    EndNotAfterStart,
+    #[error("must not be in the future")]
+    InFuture,
+    #[error("a running session has no end time yet: stop it first")]
+    RunningHasNoEnd,
+}
+
+/// The times of a corrected session: `(start, end)` with `end` `None` while it runs. Same
+/// rules as a manual entry: the end after the start, nothing in the future.
+pub fn check_edit(
+    start_ms: i64,
+    end_ms: Option<i64>,
+    running: bool,
+    now_ms: i64,
+) -> Result<(), EditRefusal> {
+    match (running, end_ms) {
+        (true, Some(_)) => Err(EditRefusal::RunningHasNoEnd),
+        (true, None) if start_ms > now_ms => Err(EditRefusal::InFuture),
+        (true, None) => Ok(()),
+        (false, None) => Err(EditRefusal::EndNotAfterStart),
+        (false, Some(end)) if end <= start_ms => Err(EditRefusal::EndNotAfterStart),
+        (false, Some(end)) if end > now_ms => Err(EditRefusal::InFuture),
+        (false, Some(_)) => Ok(()),
     }
 }
 
@@ -136,17 +180,58 @@ mod tests {
         let end = Ending::AdminEnded {
             reason: "shift over".into(),
         };
-        assert_eq!(may_end(1, Role::Member, 1, &stop), Ok(()));
-        assert_eq!(may_end(2, Role::Owner, 1, &stop), Err(EndRefusal::NotYours));
-        assert_eq!(may_end(2, Role::Admin, 1, &end), Ok(()));
-        assert_eq!(may_end(2, Role::Owner, 1, &end), Ok(()));
+        let auto = Ending::AutoStopped {
+            rule: StopRule::MaxSession { minutes: 60 },
+        };
+        assert_eq!(may_end(Some((1, Role::Member)), 1, &stop), Ok(()));
         assert_eq!(
-            may_end(2, Role::Supervisor, 1, &end),
+            may_end(Some((2, Role::Owner)), 1, &stop),
+            Err(EndRefusal::NotYours)
+        );
+        assert_eq!(may_end(Some((2, Role::Admin)), 1, &end), Ok(()));
+        assert_eq!(may_end(Some((2, Role::Owner)), 1, &end), Ok(()));
+        assert_eq!(
+            may_end(Some((2, Role::Supervisor)), 1, &end),
             Err(EndRefusal::RoleTooLow)
         );
         assert_eq!(
-            may_end(1, Role::Member, 1, &end),
+            may_end(Some((1, Role::Member)), 1, &end),
             Err(EndRefusal::RoleTooLow)
+        );
+        assert_eq!(may_end(None, 1, &auto), Ok(()));
+        assert_eq!(may_end(None, 1, &stop), Err(EndRefusal::NotARule));
+        assert_eq!(
+            may_end(Some((2, Role::Owner)), 1, &auto),
+            Err(EndRefusal::NotARule)
+        );
+        assert_eq!(auto.end_reason(), "auto_stopped");
+    }
+
+    #[test]
+    fn corrections_are_ones_own_or_an_admins() {
+        assert!(may_correct(1, Role::Member, 1));
+        assert!(!may_correct(2, Role::Supervisor, 1));
+        assert!(may_correct(2, Role::Admin, 1));
+        assert!(may_correct(2, Role::Owner, 1));
+    }
+
+    #[test]
+    fn corrected_times_follow_the_manual_rules() {
+        assert_eq!(check_edit(10, Some(20), false, 100), Ok(()));
+        assert_eq!(check_edit(10, Some(100), false, 100), Ok(()));
+        assert_eq!(
+            check_edit(10, Some(10), false, 100),
+            Err(EditRefusal::EndNotAfterStart)
+        );
+        assert_eq!(
+            check_edit(10, Some(101), false, 100),
+            Err(EditRefusal::InFuture)
+        );
+        assert_eq!(check_edit(10, None, true, 100), Ok(()));
+        assert_eq!(check_edit(101, None, true, 100), Err(EditRefusal::InFuture));
+        assert_eq!(
+            check_edit(10, Some(20), true, 100),
+            Err(EditRefusal::RunningHasNoEnd)
         );
     }
 

@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use crate::hub::Hub;
 use shared::game_servers::GameServerUpdate;
-use shared::protocol::{ConfigUpdated, SessionEnded, SessionInfo};
+use shared::protocol::{
+    ConfigUpdated, SessionDeleted, SessionEnded, SessionInfo, TimesheetUpdated,
+};
 use shared::Role;
 
 /// A user as every node's directory needs them.
@@ -49,6 +51,12 @@ pub enum Event {
     SessionStarted { session: SessionInfo },
     /// A running session ended: the user's stop, an admin's force-end, an automatic stop.
     SessionEnded { user_id: i64, ended: SessionEnded },
+    /// A session was corrected or had idle time discarded.
+    SessionUpdated { session: SessionInfo },
+    /// A completed session became a tombstone.
+    SessionDeleted { deleted: SessionDeleted },
+    /// A user's week was approved or reopened.
+    TimesheetUpdated { update: TimesheetUpdated },
     /// The tracking policy was saved with a new version.
     ConfigUpdated {
         update: ConfigUpdated,
@@ -70,6 +78,9 @@ impl Event {
         match self {
             Event::SessionStarted { .. } => "session_started",
             Event::SessionEnded { .. } => "session_ended",
+            Event::SessionUpdated { .. } => "session_updated",
+            Event::SessionDeleted { .. } => "session_deleted",
+            Event::TimesheetUpdated { .. } => "timesheet_updated",
             Event::ConfigUpdated { .. } => "config_updated",
             Event::MemberChanged { .. } => "member_changed",
             Event::TokensRevoked { .. } => "tokens_revoked",
@@ -113,7 +124,11 @@ impl Events {
     pub fn publish(&self, published: Published) {
         self.hub.metrics.events_published.inc();
         match (&self.bus, published.seq) {
-            (Some(bus), Some(seq)) => bus.deliver(published.org_id, seq, published.event),
+            (Some(bus), Some(seq)) => {
+                // The bus applies it only if this node serves the organization.
+                self.hub.tell_rules(published.org_id, &published.event);
+                bus.deliver(published.org_id, seq, published.event)
+            }
             _ => self.hub.apply(published.org_id, &published.event),
         }
     }

@@ -117,6 +117,7 @@ mod tests {
                     ended_by: None,
                     user_name: None,
                     ticket_title: None,
+                    discarded_seconds: 0,
                 },
             },
         );

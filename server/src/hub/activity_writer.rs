@@ -290,6 +290,7 @@ mod tests {
                     note: None,
                     source: "web",
                     client_id: None,
+                    weeks: Vec::new(),
                 },
                 |_| None,
             )

@@ -13,6 +13,7 @@ impl Hub {
     /// loaded has no sockets here: nothing to do (it is loaded from the database, current,
     /// when one of its users connects).
     pub fn apply(&self, org_id: i64, event: &Event) {
+        self.tell_rules(org_id, event);
         let Some(org) = self.org(org_id) else {
             return;
         };
@@ -33,6 +34,48 @@ impl Hub {
                     &org,
                     Audience::AboutUser(*user_id),
                     Some(&to_agents),
+                    Some(&to_tabs),
+                );
+            }
+            Event::SessionUpdated { session } => {
+                if let Some(mut m) = org.members.get_mut(&session.user_id) {
+                    let running = m
+                        .active_session
+                        .as_ref()
+                        .is_some_and(|s| s.id == session.id);
+                    if running && session.ended_at.is_none() {
+                        m.active_session = Some(Box::new(session.clone()));
+                    }
+                }
+                let to_agents = ServerToAgent::SessionUpdated {
+                    session: session.clone(),
+                };
+                let to_tabs = ServerToTab::SessionUpdated {
+                    session: session.clone(),
+                };
+                self.publish(
+                    &org,
+                    Audience::AboutUser(session.user_id),
+                    Some(&to_agents),
+                    Some(&to_tabs),
+                );
+            }
+            Event::SessionDeleted { deleted } => {
+                let to_agents = ServerToAgent::SessionDeleted(deleted.clone());
+                let to_tabs = ServerToTab::SessionDeleted(deleted.clone());
+                self.publish(
+                    &org,
+                    Audience::AboutUser(deleted.user_id),
+                    Some(&to_agents),
+                    Some(&to_tabs),
+                );
+            }
+            Event::TimesheetUpdated { update } => {
+                let to_tabs = ServerToTab::TimesheetUpdated(update.clone());
+                self.publish::<ServerToAgent, _>(
+                    &org,
+                    Audience::AboutUser(update.user_id),
+                    None,
                     Some(&to_tabs),
                 );
             }
@@ -65,6 +108,17 @@ impl Hub {
             Event::GameServerUpdated { update } => {
                 let to_tabs = ServerToTab::GameServerUpdated(update.clone());
                 self.publish::<ServerToAgent, _>(&org, Audience::OrgReaders, None, Some(&to_tabs));
+            }
+        }
+    }
+
+    /// Copies a session or policy event to the live rules' clock. Called for every event
+    /// applied here and for every event this node commits (in a cluster an organization
+    /// without sockets here is not applied, but its rules still run).
+    pub fn tell_rules(&self, org_id: i64, event: &Event) {
+        if let Some(rules) = self.rule_events.get() {
+            if crate::live_rules::concerns_rules(event) {
+                let _ = rules.send((org_id, event.clone()));
             }
         }
     }

@@ -59,6 +59,9 @@ pub struct Hub {
     /// Set by [`Hub::close_all`] ([`CloseCause::to_byte`]): sockets registered afterwards are
     /// closed at once with it.
     closing: AtomicU8,
+    /// The live rules' clock hears of every session and policy event applied here.
+    rule_events:
+        std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<(i64, crate::events::Event)>>,
 }
 
 /// What the hub needs of an organization to serve its sockets, read by the directory loader.
@@ -91,7 +94,16 @@ impl Hub {
             announcer: PresenceAnnouncer::default(),
             metrics,
             closing: AtomicU8::new(0),
+            rule_events: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Where the session and policy events this hub applies are copied to (`live_rules`).
+    pub fn send_rule_events_to(
+        &self,
+        to: tokio::sync::mpsc::UnboundedSender<(i64, crate::events::Event)>,
+    ) {
+        let _ = self.rule_events.set(to);
     }
 
     /// Installs an organization as the directory loader read it (`ops::directory`): its

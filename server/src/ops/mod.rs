@@ -6,12 +6,15 @@
 //! they pick them up when the people concerned next connect.
 
 pub mod accounts;
+pub mod corrections;
 pub mod directory;
 pub mod game_servers;
+pub mod idle;
 pub mod orgs;
 pub mod people;
 pub mod policy;
 pub mod sessions;
+pub mod timesheets;
 pub mod tokens;
 
 use crate::domain::auth::{hash_password, new_token, token_hash};

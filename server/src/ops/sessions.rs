@@ -1,10 +1,13 @@
-//! Work sessions: start, manual entry, end. A user's own stop and an admin's force-end are
-//! one operation, `end`, with a different `Ending`; both announce `SessionEnded`.
+//! Work sessions: start, manual entry, end. A user's own stop, an admin's force-end and a
+//! policy rule's automatic stop are one operation, `end`, with a different `Ending`; all
+//! announce `SessionEnded`.
 
 use std::net::IpAddr;
 
 use super::Ctx;
+use crate::domain::periods::timezone;
 use crate::domain::sessions::{check_manual, effective_end, may_end, Ending, ManualRefusal};
+use crate::domain::weeks::IsoWeek;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
 use crate::store::{now_ms, Created, NewAudit, NewSession, SessionEnd, SessionRow, UserRow};
@@ -63,6 +66,26 @@ async fn check_ticket(
     Ok(())
 }
 
+impl Ctx<'_> {
+    /// The organization's timezone (UTC if it is gone).
+    pub async fn org_timezone(&self, org_id: i64) -> ApiResult<chrono_tz::Tz> {
+        Ok(self
+            .store
+            .get_org(org_id)
+            .await?
+            .map_or(chrono_tz::Tz::UTC, |org| timezone(&org.timezone)))
+    }
+
+    /// The ISO weeks `[start, end)` touches in the organization's timezone, as stored.
+    pub async fn weeks_touched(&self, org_id: i64, start: i64, end: i64) -> ApiResult<Vec<String>> {
+        let tz = self.org_timezone(org_id).await?;
+        Ok(IsoWeek::touched_by(start, end, tz)
+            .iter()
+            .map(IsoWeek::to_string)
+            .collect())
+    }
+}
+
 /// Starts a running session for `actor`; pushes `session_started` after the commit.
 pub async fn start(
     ctx: &Ctx<'_>,
@@ -85,6 +108,7 @@ pub async fn start(
         // A client clock running ahead never starts a session in the future.
         Some(at) => at.min(now),
     };
+    let weeks = ctx.weeks_touched(actor.org_id, started_at, now).await?;
     let (created, published) = ctx
         .store
         .create_session(
@@ -97,6 +121,7 @@ pub async fn start(
                 note: req.note.as_deref(),
                 source,
                 client_id: req.client_id.as_deref(),
+                weeks,
             },
             |row| {
                 Some(Event::SessionStarted {
@@ -124,6 +149,7 @@ pub async fn manual(
     check_manual(start, end, now_ms())
         .map_err(|e| ApiError::invalid_field("end_time", e.to_string()))?;
     check_ticket(ctx, actor.org_id, req.ticket_id, false).await?;
+    let weeks = ctx.weeks_touched(actor.org_id, start, end).await?;
     let (created, _) = ctx
         .store
         .create_session(
@@ -136,6 +162,7 @@ pub async fn manual(
                 note: req.note.as_deref(),
                 source: "manual",
                 client_id: req.client_id.as_deref(),
+                weeks,
             },
             // Past work: no running session changes, nobody is told.
             |_| None,
@@ -144,16 +171,18 @@ pub async fn manual(
     Ok(created)
 }
 
-/// Ends a running session — the user's own stop or an admin's force-end — commits it (with
-/// the audit entry for a force-end), then pushes `session_ended` to the user's agents and the
-/// organization's dashboards. `requested_end` is an offline stop's time.
+/// Ends a running session — the user's own stop, an admin's force-end, or (`actor` `None`)
+/// a policy rule's automatic stop — commits it (with the audit entry for a force-end or an
+/// automatic stop), then pushes `session_ended` to the user's agents and the organization's
+/// dashboards. `requested_end` is an offline stop's time, or the rule's moment.
 pub async fn end(
     ctx: &Ctx<'_>,
-    actor: &UserRow,
+    actor: Option<&UserRow>,
+    org_id: i64,
     session_id: i64,
     ending: Ending,
     requested_end: Option<i64>,
-    ip: IpAddr,
+    ip: Option<IpAddr>,
 ) -> ApiResult<SessionRow> {
     if let Ending::AdminEnded { reason } = &ending {
         if reason.trim().is_empty() || reason.chars().count() > 500 {
@@ -168,15 +197,20 @@ pub async fn end(
     }
     let session = ctx
         .store
-        .get_session(actor.org_id, session_id)
+        .get_session(org_id, session_id)
         .await?
         .ok_or(ApiError::NotFound("Session"))?;
-    may_end(actor.id, actor.role, session.user_id, &ending).map_err(|refusal| match refusal {
-        crate::domain::sessions::EndRefusal::NotYours => {
-            ApiError::Forbidden("Only the user who started a session can stop it.")
-        }
-        crate::domain::sessions::EndRefusal::RoleTooLow => {
-            ApiError::Forbidden("Only admins and owners can end another user's session.")
+    may_end(actor.map(|a| (a.id, a.role)), session.user_id, &ending).map_err(|refusal| {
+        match refusal {
+            crate::domain::sessions::EndRefusal::NotYours => {
+                ApiError::Forbidden("Only the user who started a session can stop it.")
+            }
+            crate::domain::sessions::EndRefusal::RoleTooLow => {
+                ApiError::Forbidden("Only admins and owners can end another user's session.")
+            }
+            crate::domain::sessions::EndRefusal::NotARule => {
+                ApiError::Forbidden("Only the hub's rules stop a session automatically.")
+            }
         }
     })?;
     if session.ended_at.is_some() {
@@ -192,45 +226,47 @@ pub async fn end(
             }
         })?;
     let reason = ending.reason_text();
-    let audit = match &ending {
-        Ending::AdminEnded { reason } => Some(NewAudit {
-            org_id: actor.org_id,
-            actor_id: Some(actor.id),
-            action: "SESSION_FORCE_ENDED",
-            target_type: Some("session"),
-            target_id: Some(session.id),
-            ip: Some(ip.to_string()),
-            details: serde_json::json!({
-                "session_id": session.id,
-                "user_id": session.user_id,
-                "user_name": session.user_name,
-                "reason": reason,
-                "ended_at": crate::store::ms_to_time(ended_at),
-                "duration_seconds": crate::domain::sessions::duration_seconds(session.started_at, ended_at),
-            }),
+    let audited = |action: &'static str| NewAudit {
+        org_id,
+        actor_id: actor.map(|a| a.id),
+        action,
+        target_type: Some("session"),
+        target_id: Some(session.id),
+        ip: ip.map(|ip| ip.to_string()),
+        details: serde_json::json!({
+            "session_id": session.id,
+            "user_id": session.user_id,
+            "user_name": session.user_name,
+            "reason": reason,
+            "ended_at": crate::store::ms_to_time(ended_at),
+            "duration_seconds": crate::domain::sessions::duration_seconds(session.started_at, ended_at) - session.discarded_seconds,
         }),
+    };
+    let audit = match &ending {
+        Ending::AdminEnded { .. } => Some(audited("SESSION_FORCE_ENDED")),
+        Ending::AutoStopped { .. } => Some(audited("SESSION_AUTO_STOPPED")),
         Ending::Stopped { .. } => None,
     };
     let (end_note, note) = match &ending {
-        Ending::AdminEnded { reason } => (Some(reason.as_str()), None),
+        Ending::AdminEnded { .. } | Ending::AutoStopped { .. } => (Some(reason.as_str()), None),
         Ending::Stopped { note } => (None, note.as_deref()),
     };
     let end = SessionEnd {
         ended_at,
         end_reason: ending.end_reason(),
         end_note,
-        ended_by: actor.id,
+        ended_by: actor.map(|a| a.id),
         note,
     };
     let ended = SessionEnded {
         session_id,
-        reason,
-        ended_by: Some(actor.id),
+        reason: reason.clone(),
+        ended_by: actor.map(|a| a.id),
         ended_at: crate::store::ms_to_time(ended_at),
     };
     let (row, published) = ctx
         .store
-        .end_session(actor.org_id, session_id, &end, audit.as_ref(), |row| {
+        .end_session(org_id, session_id, &end, audit.as_ref(), |row| {
             Event::SessionEnded {
                 user_id: row.user_id,
                 ended,

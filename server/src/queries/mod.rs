@@ -3,3 +3,4 @@
 
 pub mod session_activity;
 pub mod staff_time;
+pub mod timesheets;

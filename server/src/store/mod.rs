@@ -5,6 +5,7 @@ mod activity;
 mod audit;
 mod cluster;
 mod game_servers;
+mod idle_spans;
 mod links;
 mod orgs;
 mod outbox;
@@ -15,6 +16,7 @@ mod server_sessions;
 mod sessions;
 mod staff_time;
 mod tickets;
+mod timesheets;
 mod tokens;
 mod users;
 
@@ -22,10 +24,14 @@ pub use activity::{AppRow, AppWrite, SlotWrite};
 pub use audit::{Changes, NewAudit};
 pub use cluster::NodeRow;
 pub use game_servers::{GameServerPatch, GameServerRow};
+pub use idle_spans::{discarded_seconds, IdleSpanRow, NewIdleSpan, SpanDecision};
 pub use outbox::{StoredEvent, EVENTS_CHANNEL};
 pub use server_sessions::{GameName, PollRecord, ServerSessionFilter, ServerSessionRow};
-pub use sessions::{Created, NewSession, SessionEnd, SessionFilter, SessionRow};
+pub use sessions::{
+    Created, NewSession, SessionCorrection, SessionDeletion, SessionEnd, SessionFilter, SessionRow,
+};
 pub use staff_time::{ServerSums, StaffExtras, TimeScope, TimeSums};
+pub use timesheets::{WeekStateRow, WorkedRow};
 
 pub use links::{LinkPurpose, PasswordLink};
 pub use orgs::OrgRow;
@@ -49,6 +55,9 @@ pub enum StoreError {
     /// A rule the database enforces was hit (active session, overlap); the text is for users.
     #[error("{0}")]
     Conflict(&'static str),
+    /// Like `Conflict`, with a text made for the case (a locked week names itself).
+    #[error("{0}")]
+    Refused(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -148,9 +157,24 @@ impl Store {
     async fn migrate(&self) -> StoreResult<()> {
         match self.backend {
             Backend::Sqlite => {
-                sqlx::migrate!("../migrations/sqlite")
-                    .run(&self.write)
-                    .await?
+                // A migration that rebuilds a table (SQLite cannot alter a CHECK constraint)
+                // needs foreign keys off, which SQLite ignores inside the transaction sqlx
+                // wraps each migration in: they are switched off on the connection first,
+                // and every key is checked before they come back on.
+                let mut conn = self.write.acquire().await?;
+                conn.execute("PRAGMA foreign_keys = OFF").await?;
+                let applied = sqlx::migrate!("../migrations/sqlite").run(&mut *conn).await;
+                let broken = sqlx::query("PRAGMA foreign_key_check")
+                    .fetch_all(&mut *conn)
+                    .await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                applied?;
+                if !broken.is_empty() {
+                    return Err(StoreError::Corrupt(format!(
+                        "{} rows break a foreign key after the migrations",
+                        broken.len()
+                    )));
+                }
             }
             Backend::Postgres => {
                 sqlx::migrate!("../migrations/postgres")

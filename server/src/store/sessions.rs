@@ -29,6 +29,7 @@ pub struct SessionRow {
     pub ended_by: Option<i64>,
     pub user_name: String,
     pub ticket_title: Option<String>,
+    pub discarded_seconds: i64,
 }
 
 impl SessionRow {
@@ -48,6 +49,7 @@ impl SessionRow {
             ended_by: self.ended_by,
             user_name: Some(self.user_name.clone()),
             ticket_title: self.ticket_title.clone(),
+            discarded_seconds: self.discarded_seconds,
         }
     }
 }
@@ -69,15 +71,41 @@ pub struct NewSession<'a> {
     pub note: Option<&'a str>,
     pub source: &'static str,
     pub client_id: Option<&'a str>,
+    /// The ISO weeks (organization's timezone) the new session touches: refused if one of
+    /// them is approved.
+    pub weeks: Vec<String>,
+}
+
+/// A corrected session's new values (all of them: the operation merges the request into the
+/// current row), and the current times it was made from: if those changed meanwhile the
+/// correction is refused rather than applied to a different session state.
+pub struct SessionCorrection<'a> {
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub ticket_id: Option<i64>,
+    pub note: Option<&'a str>,
+    pub discarded_seconds: i64,
+    pub was_started_at: i64,
+    pub was_ended_at: Option<i64>,
+    /// Every ISO week the old and the new times touch.
+    pub weeks: Vec<String>,
 }
 
 pub struct SessionEnd<'a> {
     pub ended_at: i64,
     pub end_reason: &'static str,
     pub end_note: Option<&'a str>,
-    pub ended_by: i64,
+    /// `None` for an automatic stop.
+    pub ended_by: Option<i64>,
     /// Replaces the session's note when given.
     pub note: Option<&'a str>,
+}
+
+/// Who deletes a session and why; the weeks its time lies in.
+pub struct SessionDeletion<'a> {
+    pub by: i64,
+    pub reason: &'a str,
+    pub weeks: Vec<String>,
 }
 
 /// Filters of a session list; all optional. Times in ms; `from`/`to` bound `started_at`.
@@ -91,13 +119,19 @@ pub struct SessionFilter {
 }
 
 const SELECT: &str = "SELECT s.id, s.org_id, s.user_id, s.ticket_id, s.started_at, s.ended_at, s.duration_seconds, s.note, s.source,
-    s.end_reason, s.end_note, s.ended_by, u.name AS user_name, t.title AS ticket_title
+    s.end_reason, s.end_note, s.ended_by, u.name AS user_name, t.title AS ticket_title, s.discarded_seconds
     FROM work_sessions s JOIN users u ON u.id = s.user_id LEFT JOIN tickets t ON t.id = s.ticket_id";
+
+/// Live (not deleted) sessions only.
+const LIVE: &str = "s.deleted_at IS NULL";
+
+pub const CHANGED_MEANWHILE_MESSAGE: &str =
+    "This session changed meanwhile (it was stopped, ended or corrected): reload and try again.";
 
 /// The columns of [`SELECT`] as the `RETURNING` list of a statement on `work_sessions`.
 const RETURNING: &str =
     "id, org_id, user_id, ticket_id, started_at, ended_at, duration_seconds, note, source,
-    end_reason, end_note, ended_by,
+    end_reason, end_note, ended_by, discarded_seconds,
     (SELECT u.name FROM users u WHERE u.id = work_sessions.user_id) AS user_name,
     (SELECT t.title FROM tickets t WHERE t.id = work_sessions.ticket_id) AS ticket_title";
 
@@ -118,6 +152,7 @@ impl Store {
             return Ok((Created::Existing(existing), None));
         }
         let mut tx = self.writer().begin().await?;
+        Store::refuse_locked_weeks(&mut tx, new.org_id, new.user_id, &new.weeks).await?;
         if new.ended_at.is_none() {
             let active =
                 sqlx::query("SELECT id FROM work_sessions WHERE user_id = $1 AND ended_at IS NULL")
@@ -129,7 +164,7 @@ impl Store {
             }
         }
         let overlap = sqlx::query(
-            "SELECT id FROM work_sessions WHERE user_id = $1 AND started_at < $2 AND COALESCE(ended_at, 9223372036854775807) > $3 LIMIT 1",
+            "SELECT id FROM work_sessions WHERE user_id = $1 AND deleted_at IS NULL AND started_at < $2 AND COALESCE(ended_at, 9223372036854775807) > $3 LIMIT 1",
         )
         .bind(new.user_id)
         .bind(new.ended_at.unwrap_or(i64::MAX))
@@ -220,8 +255,8 @@ impl Store {
         // The ended row comes back from the UPDATE itself: one statement less while the
         // single SQLite writer is held.
         let done = sqlx::query(&format!(
-            "UPDATE work_sessions SET ended_at = $1, duration_seconds = ($1 - started_at) / 1000, end_reason = $2, end_note = $3,
-             ended_by = $4, note = COALESCE($5, note)
+            "UPDATE work_sessions SET ended_at = $1, duration_seconds = ($1 - started_at) / 1000 - discarded_seconds,
+             end_reason = $2, end_note = $3, ended_by = $4, note = COALESCE($5, note)
              WHERE id = $6 AND org_id = $7 AND ended_at IS NULL AND started_at <= $1
              RETURNING {RETURNING}"
         ))
@@ -247,12 +282,29 @@ impl Store {
         Ok(Some((row, published)))
     }
 
-    pub async fn get_session(&self, org_id: i64, id: i64) -> StoreResult<Option<SessionRow>> {
+    /// A session read inside a transaction (deleted or not).
+    pub(crate) async fn session_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        org_id: i64,
+        id: i64,
+    ) -> StoreResult<SessionRow> {
         let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1 AND s.org_id = $2"))
             .bind(id)
             .bind(org_id)
-            .fetch_optional(self.reader())
+            .fetch_one(&mut *conn)
             .await?;
+        session_row(&row)
+    }
+
+    pub async fn get_session(&self, org_id: i64, id: i64) -> StoreResult<Option<SessionRow>> {
+        let row = sqlx::query(&format!(
+            "{SELECT} WHERE s.id = $1 AND s.org_id = $2 AND {LIVE}"
+        ))
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(self.reader())
+        .await?;
         row.map(|r| session_row(&r)).transpose()
     }
 
@@ -283,7 +335,7 @@ impl Store {
         page: u32,
         per_page: u32,
     ) -> StoreResult<(Vec<SessionRow>, i64)> {
-        let mut conds = vec!["s.org_id = $1".to_string()];
+        let mut conds = vec!["s.org_id = $1".to_string(), LIVE.to_string()];
         let mut binds = vec![org_id];
         let mut push = |cond: &str, value: i64| {
             binds.push(value);
@@ -325,6 +377,159 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Refuses a write into any of `weeks` that is approved for the user (inside the write's
+    /// transaction: an approval commits either before it, and refuses it, or after it).
+    pub(crate) async fn refuse_locked_weeks(
+        conn: &mut sqlx::AnyConnection,
+        org_id: i64,
+        user_id: i64,
+        weeks: &[String],
+    ) -> StoreResult<()> {
+        for week in weeks {
+            let approved = sqlx::query(
+                "SELECT week FROM timesheet_weeks WHERE org_id = $1 AND user_id = $2 AND week = $3 AND state = 'approved'",
+            )
+            .bind(org_id)
+            .bind(user_id)
+            .bind(week.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+            if approved.is_some() {
+                return Err(StoreError::Refused(locked_message(week)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a correction: refused if the session changed meanwhile, if the new times
+    /// overlap another of the user's sessions, or if a week it touches is approved. The
+    /// audit entry and the event commit with it.
+    pub async fn correct_session(
+        &self,
+        org_id: i64,
+        id: i64,
+        fix: &SessionCorrection<'_>,
+        audit: &NewAudit,
+        announce: impl FnOnce(&SessionRow) -> Event,
+    ) -> StoreResult<(SessionRow, Published)> {
+        let started = std::time::Instant::now();
+        let mut tx = self.writer().begin().await?;
+        let owner = sqlx::query(
+            "SELECT user_id FROM work_sessions WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::Conflict(CHANGED_MEANWHILE_MESSAGE))?;
+        let user_id: i64 = get(&owner, "user_id")?;
+        Store::refuse_locked_weeks(&mut tx, org_id, user_id, &fix.weeks).await?;
+        let overlap = sqlx::query(
+            "SELECT id FROM work_sessions WHERE user_id = $1 AND id <> $2 AND deleted_at IS NULL
+             AND started_at < $3 AND COALESCE(ended_at, 9223372036854775807) > $4 LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(id)
+        .bind(fix.ended_at.unwrap_or(i64::MAX))
+        .bind(fix.started_at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if overlap.is_some() {
+            return Err(StoreError::Conflict(OVERLAP_MESSAGE));
+        }
+        let duration = fix.ended_at.map(|end| {
+            crate::domain::sessions::duration_seconds(fix.started_at, end) - fix.discarded_seconds
+        });
+        let updated = sqlx::query(&format!(
+            "UPDATE work_sessions SET started_at = $1, ended_at = $2, duration_seconds = $3, ticket_id = $4, note = $5,
+             discarded_seconds = $6
+             WHERE id = $7 AND org_id = $8 AND deleted_at IS NULL AND started_at = $9
+             AND COALESCE(ended_at, -1) = $10
+             RETURNING {RETURNING}"
+        ))
+        .bind(fix.started_at)
+        .bind(fix.ended_at)
+        .bind(duration)
+        .bind(fix.ticket_id)
+        .bind(fix.note)
+        .bind(fix.discarded_seconds)
+        .bind(id)
+        .bind(org_id)
+        .bind(fix.was_started_at)
+        .bind(fix.was_ended_at.unwrap_or(-1))
+        .fetch_optional(&mut *tx)
+        .await;
+        let row = match updated {
+            Ok(Some(row)) => session_row(&row)?,
+            Ok(None) => return Err(StoreError::Conflict(CHANGED_MEANWHILE_MESSAGE)),
+            Err(e) if is_constraint_conflict(&e) => {
+                return Err(StoreError::Conflict(OVERLAP_MESSAGE))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Store::insert_audit(&mut tx, audit).await?;
+        let published = self.announce(&mut tx, org_id, announce(&row)).await?;
+        tx.commit().await?;
+        self.observe_write(started);
+        Ok((row, published))
+    }
+
+    /// Turns an ended session into a tombstone: no longer listed or counted, kept for the
+    /// audit. Refused for a running session, an unknown one, or one in an approved week.
+    pub async fn delete_session(
+        &self,
+        org_id: i64,
+        id: i64,
+        deletion: &SessionDeletion<'_>,
+        audit: &NewAudit,
+        announce: impl FnOnce(&SessionRow) -> Event,
+    ) -> StoreResult<Option<(SessionRow, Published)>> {
+        let started = std::time::Instant::now();
+        let mut tx = self.writer().begin().await?;
+        let owner = sqlx::query(
+            "SELECT user_id FROM work_sessions WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(owner) = owner else {
+            return Ok(None);
+        };
+        Store::refuse_locked_weeks(&mut tx, org_id, get(&owner, "user_id")?, &deletion.weeks)
+            .await?;
+        let done = sqlx::query(&format!(
+            "UPDATE work_sessions SET deleted_at = $1, deleted_by = $2, delete_reason = $3
+             WHERE id = $4 AND org_id = $5 AND deleted_at IS NULL AND ended_at IS NOT NULL
+             RETURNING {RETURNING}"
+        ))
+        .bind(now_ms())
+        .bind(deletion.by)
+        .bind(deletion.reason)
+        .bind(id)
+        .bind(org_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = done else {
+            return Err(StoreError::Conflict(
+                "A running session cannot be deleted: stop or end it first.",
+            ));
+        };
+        let row = session_row(&row)?;
+        Store::insert_audit(&mut tx, audit).await?;
+        let published = self.announce(&mut tx, org_id, announce(&row)).await?;
+        tx.commit().await?;
+        self.observe_write(started);
+        Ok(Some((row, published)))
+    }
+}
+
+/// The 409 text for a write into an approved week.
+pub fn locked_message(week: &str) -> String {
+    format!("The week {week} is approved and locked: an admin must reopen it before its time can change.")
+}
+
 fn session_row(r: &sqlx::any::AnyRow) -> StoreResult<SessionRow> {
     Ok(SessionRow {
         id: get(r, "id")?,
@@ -341,5 +546,6 @@ fn session_row(r: &sqlx::any::AnyRow) -> StoreResult<SessionRow> {
         ended_by: get(r, "ended_by")?,
         user_name: get(r, "user_name")?,
         ticket_title: get(r, "ticket_title")?,
+        discarded_seconds: get(r, "discarded_seconds")?,
     })
 }

@@ -110,6 +110,7 @@ pub fn OwnSession(
     let body = move || match state.own.get() {
         Some(s) => {
             let started = s.started_at;
+            let counting = s.counting_from();
             let on = s
                 .ticket_title
                 .clone()
@@ -121,7 +122,7 @@ pub fn OwnSession(
                     "Running" {on} " for "
                     <time class="session-timer" datetime=machine(started)>
                         {move || match now_ms.get() {
-                            Some(now) => elapsed(started, now),
+                            Some(now) => elapsed(counting, now),
                             None => format!("since {}", absolute(started)),
                         }}
                     </time>

@@ -20,6 +20,7 @@ pub fn SessionCell(
         }),
         Some(session) => {
             let started = session.started_at;
+            let counting = session.counting_from();
             let shown = absolute(started);
             let title = format!("Started {shown}");
             // "Login bug · fixing the form": the ticket and the note, whichever exist.
@@ -36,7 +37,7 @@ pub fn SessionCell(
                         title=title
                     >
                         {move || match now_ms.get() {
-                            Some(now) => elapsed(started, now),
+                            Some(now) => elapsed(counting, now),
                             None => format!("since {shown}"),
                         }}
                     </time>

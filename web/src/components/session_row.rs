@@ -34,6 +34,7 @@ pub fn SessionRowView(
     let note = field(&info, |s| s.note.clone().unwrap_or_default());
     let source = field(&info, |s| s.source.clone());
     let started = info.with_untracked(|s| s.started_at);
+    let counting = info.with_untracked(|s| s.counting_from());
 
     let ticket = {
         let info = info.clone();
@@ -55,7 +56,7 @@ pub fn SessionRowView(
             None => Either::Right(view! {
                 <time class="session-timer" datetime=machine(started)>
                     {move || match now_ms.get() {
-                        Some(now) => elapsed(started, now),
+                        Some(now) => elapsed(counting, now),
                         None => "running".to_string(),
                     }}
                 </time>
@@ -69,10 +70,17 @@ pub fn SessionRowView(
                 (None, _) => {
                     Either::Left(view! { <span class="badge badge-running">"Running"</span> })
                 }
-                (Some(_), Some("admin_ended")) => Either::Right(Either::Left(view! {
-                    <span class="badge badge-ended">"Ended by admin"</span>
-                    <span class="end-note">{s.end_note.clone().unwrap_or_default()}</span>
-                })),
+                (Some(_), Some(reason @ ("admin_ended" | "auto_stopped"))) => {
+                    let badge = if reason == "admin_ended" {
+                        "Ended by admin"
+                    } else {
+                        "Stopped automatically"
+                    };
+                    Either::Right(Either::Left(view! {
+                        <span class="badge badge-ended">{badge}</span>
+                        <span class="end-note">{s.end_note.clone().unwrap_or_default()}</span>
+                    }))
+                }
                 // Stopped by its user, or entered afterwards.
                 (Some(_), _) => Either::Right(Either::Right(view! {
                     <span class="badge">"Completed"</span>

@@ -136,6 +136,7 @@ mod tests {
             ended_by: None,
             user_name: None,
             ticket_title: ticket.map(str::to_string),
+            discarded_seconds: 0,
         }
     }
 

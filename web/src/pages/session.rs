@@ -52,11 +52,13 @@ pub fn SessionPage() -> impl IntoView {
             s.started_at,
         )
     });
+    let counting = session.with_untracked(|s| s.counting_from());
     let heading = format!("Session {session_id} · {user}");
     let state = move || {
         session.with(|s| match (s.ended_at, s.end_reason.as_deref()) {
             (None, _) => "Running",
             (Some(_), Some("admin_ended")) => "Ended by admin",
+            (Some(_), Some("auto_stopped")) => "Stopped by a policy rule",
             (Some(_), _) => "Completed",
         })
     };
@@ -66,7 +68,7 @@ pub fn SessionPage() -> impl IntoView {
             None => Either::Right(view! {
                 <time class="session-timer" datetime=machine(started)>
                     {move || match now_ms.get() {
-                        Some(now) => elapsed(started, now),
+                        Some(now) => elapsed(counting, now),
                         None => "running".to_string(),
                     }}
                 </time>
