@@ -180,6 +180,8 @@ pub fn router(state: AppState) -> Router {
         .route("/tickets/{id}", get(pages::ticket_page))
         .route("/settings/policy", get(pages::policy_page))
         .route("/audit", get(pages::audit_page))
+        .route("/timesheets", get(pages::timesheets_page))
+        .route("/reports", get(pages::reports_page))
         .route("/screenshots", get(pages::screenshots_page))
         .route("/servers", get(pages::servers_page))
         .route("/staff/{id}", get(pages::staff_page))

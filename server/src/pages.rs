@@ -11,6 +11,7 @@ mod session;
 mod sessions;
 mod staff;
 mod tickets;
+mod timesheets;
 
 pub use audit::audit_page;
 pub use people::{account_page, invite_page, org_page, setup_page, users_page};
@@ -21,6 +22,7 @@ pub use session::session_page;
 pub use sessions::sessions_page;
 pub use staff::staff_page;
 pub use tickets::{ticket_page, tickets_page};
+pub use timesheets::{reports_page, timesheets_page};
 
 use axum::body::Body;
 use axum::extract::{Request, State};

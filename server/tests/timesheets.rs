@@ -990,3 +990,93 @@ async fn in_a_cluster_exactly_one_node_stops_a_session() {
     }
     drop(peer);
 }
+
+async fn page(hub: &TestHub, token: &str, path: &str) -> (u16, String) {
+    let res = hub
+        .http()
+        .get(format!("{}{path}", hub.url))
+        .header("cookie", format!("ph_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_pages_are_complete_without_javascript() {
+    let t = team().await;
+    let (monday, week) = monday(1);
+    let (_, s) = t.manual(&t.ann, monday + Span::hours(9), 150).await;
+    t.manual(&t.bob, monday + Span::days(1) + Span::hours(9), 60)
+        .await;
+    let s_id = s["id"].as_i64().unwrap();
+
+    // /timesheets: the grid of the week, with approve buttons for a supervisor.
+    let (status, html) = page(&t.hub, &t.lead, &format!("/timesheets?week={week}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"timesheet-grid\""), "{html}");
+    assert!(html.contains(&format!("{week} · UTC")));
+    assert!(html.contains(">2:30<"), "Ann's Monday");
+    assert!(html.contains("class=\"approve-week\""));
+    assert!(!html.contains("class=\"reopen-week"));
+    // Ann's own page lists her sessions of the week with an Edit button.
+    let (_, html) = page(&t.hub, &t.ann, &format!("/timesheets?week={week}")).await;
+    assert!(html.contains("id=\"week-sessions-table\""));
+    assert!(html.contains(&format!("data-session-id=\"{s_id}\"")));
+    assert!(html.contains("class=\"edit-session"));
+    assert!(!html.contains("approve-week"), "members do not approve");
+    // Approved: the state shows, the admin gets Reopen, Ann no Edit.
+    let (s, _) = t
+        .call(
+            "POST",
+            &format!("/api/timesheets/{}/{week}/approve", t.ann_id),
+            &t.lead,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, html) = page(
+        &t.hub,
+        &t.admin,
+        &format!("/timesheets?week={week}&user={}", t.ann_id),
+    )
+    .await;
+    assert!(html.contains("data-state=\"approved\""));
+    assert!(html.contains("class=\"reopen-week"));
+    assert!(html.contains("id=\"week-locked\""));
+    let (_, html) = page(&t.hub, &t.ann, &format!("/timesheets?week={week}")).await;
+    assert!(!html.contains("class=\"edit-session"));
+
+    // /reports: the SVG chart with one bar per person, the table and the CSV link.
+    let from = monday.date_naive();
+    let to = from + Span::days(6);
+    let (status, html) = page(
+        &t.hub,
+        &t.lead,
+        &format!("/reports?from={from}&to={to}&group_by=user"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<svg id=\"report-chart\""), "{html}");
+    assert_eq!(html.matches("class=\"bar\"").count(), 2);
+    assert!(html.contains("id=\"report-total\">3:30<"), "2:30 + 1:00");
+    assert!(html.contains(&format!(
+        "/api/reports/time.csv?from={from}&amp;to={to}&amp;group_by=user"
+    )));
+    // By day: Monday and Tuesday.
+    let (_, html) = page(
+        &t.hub,
+        &t.lead,
+        &format!("/reports?from={from}&to={to}&group_by=day"),
+    )
+    .await;
+    assert_eq!(html.matches("class=\"bar\"").count(), 2);
+    // A reversed range is said, and the last week shown instead.
+    let (status, html) = page(&t.hub, &t.lead, &format!("/reports?from={to}&to={from}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"report-error\""));
+    // Members see only their own bar.
+    let (_, html) = page(&t.hub, &t.bob, &format!("/reports?from={from}&to={to}")).await;
+    assert_eq!(html.matches("class=\"bar\"").count(), 1);
+}

@@ -68,6 +68,21 @@ pub async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure
     parse(status, &text)
 }
 
+/// `GET path`: a JSON answer (a page refreshing what a push said has changed).
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    let (status, text) = request("GET", path, None).await?;
+    parse(status, &text)
+}
+
+/// `DELETE path` with a JSON body (a reason), for endpoints that answer 204 No Content.
+pub async fn delete_with<B: Serialize>(path: &str, body: &B) -> Result<(), ApiFailure> {
+    let json = serde_json::to_string(body).map_err(|e| ApiFailure {
+        message: format!("Could not send the request: {e}"),
+        ..ApiFailure::default()
+    })?;
+    request("DELETE", path, Some(json)).await.map(|_| ())
+}
+
 /// `DELETE path` for endpoints that answer 204 No Content.
 pub async fn delete_no_content(path: &str) -> Result<(), ApiFailure> {
     request("DELETE", path, None).await.map(|_| ())

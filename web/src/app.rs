@@ -10,10 +10,10 @@ use leptos_router::path;
 use crate::data::PageData;
 use crate::pages::{
     account::AccountPage, audit::AuditPage, invite::InvitePage, login::LoginPage,
-    not_found::NotFound, org_settings::OrgSettingsPage, policy::PolicyPage,
+    not_found::NotFound, org_settings::OrgSettingsPage, policy::PolicyPage, reports::ReportsPage,
     screenshots::ScreenshotsPage, servers::ServersPage, session::SessionPage,
     sessions::SessionsPage, setup::SetupPage, staff::StaffPage, status::StatusPage,
-    ticket::TicketPage, tickets::TicketsPage, users::UsersPage,
+    ticket::TicketPage, tickets::TicketsPage, timesheets::TimesheetsPage, users::UsersPage,
 };
 
 /// The whole document the server renders around [`App`].
@@ -61,6 +61,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tickets/:id") view=TicketPage/>
                 <Route path=path!("/settings/policy") view=PolicyPage/>
                 <Route path=path!("/audit") view=AuditPage/>
+                <Route path=path!("/timesheets") view=TimesheetsPage/>
+                <Route path=path!("/reports") view=ReportsPage/>
                 <Route path=path!("/screenshots") view=ScreenshotsPage/>
                 <Route path=path!("/servers") view=ServersPage/>
                 <Route path=path!("/staff/:id") view=StaffPage/>

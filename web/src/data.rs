@@ -11,7 +11,8 @@ use shared::people::{DeviceToken, InviteInfo, OrgSettings};
 use shared::protocol::SessionInfo;
 use shared::{Policy, PresenceEntry, PresenceStatus};
 
-use crate::query::{AuditQuery, ScreenshotQuery, SessionQuery, StaffQuery};
+use crate::query::{AuditQuery, ReportQuery, ScreenshotQuery, SessionQuery, StaffQuery};
+use shared::timesheets::{TimeReport, TimesheetWeek};
 
 /// The logged-in user looking at the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,6 +178,29 @@ pub struct OrgPageData {
     pub org: OrgSettings,
 }
 
+/// `/timesheets`: a week of every user the viewer may see, and one user's sessions in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimesheetsPageData {
+    pub sheet: TimesheetWeek,
+    /// Supervisors and up approve; admins and up reopen and correct anyone's time.
+    pub can_approve: bool,
+    pub can_reopen: bool,
+    /// Whose sessions are listed under the grid, and their sessions in the week.
+    pub selected: Option<i64>,
+    pub sessions: Vec<SessionInfo>,
+    /// The week's first and last instant, for reading its sessions again.
+    pub week_from: DateTime<Utc>,
+    pub week_to: DateTime<Utc>,
+}
+
+/// `/reports`: the report as asked for (or why it could not be made).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportsPageData {
+    pub query: ReportQuery,
+    pub report: TimeReport,
+    pub error: Option<String>,
+}
+
 /// Provided as Leptos context by the hub for each server-side render. Exactly one page's
 /// field is set (or none, for the login, not-found and forbidden pages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -197,6 +221,8 @@ pub struct PageData {
     pub users: Option<UsersPageData>,
     pub account: Option<AccountPageData>,
     pub org: Option<OrgPageData>,
+    pub timesheets: Option<TimesheetsPageData>,
+    pub reports: Option<ReportsPageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).
     pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.

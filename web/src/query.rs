@@ -174,6 +174,114 @@ impl AuditQuery {
     }
 }
 
+/// `/reports?from=&to=&group_by=`: local days of the organization, inclusive; by default
+/// the last seven days, per user.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportQuery {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub group_by: shared::timesheets::GroupBy,
+}
+
+impl ReportQuery {
+    pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut q = ReportQuery::default();
+        for (key, value) in pairs {
+            let value = value.trim();
+            match key {
+                "from" => q.from = value.parse().ok(),
+                "to" => q.to = value.parse().ok(),
+                "group_by" => {
+                    q.group_by = match value {
+                        "ticket" => shared::timesheets::GroupBy::Ticket,
+                        "day" => shared::timesheets::GroupBy::Day,
+                        _ => shared::timesheets::GroupBy::User,
+                    }
+                }
+                _ => {}
+            }
+        }
+        q
+    }
+
+    /// The range asked for, or the seven days up to `today`.
+    pub fn range(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let to = self.to.unwrap_or(today);
+        let from = self.from.unwrap_or_else(|| to - chrono::Duration::days(6));
+        (from, to)
+    }
+
+    fn params(
+        from: NaiveDate,
+        to: NaiveDate,
+        group_by: shared::timesheets::GroupBy,
+    ) -> Vec<(&'static str, String)> {
+        vec![
+            ("from", from.to_string()),
+            ("to", to.to_string()),
+            ("group_by", group_by.as_str().to_string()),
+        ]
+    }
+
+    /// The report's JSON address.
+    pub fn api_path(
+        from: NaiveDate,
+        to: NaiveDate,
+        group_by: shared::timesheets::GroupBy,
+    ) -> String {
+        with_query("/api/reports/time", &Self::params(from, to, group_by))
+    }
+
+    /// The CSV download of the same report.
+    pub fn csv_href(
+        from: NaiveDate,
+        to: NaiveDate,
+        group_by: shared::timesheets::GroupBy,
+    ) -> String {
+        with_query("/api/reports/time.csv", &Self::params(from, to, group_by))
+    }
+
+    /// This page for another grouping of the same range.
+    pub fn page_href(
+        from: NaiveDate,
+        to: NaiveDate,
+        group_by: shared::timesheets::GroupBy,
+    ) -> String {
+        with_query("/reports", &Self::params(from, to, group_by))
+    }
+}
+
+/// `/timesheets?week=2026-W49&user=7`: the week (this one by default) and whose sessions are
+/// listed under the grid.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimesheetQuery {
+    pub week: Option<String>,
+    pub user: Option<i64>,
+}
+
+impl TimesheetQuery {
+    pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut q = TimesheetQuery::default();
+        for (key, value) in pairs {
+            let value = value.trim();
+            match key {
+                "week" if !value.is_empty() => q.week = Some(value.to_string()),
+                "user" => q.user = value.parse().ok(),
+                _ => {}
+            }
+        }
+        q
+    }
+
+    pub fn href(week: &str, user: Option<i64>) -> String {
+        let mut params = vec![("week", week.to_string())];
+        if let Some(user) = user {
+            params.push(("user", user.to_string()));
+        }
+        with_query("/timesheets", &params)
+    }
+}
+
 /// `/screenshots?user_id=&session_id=&page=`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScreenshotQuery {

@@ -84,6 +84,12 @@ pub fn hms(seconds: i64) -> String {
     format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
+/// "3:05": hours and minutes of a duration (timesheet cells, report bars).
+pub fn hm(seconds: i64) -> String {
+    let secs = seconds.max(0);
+    format!("{}:{:02}", secs / 3600, secs / 60 % 60)
+}
+
 /// "2024-05-01": the day of an instant, UTC.
 pub fn day(at: DateTime<Utc>) -> String {
     let mut out = String::with_capacity(10);
@@ -122,6 +128,29 @@ pub fn local_input_to_utc(value: &str) -> Option<DateTime<Utc>> {
     #[cfg(not(feature = "hydrate"))]
     {
         None
+    }
+}
+
+/// A UTC instant as a `<input type="datetime-local">` value in the viewer's time zone
+/// ("2024-05-01T14:30"), as the browser knows it; UTC on the server.
+pub fn utc_to_local_input(at: DateTime<Utc>) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+            at.timestamp_millis() as f64
+        ));
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            d.get_full_year(),
+            d.get_month() + 1,
+            d.get_date(),
+            d.get_hours(),
+            d.get_minutes()
+        )
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        at.format("%Y-%m-%dT%H:%M").to_string()
     }
 }
 
@@ -183,6 +212,8 @@ mod tests {
         assert_eq!(hms(0), "0:00:00");
         assert_eq!(hms(94_000), "26:06:40");
         assert_eq!(hms(-5), "0:00:00");
+        assert_eq!(hm(3 * 3600 + 5 * 60 + 59), "3:05");
+        assert_eq!(hm(0), "0:00");
         assert_eq!(day(at(23, 59, 59)), "2024-05-01");
     }
 

@@ -7,9 +7,11 @@ use shared::Role;
 use crate::data::Viewer;
 
 /// The pages of the navigation bar: path, label, lowest role that may open it.
-const LINKS: [(&str, &str, Role); 9] = [
+const LINKS: [(&str, &str, Role); 11] = [
     ("/", "Status", Role::Member),
     ("/sessions", "Sessions", Role::Member),
+    ("/timesheets", "Timesheets", Role::Member),
+    ("/reports", "Reports", Role::Member),
     ("/tickets", "Tickets", Role::Member),
     ("/screenshots", "Screenshots", Role::Member),
     ("/servers", "Servers", Role::Supervisor),

@@ -8,6 +8,7 @@ pub mod login;
 pub mod not_found;
 pub mod org_settings;
 pub mod policy;
+pub mod reports;
 pub mod screenshots;
 pub mod servers;
 pub mod session;
@@ -17,6 +18,7 @@ pub mod staff;
 pub mod status;
 pub mod ticket;
 pub mod tickets;
+pub mod timesheets;
 pub mod users;
 
 use crate::data::Viewer;

@@ -1,0 +1,136 @@
+//! `/timesheets` and `/reports`, with the scoping of `GET /api/timesheets` and
+//! `GET /api/reports/time` (members see their own time).
+
+use axum::extract::{Request, State};
+use axum::response::Response;
+use chrono::Utc;
+
+use super::{page_response, query_pairs, signed_in, to_login};
+use crate::app::AppState;
+use crate::domain::periods::timezone;
+use crate::error::ApiError;
+use crate::ops::timesheets::parse_week;
+use crate::queries::timesheets::{self, ReportRequest};
+use crate::store::{ms_to_time, SessionFilter};
+use shared::Role;
+use web::data::{PageData, ReportsPageData, TimesheetsPageData};
+use web::query::{ReportQuery, TimesheetQuery};
+
+pub async fn timesheets_page(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let Some(me) = signed_in(&state, req.headers()).await? else {
+        return Ok(to_login());
+    };
+    let user = &me.owner.user;
+    let pairs = query_pairs(&req);
+    let query = TimesheetQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let week = match query.week.as_deref().map(parse_week) {
+        Some(Ok(week)) => week,
+        // An unreadable week shows this one.
+        _ => timesheets::current_week(&state.store, user.org_id).await?,
+    };
+    let sheet = timesheets::week(&state.store, user, week).await?;
+    // Members see their own sessions; others whoever they chose (if they are on the sheet).
+    let selected = match query.user {
+        Some(id) if sheet.users.iter().any(|u| u.user_id == id) => Some(id),
+        _ if !user.role.reads_whole_org() => Some(user.id),
+        _ => None,
+    };
+    let tz = timezone(
+        &state
+            .store
+            .get_org(user.org_id)
+            .await?
+            .map(|o| o.timezone)
+            .unwrap_or_default(),
+    );
+    let (from, to) = week.bounds_ms(tz);
+    let sessions = match selected {
+        Some(id) => {
+            let filter = SessionFilter {
+                user_id: Some(id),
+                from: Some(from),
+                to: Some(to),
+                ..SessionFilter::default()
+            };
+            let (mut rows, _) = state
+                .store
+                .list_sessions(user.org_id, &filter, 1, 100)
+                .await?;
+            rows.reverse();
+            rows.iter().map(|r| r.info()).collect()
+        }
+        None => Vec::new(),
+    };
+    let data = PageData {
+        viewer: Some(me.viewer),
+        timesheets: Some(TimesheetsPageData {
+            sheet,
+            can_approve: user.role.at_least(Role::Supervisor),
+            can_reopen: user.role.at_least(Role::Admin),
+            selected,
+            sessions,
+            week_from: ms_to_time(from),
+            week_to: ms_to_time(to),
+        }),
+        ..PageData::default()
+    };
+    Ok(page_response(&state, data, req, None).await)
+}
+
+pub async fn reports_page(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let Some(me) = signed_in(&state, req.headers()).await? else {
+        return Ok(to_login());
+    };
+    let user = &me.owner.user;
+    let pairs = query_pairs(&req);
+    let query = ReportQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let tz = timezone(
+        &state
+            .store
+            .get_org(user.org_id)
+            .await?
+            .map(|o| o.timezone)
+            .unwrap_or_default(),
+    );
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let (from, to) = query.range(today);
+    let request = ReportRequest {
+        from,
+        to,
+        group_by: query.group_by,
+        user_id: None,
+        ticket_id: None,
+    };
+    // A range the hub refuses (reversed, too long) is said on the page, over the last week.
+    let (report, error) = match timesheets::time_report(&state.store, user, &request).await {
+        Ok(report) => (report, None),
+        Err(ApiError::Invalid { message, .. }) => {
+            let fallback = ReportRequest {
+                from: today - chrono::Duration::days(6),
+                to: today,
+                ..request
+            };
+            (
+                timesheets::time_report(&state.store, user, &fallback).await?,
+                Some(message),
+            )
+        }
+        Err(e) => return Err(e),
+    };
+    let data = PageData {
+        viewer: Some(me.viewer),
+        reports: Some(ReportsPageData {
+            query,
+            report,
+            error,
+        }),
+        ..PageData::default()
+    };
+    Ok(page_response(&state, data, req, None).await)
+}
