@@ -44,6 +44,18 @@ impl TrackedSession {
     }
 }
 
+/// The window's question after a return from idle (policy `idle_time_handling` = `ask`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdleQuestion {
+    pub session_id: i64,
+    pub span_id: i64,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub seconds: i64,
+    /// Unanswered until then, the time is kept.
+    pub answer_by: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
     pub text: String,
@@ -61,6 +73,8 @@ pub struct AgentState {
     /// When this agent last applied a config (from `hello`, a push, or the cache).
     pub config_applied_at: Option<DateTime<Utc>>,
     pub notice: Option<Notice>,
+    #[serde(default)]
+    pub idle_question: Option<IdleQuestion>,
     pub pending_writes: usize,
     pub idle_seconds: u32,
     pub screenshots_uploaded: u64,
@@ -80,6 +94,7 @@ impl AgentState {
             config_version: 0,
             config_applied_at: None,
             notice: None,
+            idle_question: None,
             pending_writes: 0,
             idle_seconds: 0,
             screenshots_uploaded: 0,
@@ -122,6 +137,13 @@ impl AgentState {
             None => lines.push("session:         none".to_string()),
         }
         lines.push(format!("idle:            {} s", self.idle_seconds));
+        if let Some(q) = &self.idle_question {
+            lines.push(format!(
+                "idle question:   away {}: keep or discard? (in the window; kept at {})",
+                away(q.seconds),
+                q.answer_by.to_rfc3339()
+            ));
+        }
         lines.push(format!(
             "screenshots:     {} uploaded, last {}",
             self.screenshots_uploaded,
@@ -138,6 +160,27 @@ impl AgentState {
 }
 
 /// `h:mm:ss`.
+/// How long someone was away: "12 min" / "1 h 05 min" (rounded to the minute).
+pub fn away(seconds: i64) -> String {
+    let minutes = (seconds.max(0) + 30) / 60;
+    match minutes / 60 {
+        0 => format!("{minutes} min"),
+        h => format!("{h} h {:02} min", minutes % 60),
+    }
+}
+
 pub fn clock(secs: i64) -> String {
     format!("{}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::away;
+
+    #[test]
+    fn away_reads_in_minutes_and_hours() {
+        assert_eq!(away(59), "1 min");
+        assert_eq!(away(12 * 60), "12 min");
+        assert_eq!(away(65 * 60), "1 h 05 min");
+    }
 }

@@ -65,8 +65,20 @@ impl Xvfb {
 
     /// Moves the pointer (`xdotool`): user input, as far as idle detection can tell.
     pub fn move_pointer(&self, x: u32, y: u32) -> anyhow::Result<()> {
+        self.xdotool(&["mousemove", &x.to_string(), &y.to_string()])
+    }
+
+    /// Moves the pointer to (`x`, `y`) and clicks the left button there.
+    pub fn click(&self, x: u32, y: u32) -> anyhow::Result<()> {
+        self.xdotool(&["mousemove", &x.to_string(), &y.to_string()])?;
+        // The window hears the pointer arrive before the button goes down, as with a hand.
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        self.xdotool(&["click", "1"])
+    }
+
+    fn xdotool(&self, args: &[&str]) -> anyhow::Result<()> {
         let out = Command::new("xdotool")
-            .args(["mousemove", &x.to_string(), &y.to_string()])
+            .args(args)
             .env("DISPLAY", &self.display)
             .output()
             .context("run xdotool (Debian package xdotool)")?;

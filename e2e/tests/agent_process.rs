@@ -574,3 +574,119 @@ async fn under_xvfb_idle_time_is_measured_and_the_hub_follows() {
     agent.stop(Duration::from_secs(5));
     hub.stop().expect("the hub stops cleanly");
 }
+
+/// The centre of the pixels of exactly `rgb` in a PNG (a button's fill), if there are any.
+fn centre_of(path: &std::path::Path, rgb: [u8; 3]) -> anyhow::Result<Option<(u32, u32)>> {
+    let picture = image::open(path)
+        .with_context(|| format!("open {}", path.display()))?
+        .to_rgb8();
+    let (mut sx, mut sy, mut n) = (0u64, 0u64, 0u64);
+    for (x, y, p) in picture.enumerate_pixels() {
+        if p.0 == rgb {
+            sx += u64::from(x);
+            sy += u64::from(y);
+            n += 1;
+        }
+    }
+    // A button, not a stray pixel of anti-aliasing.
+    Ok((n > 200).then(|| ((sx / n) as u32, (sy / n) as u32)))
+}
+
+/// The fill of the window's "Discard" button (`DISCARD_FILL` in agent/src/ui/window.rs).
+const DISCARD_FILL: [u8; 3] = [185, 28, 28];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_xvfb_the_window_asks_about_idle_time_and_a_click_discards_it() {
+    let xvfb = Xvfb::start("agent-idle-ask-xvfb").expect("Xvfb starts");
+    let hub = hub("agent-idle-ask-hub").await;
+    let owner = ApiSession::login(&hub.url, "owner@demo.test", DEMO_PASSWORD)
+        .await
+        .expect("owner login");
+    // The shortest threshold the policy allows, the question, and a still display.
+    let (code, body) = owner
+        .send_json(
+            reqwest::Method::PUT,
+            &hub.url,
+            "/api/policy",
+            &json!({"idle_threshold_seconds": 60, "idle_time_handling": "ask", "screenshots_enabled": false}),
+        )
+        .await
+        .expect("policy request");
+    assert_eq!(code, 200, "{body}");
+    let home = logged_in(&hub, "bob@demo.test");
+    let mut agent = home
+        .run("agent-idle-ask", Display::Window(&xvfb.display))
+        .expect("presence-agent run");
+    until_status(&home, "the agent online", Duration::from_secs(20), online)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}\nagent log:\n{}", agent.log_tail(20)));
+    home.start_session().expect("presence-agent start");
+    until_status(&home, "a running session", Duration::from_secs(5), |s| {
+        session_id(s).is_some()
+    })
+    .await
+    .expect("the agent runs a session");
+    let id = session_id(&home.status_file().expect("status")).expect("id");
+
+    // Nobody touches the display for over a minute, then the pointer moves: a return.
+    xvfb.move_pointer(5, 5).expect("xdotool");
+    until_status(&home, "idle ≥ 62 s", Duration::from_secs(100), |s| {
+        s["idle_seconds"].as_u64().is_some_and(|i| i >= 62)
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}\nagent log:\n{}", agent.log_tail(20)));
+    xvfb.move_pointer(400, 600).expect("xdotool");
+    until_status(&home, "the idle question", Duration::from_secs(15), |s| {
+        !s["idle_question"].is_null()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}\nagent log:\n{}", agent.log_tail(30)));
+    let question = home.status_file().expect("status")["idle_question"].clone();
+    assert!(
+        question["seconds"].as_i64().is_some_and(|s| s >= 60),
+        "{question}"
+    );
+    let status = home.status().expect("presence-agent status");
+    assert!(status.contains("idle question:   away"), "{status}");
+    tokio::time::sleep(Duration::from_millis(1200)).await; // repainted
+    let asked = xvfb
+        .screenshot("agent-window-idle-question.png")
+        .expect("screenshot");
+    println!("the question: {}", asked.display());
+
+    // The answer is a click on "Discard".
+    let (x, y) = centre_of(&asked, DISCARD_FILL)
+        .expect("read the PNG")
+        .unwrap_or_else(|| panic!("no Discard button on {}", asked.display()));
+    xvfb.click(x, y).expect("xdotool click");
+    until_status(&home, "the answer taken", Duration::from_secs(10), |s| {
+        s["idle_question"].is_null()
+            && s["notice"]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Discarded:"))
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}\nagent log:\n{}", agent.log_tail(30)));
+    let bob = ApiSession::login(&hub.url, "bob@demo.test", DEMO_PASSWORD)
+        .await
+        .expect("bob login");
+    let spans = bob
+        .get_json(&hub.url, &format!("/api/sessions/{id}/idle"))
+        .await
+        .expect("spans");
+    assert_eq!(spans[0]["decision"], "discarded", "{spans}");
+    let session = bob
+        .get_json(&hub.url, &format!("/api/sessions/{id}"))
+        .await
+        .expect("session");
+    assert_eq!(
+        session["discarded_seconds"], spans[0]["seconds"],
+        "{session}"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    xvfb.screenshot("agent-window-idle-answered.png")
+        .expect("screenshot");
+    let (_, on_its_own) = agent.stop(Duration::from_secs(5));
+    assert!(on_its_own, "SIGTERM ends the agent");
+    hub.stop().expect("the hub stops cleanly");
+}

@@ -1059,7 +1059,7 @@ async fn the_pages_are_complete_without_javascript() {
     .await;
     assert_eq!(status, 200);
     assert!(html.contains("<svg id=\"report-chart\""), "{html}");
-    assert_eq!(html.matches("class=\"bar\"").count(), 2);
+    assert_eq!(html.matches("class=\"report-bar\"").count(), 2);
     assert!(html.contains("id=\"report-total\">3:30<"), "2:30 + 1:00");
     assert!(html.contains(&format!(
         "/api/reports/time.csv?from={from}&amp;to={to}&amp;group_by=user"
@@ -1071,12 +1071,12 @@ async fn the_pages_are_complete_without_javascript() {
         &format!("/reports?from={from}&to={to}&group_by=day"),
     )
     .await;
-    assert_eq!(html.matches("class=\"bar\"").count(), 2);
+    assert_eq!(html.matches("class=\"report-bar\"").count(), 2);
     // A reversed range is said, and the last week shown instead.
     let (status, html) = page(&t.hub, &t.lead, &format!("/reports?from={to}&to={from}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"report-error\""));
     // Members see only their own bar.
     let (_, html) = page(&t.hub, &t.bob, &format!("/reports?from={from}&to={to}")).await;
-    assert_eq!(html.matches("class=\"bar\"").count(), 1);
+    assert_eq!(html.matches("class=\"report-bar\"").count(), 1);
 }

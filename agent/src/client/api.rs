@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::api::{ErrorBody, LoginResponse, Paged, Ticket};
 use shared::protocol::SessionInfo;
+use shared::timesheets::IdleSpan;
 use shared::Policy;
 use std::time::Duration;
 
@@ -176,6 +177,38 @@ impl HubApi {
             self.http
                 .post(self.url("/api/sessions/stop"))
                 .json(&json!({"session_id": session_id, "ended_at": ended_at})),
+        )
+        .await
+    }
+
+    /// Reports a return from idle inside a running session (`client_id`: a replay adds
+    /// nothing); the answer says what the policy decided.
+    pub async fn report_idle(
+        &self,
+        session_id: i64,
+        started_at: chrono::DateTime<chrono::Utc>,
+        ended_at: chrono::DateTime<chrono::Utc>,
+        client_id: &str,
+    ) -> Result<IdleSpan, ApiError> {
+        self.send(
+            self.http
+                .post(self.url(&format!("/api/sessions/{session_id}/idle")))
+                .json(&json!({"started_at": started_at, "ended_at": ended_at, "client_id": client_id})),
+        )
+        .await
+    }
+
+    /// The user's answer to the keep-or-discard question.
+    pub async fn answer_idle(
+        &self,
+        session_id: i64,
+        span_id: i64,
+        keep: bool,
+    ) -> Result<IdleSpan, ApiError> {
+        self.send(
+            self.http
+                .post(self.url(&format!("/api/sessions/{session_id}/idle/{span_id}")))
+                .json(&json!({"keep": keep})),
         )
         .await
     }

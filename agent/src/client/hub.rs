@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use shared::api::Screenshot;
 use shared::protocol::SessionInfo;
+use shared::timesheets::IdleSpan;
 use std::future::Future;
 
 use super::api::{ApiError, ConfigView, HubApi};
@@ -35,6 +36,21 @@ pub trait HubClient: Send + Sync + 'static {
         captured_at: DateTime<Utc>,
         client_id: &str,
     ) -> impl Future<Output = Result<Screenshot, ApiError>> + Send;
+
+    fn report_idle(
+        &self,
+        session_id: i64,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+        client_id: &str,
+    ) -> impl Future<Output = Result<IdleSpan, ApiError>> + Send;
+
+    fn answer_idle(
+        &self,
+        session_id: i64,
+        span_id: i64,
+        keep: bool,
+    ) -> impl Future<Output = Result<IdleSpan, ApiError>> + Send;
 }
 
 impl HubClient for HubApi {
@@ -71,5 +87,24 @@ impl HubClient for HubApi {
         client_id: &str,
     ) -> impl Future<Output = Result<Screenshot, ApiError>> + Send {
         HubApi::upload_screenshot(self, jpeg, session_id, captured_at, client_id)
+    }
+
+    fn report_idle(
+        &self,
+        session_id: i64,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+        client_id: &str,
+    ) -> impl Future<Output = Result<IdleSpan, ApiError>> + Send {
+        HubApi::report_idle(self, session_id, started_at, ended_at, client_id)
+    }
+
+    fn answer_idle(
+        &self,
+        session_id: i64,
+        span_id: i64,
+        keep: bool,
+    ) -> impl Future<Output = Result<IdleSpan, ApiError>> + Send {
+        HubApi::answer_idle(self, session_id, span_id, keep)
     }
 }

@@ -26,6 +26,13 @@ pub enum QueuedOp {
         session: SessionRef,
         ended_at: DateTime<Utc>,
     },
+    /// A return from idle inside the session, reported when the hub is back.
+    Idle {
+        session: SessionRef,
+        client_id: String,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+    },
 }
 
 pub struct Queue {
@@ -80,7 +87,7 @@ impl Queue {
     /// the stop is rewritten to point at the start.
     pub fn resolve_pending(&mut self, client_id: &str, session_id: i64) -> std::io::Result<()> {
         for op in self.ops.iter_mut() {
-            if let QueuedOp::Stop { session, .. } = op {
+            if let QueuedOp::Stop { session, .. } | QueuedOp::Idle { session, .. } = op {
                 if *session == SessionRef::Pending(client_id.to_string()) {
                     *session = SessionRef::Id(session_id);
                 }

@@ -12,7 +12,8 @@ use crate::state::Connection;
 impl<H: HubClient> Engine<H> {
     /// Idle time always; while a session runs, the input counts since the previous heartbeat
     /// and the focused app, each only when its policy switch is on (absent otherwise).
-    pub(super) fn heartbeat(&mut self) {
+    /// Returns the idle seconds measured.
+    pub(super) fn heartbeat(&mut self) -> u32 {
         let s = self.snapshot();
         let config = &s.config;
         let idle = if config.enable_idle_detection {
@@ -24,7 +25,7 @@ impl<H: HubClient> Engine<H> {
         let counts = self.input.take();
         self.update(|s| s.idle_seconds = idle);
         if s.connection != Connection::Online {
-            return;
+            return idle;
         }
         let active_app = if s.session.is_some() && config.website_tracking_enabled {
             self.focus.active_app()
@@ -39,6 +40,7 @@ impl<H: HubClient> Engine<H> {
                 mouse_events: counts.mouse,
             });
         }
+        idle
     }
 
     pub(super) fn maybe_notify(&mut self) {

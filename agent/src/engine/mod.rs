@@ -3,11 +3,13 @@
 //! Start/Stop, and queues writes while the hub is unreachable. Each job has its file:
 //! `sessions` (start, stop, the hub's view of the running session), `replay` (writes made
 //! offline), `config` (the policy), `heartbeat` (idle time and activity, notices),
-//! `screenshots` (capture, encode, upload or spool). The hub is reached through
+//! `screenshots` (capture, encode, upload or spool), `idle_spans` (a return from idle
+//! reported, the keep-or-discard question and its answer). The hub is reached through
 //! [`HubClient`], so the engine is tested without one.
 
 mod config;
 mod heartbeat;
+mod idle_spans;
 mod replay;
 mod screenshots;
 mod sessions;
@@ -41,6 +43,10 @@ pub enum Command {
         ticket_id: Option<i64>,
     },
     Stop,
+    /// The user's answer to "keep or discard" the idle time just reported.
+    AnswerIdle {
+        keep: bool,
+    },
     /// Answers with the latest notice once every command sent before it is done (so
     /// `presence-agent stop` returns after the stop, with what happened).
     Report(tokio::sync::oneshot::Sender<String>),
@@ -79,6 +85,8 @@ pub struct Engine<H: HubClient = HubApi> {
     sync_interval: watch::Sender<Duration>,
     next_screenshot: Option<Instant>,
     next_notice: Option<Instant>,
+    /// When the user went idle inside the running session (reported on their return).
+    idle_started: Option<chrono::DateTime<Utc>>,
 }
 
 fn lock(state: &SharedState) -> std::sync::MutexGuard<'_, AgentState> {
@@ -124,6 +132,7 @@ impl<H: HubClient> Engine<H> {
             sync_interval,
             next_screenshot: None,
             next_notice: None,
+            idle_started: None,
         };
         (engine, state)
     }
@@ -180,6 +189,7 @@ impl<H: HubClient> Engine<H> {
                     None | Some(Command::Quit) => break,
                     Some(Command::Start { ticket_id }) => self.start(ticket_id).await,
                     Some(Command::Stop) => self.stop().await,
+                    Some(Command::AnswerIdle { keep }) => self.answer_idle(keep).await,
                     Some(Command::Report(reply)) => {
                         let notice = self.snapshot().notice.map(|n| n.text).unwrap_or_default();
                         let _ = reply.send(notice);
@@ -188,9 +198,11 @@ impl<H: HubClient> Engine<H> {
                 _ = tick.tick() => {
                     let now = Instant::now();
                     if now >= next_heartbeat {
-                        self.heartbeat();
+                        let idle = self.heartbeat();
+                        self.follow_idle(idle, Utc::now()).await;
                         next_heartbeat = now + self.heartbeat_every();
                     }
+                    self.expire_idle_question(Utc::now());
                     if now >= next_config_poll {
                         if self.connection() != Connection::Online {
                             self.poll_config().await;

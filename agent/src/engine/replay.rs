@@ -38,6 +38,27 @@ impl<H: HubClient> Engine<H> {
                     session: SessionRef::Pending(_),
                     ..
                 } => Ok(()),
+                QueuedOp::Idle {
+                    session: SessionRef::Id(id),
+                    client_id,
+                    started_at,
+                    ended_at,
+                } => match self
+                    .hub
+                    .report_idle(*id, *started_at, *ended_at, client_id)
+                    .await
+                {
+                    Ok(span) => {
+                        self.on_idle_span(span);
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                },
+                // Its start was refused: no session to be idle in.
+                QueuedOp::Idle {
+                    session: SessionRef::Pending(_),
+                    ..
+                } => Ok(()),
             };
             match outcome {
                 Err(e) if e.is_unreachable() => {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use shared::api::{Screenshot, UserInfo};
 use shared::protocol::{AgentToServer, ConfigUpdated, ServerToAgent, SessionEnded, SessionInfo};
+use shared::timesheets::{IdleDecision, IdleSpan};
 use shared::{Policy, Role};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -38,6 +39,16 @@ enum Call {
         captured_at: DateTime<Utc>,
         bytes: usize,
     },
+    Idle {
+        session_id: i64,
+        client_id: String,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+    },
+    Answer {
+        span_id: i64,
+        keep: bool,
+    },
 }
 
 #[derive(Default)]
@@ -49,6 +60,8 @@ struct HubState {
     /// Client ids already started, and the session each made (replays answer with it).
     started: Vec<(String, i64)>,
     refuse_stops: bool,
+    /// What the hub's policy makes of a reported idle span.
+    idle_decision: Option<IdleDecision>,
 }
 
 #[derive(Clone, Default)]
@@ -189,6 +202,55 @@ impl HubClient for FakeHub {
             height: 8,
             bytes: jpeg.len() as i64,
             url: "/api/screenshots/1/image".into(),
+        })
+    }
+
+    async fn report_idle(
+        &self,
+        session_id: i64,
+        started_at: DateTime<Utc>,
+        ended_at: DateTime<Utc>,
+        client_id: &str,
+    ) -> Result<IdleSpan, ApiError> {
+        let hub = self.call(Call::Idle {
+            session_id,
+            client_id: client_id.into(),
+            started_at,
+            ended_at,
+        })?;
+        let decision = hub.idle_decision.unwrap_or(IdleDecision::Pending);
+        Ok(IdleSpan {
+            id: 31,
+            session_id,
+            started_at,
+            ended_at,
+            seconds: (ended_at - started_at).num_seconds(),
+            decision,
+            answer_by: (decision == IdleDecision::Pending)
+                .then(|| Utc::now() + chrono::Duration::minutes(10)),
+        })
+    }
+
+    async fn answer_idle(
+        &self,
+        session_id: i64,
+        span_id: i64,
+        keep: bool,
+    ) -> Result<IdleSpan, ApiError> {
+        drop(self.call(Call::Answer { span_id, keep })?);
+        let start = Utc::now() - chrono::Duration::minutes(3);
+        Ok(IdleSpan {
+            id: span_id,
+            session_id,
+            started_at: start,
+            ended_at: start + chrono::Duration::minutes(2),
+            seconds: 120,
+            decision: if keep {
+                IdleDecision::Kept
+            } else {
+                IdleDecision::Discarded
+            },
+            answer_by: None,
         })
     }
 }
@@ -560,4 +622,153 @@ async fn a_second_start_is_refused_locally_and_the_connection_state_follows_the_
         ))
         .await;
     assert_eq!(t.state.lock().unwrap().connection, Connection::Offline);
+}
+
+fn idle_policy() -> Policy {
+    Policy {
+        idle_threshold_seconds: 60,
+        ..Policy::default()
+    }
+}
+
+#[tokio::test]
+async fn a_return_from_idle_is_reported_and_the_windows_question_answered() {
+    let mut t = setup(FakeHub::online());
+    let now = Utc::now();
+    t.engine
+        .on_message(hello(
+            Some(session(5, now - chrono::Duration::hours(1))),
+            idle_policy(),
+        ))
+        .await;
+    // Idle for two minutes (still idle: nothing yet), then back.
+    t.engine.follow_idle(120, now).await;
+    assert!(!t.hub.calls().iter().any(|c| matches!(c, Call::Idle { .. })));
+    t.engine
+        .follow_idle(1, now + chrono::Duration::seconds(11))
+        .await;
+    let reported = t
+        .hub
+        .calls()
+        .into_iter()
+        .find(|c| matches!(c, Call::Idle { .. }))
+        .expect("the span reported");
+    let Call::Idle {
+        session_id,
+        started_at,
+        ended_at,
+        ..
+    } = reported
+    else {
+        unreachable!()
+    };
+    assert_eq!(session_id, 5);
+    assert_eq!(started_at, now - chrono::Duration::seconds(120));
+    assert_eq!(
+        ended_at,
+        now + chrono::Duration::seconds(10),
+        "at the first input"
+    );
+    let question = t
+        .state
+        .lock()
+        .unwrap()
+        .idle_question
+        .clone()
+        .expect("a question");
+    assert_eq!(question.span_id, 31);
+    assert_eq!(
+        notice(&t.state),
+        "You were away for 2 min. Keep this time or discard it?"
+    );
+    // The window's answer goes to the hub; the question goes away.
+    t.engine.answer_idle(false).await;
+    assert!(t.hub.calls().contains(&Call::Answer {
+        span_id: 31,
+        keep: false
+    }));
+    assert!(t.state.lock().unwrap().idle_question.is_none());
+    assert_eq!(notice(&t.state), "Discarded: 2 min away are not counted.");
+}
+
+#[tokio::test]
+async fn short_idleness_and_idleness_without_a_session_are_not_reported() {
+    let mut t = setup(FakeHub::online());
+    let now = Utc::now();
+    t.engine.on_message(hello(None, idle_policy())).await;
+    t.engine.follow_idle(600, now).await;
+    t.engine
+        .follow_idle(0, now + chrono::Duration::seconds(1))
+        .await;
+    t.engine
+        .on_message(hello(Some(session(5, now)), idle_policy()))
+        .await;
+    // 61 s idle measured, back after 59 s of it: below the threshold.
+    t.engine.follow_idle(61, now).await;
+    t.engine
+        .follow_idle(2, now - chrono::Duration::seconds(0))
+        .await;
+    assert!(!t.hub.calls().iter().any(|c| matches!(c, Call::Idle { .. })));
+}
+
+#[tokio::test]
+async fn idleness_while_offline_is_queued_and_reported_on_replay() {
+    let hub = FakeHub::online();
+    let mut t = setup(hub.clone());
+    let now = Utc::now();
+    t.engine
+        .on_message(hello(
+            Some(session(5, now - chrono::Duration::hours(1))),
+            idle_policy(),
+        ))
+        .await;
+    hub.set_reachable(false);
+    t.engine.follow_idle(300, now).await;
+    t.engine
+        .follow_idle(0, now + chrono::Duration::seconds(5))
+        .await;
+    assert_eq!(t.engine.queue.len(), 1);
+    assert!(notice(&t.state).contains("the hub will be told when it is back"));
+    hub.0.lock().unwrap().idle_decision = Some(IdleDecision::Discarded);
+    hub.set_reachable(true);
+    hub.0.lock().unwrap().running = Some(session(5, now - chrono::Duration::hours(1)));
+    t.engine
+        .on_message(hello(
+            Some(session(5, now - chrono::Duration::hours(1))),
+            idle_policy(),
+        ))
+        .await;
+    assert!(t.engine.queue.is_empty());
+    assert!(hub
+        .calls()
+        .iter()
+        .any(|c| matches!(c, Call::Idle { session_id: 5, .. })));
+    assert!(
+        t.state.lock().unwrap().idle_question.is_none(),
+        "the policy decided"
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_question_expires_as_kept() {
+    let mut t = setup(FakeHub::online());
+    let now = Utc::now();
+    t.engine
+        .on_message(hello(
+            Some(session(5, now - chrono::Duration::hours(1))),
+            idle_policy(),
+        ))
+        .await;
+    t.engine.follow_idle(120, now).await;
+    t.engine
+        .follow_idle(0, now + chrono::Duration::seconds(1))
+        .await;
+    assert!(t.state.lock().unwrap().idle_question.is_some());
+    t.engine
+        .expire_idle_question(now + chrono::Duration::minutes(11));
+    assert!(t.state.lock().unwrap().idle_question.is_none());
+    assert_eq!(
+        notice(&t.state),
+        "No answer for 10 minutes: the idle time was kept."
+    );
 }

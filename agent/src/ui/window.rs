@@ -12,7 +12,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::engine::{Command, SharedState};
-use crate::state::{clock, AgentState, Connection};
+use crate::state::{away, clock, AgentState, Connection};
+
+/// The answer buttons' fills: distinct, so that a test under Xvfb finds them on a screenshot.
+pub const KEEP_FILL: egui::Color32 = egui::Color32::from_rgb(21, 128, 61);
+pub const DISCARD_FILL: egui::Color32 = egui::Color32::from_rgb(185, 28, 28);
 
 pub struct AgentWindow {
     state: SharedState,
@@ -83,6 +87,7 @@ impl eframe::App for AgentWindow {
                 ui.spacing_mut().item_spacing.y = 6.0;
                 self.header(ui, &s);
                 ui.separator();
+                self.idle_question(ui, &s);
                 self.session(ui, &s);
                 ui.separator();
                 footer(ui, &s);
@@ -113,6 +118,56 @@ impl AgentWindow {
             ui.colored_label(color, text);
             ui.weak(format!("· policy version {}", s.config_version));
         });
+    }
+
+    /// After a return from idle with the policy `ask`: keep the time, or discard it.
+    fn idle_question(&mut self, ui: &mut egui::Ui, s: &AgentState) {
+        let Some(q) = &s.idle_question else {
+            return;
+        };
+        let local = |t: chrono::DateTime<Utc>| t.with_timezone(&chrono::Local).format("%H:%M");
+        egui::Frame::new()
+            .fill(egui::Color32::from_rgb(120, 53, 15))
+            .corner_radius(6.0)
+            .inner_margin(egui::Margin::same(10))
+            .show(ui, |ui| {
+                ui.colored_label(
+                    egui::Color32::WHITE,
+                    egui::RichText::new(format!(
+                        "You were away for {} ({}–{}).",
+                        away(q.seconds),
+                        local(q.started_at),
+                        local(q.ended_at)
+                    ))
+                    .strong(),
+                );
+                ui.colored_label(
+                    egui::Color32::WHITE,
+                    "Keep this time in the session, or discard it?",
+                );
+                ui.horizontal(|ui| {
+                    let button = |text: &str, fill| {
+                        egui::Button::new(
+                            egui::RichText::new(text)
+                                .color(egui::Color32::WHITE)
+                                .size(16.0),
+                        )
+                        .fill(fill)
+                        .min_size(egui::vec2(96.0, 30.0))
+                    };
+                    if ui.add(button("Keep", KEEP_FILL)).clicked() {
+                        let _ = self.commands.try_send(Command::AnswerIdle { keep: true });
+                    }
+                    if ui.add(button("Discard", DISCARD_FILL)).clicked() {
+                        let _ = self.commands.try_send(Command::AnswerIdle { keep: false });
+                    }
+                });
+                ui.colored_label(
+                    egui::Color32::from_rgb(254, 215, 170),
+                    format!("Unanswered, it is kept at {}.", local(q.answer_by)),
+                );
+            });
+        ui.separator();
     }
 
     fn session(&mut self, ui: &mut egui::Ui, s: &AgentState) {

@@ -88,17 +88,17 @@ pub fn ReportChart(report: RwSignal<TimeReport>) -> impl IntoView {
                 children=move |bar| {
                     let text_y = bar.y + ROW / 2.0 + 5.0;
                     view! {
-                        <g class="bar" data-key=bar.key.clone()>
-                            <text class="bar-label" x="0" y=text_y>{short(&bar.label)}</text>
+                        <g class="report-bar" data-key=bar.key.clone()>
+                            <text class="report-bar-label" x="0" y=text_y>{short(&bar.label)}</text>
                             <rect
-                                class="bar-fill"
+                                class="report-bar-fill"
                                 x=LABEL_WIDTH
                                 y=bar.y + (ROW - BAR) / 2.0
                                 width=bar.width
                                 height=BAR
                                 rx="3"
                             ></rect>
-                            <text class="bar-value" x=LABEL_WIDTH + bar.width + 6.0 y=text_y>
+                            <text class="report-bar-value" x=LABEL_WIDTH + bar.width + 6.0 y=text_y>
                                 {bar.value.clone()}
                             </text>
                         </g>

@@ -58,11 +58,9 @@ pub fn ReportsPage() -> impl IntoView {
         .map(|(g, label)| {
             let here = (*g == group_by).then_some("page");
             view! {
-                <li>
-                    <a href=ReportQuery::page_href(from, to, *g) rel="external" aria-current=here>
-                        {*label}
-                    </a>
-                </li>
+                <a href=ReportQuery::page_href(from, to, *g) rel="external" aria-current=here>
+                    {*label}
+                </a>
             }
         })
         .collect_view();
@@ -124,8 +122,8 @@ pub fn ReportsPage() -> impl IntoView {
                 </div>
             </form>
             {page.error.map(|e| view! { <p class="form-error" role="alert" id="report-error">{e}</p> })}
-            <nav class="tabs" aria-label="Group by">
-                <ul>{tabs}</ul>
+            <nav class="segmented" aria-label="Group by" id="report-groupings">
+                {tabs}
             </nav>
             <p class="report-range">
                 {format!("{from} to {to} · {} · total ", page.report.timezone)}
