@@ -174,9 +174,20 @@ async fn scenario(hub: &Hub, browser: &Browser) -> anyhow::Result<()> {
     let before = visible_text(browser, "#report-total")
         .await?
         .context("a total")?;
+    let before_text = before.clone();
     mark_page(browser).await?;
     shots(browser, "reports").await?;
-    // Bob records an hour on Thursday elsewhere: the chart and the total follow, no reload.
+    // Bob records an hour on Thursday elsewhere, then corrects it to 1:30: the chart and the
+    // total follow each, without a reload.
+    let total_after = |from: String, what: &'static str| {
+        wait_until(
+            browser,
+            what,
+            10,
+            "const t = document.querySelector('#report-total'); return t && t.textContent !== arguments[0] ? t.textContent : null;",
+            vec![json!(from)],
+        )
+    };
     let thursday = call(
         hub,
         &bob,
@@ -185,7 +196,11 @@ async fn scenario(hub: &Hub, browser: &Browser) -> anyhow::Result<()> {
         json!({"start_time": at(3, 8, 0), "end_time": at(3, 9, 0)}),
     )
     .await?;
-    // A manual entry is past work and not pushed; a correction is: Bob fixes it to 1:30.
+    let after_entry = total_after(
+        before,
+        "the report total follows a manual entry made elsewhere",
+    )
+    .await?;
     let bob_id = thursday["id"].as_i64().context("bob's session")?;
     call(
         hub,
@@ -195,14 +210,15 @@ async fn scenario(hub: &Hub, browser: &Browser) -> anyhow::Result<()> {
         json!({"end_time": at(3, 9, 30), "reason": "forgot the last half hour"}),
     )
     .await?;
-    wait_until(
-        browser,
+    let after_fix = total_after(
+        after_entry.as_str().unwrap_or_default().to_string(),
         "the report total follows a correction made elsewhere",
-        10,
-        "const t = document.querySelector('#report-total'); return t && t.textContent !== arguments[0] ? t.textContent : null;",
-        vec![json!(before)],
     )
     .await?;
+    ensure!(
+        after_fix.as_str() != Some(before_text.as_str()),
+        "the correction added half an hour: {after_fix}"
+    );
     ensure!(
         same_page(browser).await?,
         "the report changed without a reload"

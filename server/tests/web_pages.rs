@@ -286,6 +286,10 @@ async fn policy_page_is_the_owners_form_and_read_only_for_others() {
         );
     }
     assert!(html.contains("From 30 to 3600"));
+    // The rule fields: a choice, the cap with its "off", a local time that may be empty.
+    assert!(html.contains("<select id=\"idle_time_handling\""), "{html}");
+    assert!(html.contains("0 (off) or from 30 to 1440"));
+    assert!(html.contains("type=\"time\" id=\"auto_stop_local_time\""));
     assert!(html.contains("value=\"45\""));
     assert!(html.contains("Screenshots every 45 s"));
     // Absolute UTC on the server; "… ago" only after hydration.

@@ -102,7 +102,8 @@ pub enum ServerToAgent {
     SessionStarted {
         session: SessionInfo,
     },
-    /// A session was corrected, or idle time in it was discarded: its new state.
+    /// A session was corrected, recorded after the fact, or had idle time discarded: its
+    /// new state.
     SessionUpdated {
         session: SessionInfo,
     },

@@ -53,7 +53,7 @@ pub fn run(
 ) -> Result<(), String> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
-            .with_inner_size([420.0, 340.0])
+            .with_inner_size([420.0, 460.0])
             .with_title("Presence Agent"),
         ..Default::default()
     };

@@ -51,7 +51,7 @@ pub enum Event {
     SessionStarted { session: SessionInfo },
     /// A running session ended: the user's stop, an admin's force-end, an automatic stop.
     SessionEnded { user_id: i64, ended: SessionEnded },
-    /// A session was corrected or had idle time discarded.
+    /// A session was corrected, recorded after the fact, or had idle time discarded.
     SessionUpdated { session: SessionInfo },
     /// A completed session became a tombstone.
     SessionDeleted { deleted: SessionDeleted },

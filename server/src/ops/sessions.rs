@@ -150,7 +150,7 @@ pub async fn manual(
         .map_err(|e| ApiError::invalid_field("end_time", e.to_string()))?;
     check_ticket(ctx, actor.org_id, req.ticket_id, false).await?;
     let weeks = ctx.weeks_touched(actor.org_id, start, end).await?;
-    let (created, _) = ctx
+    let (created, published) = ctx
         .store
         .create_session(
             NewSession {
@@ -164,10 +164,15 @@ pub async fn manual(
                 client_id: req.client_id.as_deref(),
                 weeks,
             },
-            // Past work: no running session changes, nobody is told.
-            |_| None,
+            // Past work: no running session changes, but open timesheets and reports count it.
+            |row| {
+                Some(Event::SessionUpdated {
+                    session: row.info(),
+                })
+            },
         )
         .await?;
+    ctx.publish_all(published);
     Ok(created)
 }
 
