@@ -425,6 +425,8 @@ async fn scenario(hub: &Hub, owner_b: &Browser, member_b: &Browser) -> anyhow::R
         nav == json!([
             "/",
             "/sessions",
+            "/timesheets",
+            "/reports",
             "/tickets",
             "/screenshots",
             "/settings/policy"

@@ -655,6 +655,29 @@ async fn report_totals_are_the_sum_of_the_sessions_after_edits_deletions_and_dis
         )
         .await;
     assert_eq!(s, 200);
+    // Bob: 30 min on the ticket, deleted: the ticket's total leaves it out.
+    let (s, e) = t
+        .call(
+            "POST",
+            "/api/sessions/manual",
+            &t.bob,
+            Some(json!({"ticket_id": ticket_id, "start_time": ts(monday + Span::days(4) + Span::hours(9)), "end_time": ts(monday + Span::days(4) + Span::hours(9) + Span::minutes(30))})),
+        )
+        .await;
+    assert_eq!(s, 201, "{e}");
+    let (s, _) = t
+        .call(
+            "DELETE",
+            &format!("/api/sessions/{}", e["id"]),
+            &t.bob,
+            Some(json!({"reason": "wrong ticket"})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (_, tk) = t
+        .call("GET", &format!("/api/tickets/{ticket_id}"), &t.lead, None)
+        .await;
+    assert_eq!(tk["total_time_spent_seconds"], 7200, "{tk}");
     // Lead: a running session with 10 discarded idle minutes.
     let (id, _) = idle_case(&t, &t.lead, "discard").await;
     let _ = (a, b, id);

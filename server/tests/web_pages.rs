@@ -134,6 +134,8 @@ async fn pages_need_a_login() {
         "/tickets/1",
         "/settings/policy",
         "/audit",
+        "/timesheets",
+        "/reports",
     ] {
         let res = hub
             .http()

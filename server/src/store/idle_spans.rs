@@ -76,7 +76,8 @@ impl Store {
         }
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
-        Store::refuse_locked_weeks(&mut tx, new.org_id, new.user_id, &new.weeks).await?;
+        self.refuse_locked_weeks(&mut tx, new.org_id, new.user_id, &new.weeks)
+            .await?;
         let now = now_ms();
         let inserted = sqlx::query(&format!(
             "INSERT INTO idle_spans (org_id, session_id, user_id, started_at, ended_at, decision, decided_at, client_id, created_at)
@@ -145,7 +146,8 @@ impl Store {
                 current.decision
             )));
         }
-        Store::refuse_locked_weeks(&mut tx, org_id, current.user_id, weeks).await?;
+        self.refuse_locked_weeks(&mut tx, org_id, current.user_id, weeks)
+            .await?;
         let decision = if keep { "kept" } else { "discarded" };
         let row = sqlx::query(&format!(
             "UPDATE idle_spans SET decision = $1, decided_by = $2, decided_at = $3

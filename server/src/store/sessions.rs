@@ -152,7 +152,8 @@ impl Store {
             return Ok((Created::Existing(existing), None));
         }
         let mut tx = self.writer().begin().await?;
-        Store::refuse_locked_weeks(&mut tx, new.org_id, new.user_id, &new.weeks).await?;
+        self.refuse_locked_weeks(&mut tx, new.org_id, new.user_id, &new.weeks)
+            .await?;
         if new.ended_at.is_none() {
             let active =
                 sqlx::query("SELECT id FROM work_sessions WHERE user_id = $1 AND ended_at IS NULL")
@@ -378,14 +379,18 @@ impl Store {
 }
 
 impl Store {
-    /// Refuses a write into any of `weeks` that is approved for the user (inside the write's
-    /// transaction: an approval commits either before it, and refuses it, or after it).
+    /// Refuses a write into any of `weeks` that is approved for the user, inside the write's
+    /// transaction. An approval and a write of the same user are serialized: SQLite has one
+    /// writer; on PostgreSQL both lock the user's row first, so an approval commits either
+    /// before the write (which is refused) or after it (and sees it).
     pub(crate) async fn refuse_locked_weeks(
+        &self,
         conn: &mut sqlx::AnyConnection,
         org_id: i64,
         user_id: i64,
         weeks: &[String],
     ) -> StoreResult<()> {
+        self.lock_user_time(conn, user_id).await?;
         for week in weeks {
             let approved = sqlx::query(
                 "SELECT week FROM timesheet_weeks WHERE org_id = $1 AND user_id = $2 AND week = $3 AND state = 'approved'",
@@ -424,7 +429,8 @@ impl Store {
         .await?
         .ok_or(StoreError::Conflict(CHANGED_MEANWHILE_MESSAGE))?;
         let user_id: i64 = get(&owner, "user_id")?;
-        Store::refuse_locked_weeks(&mut tx, org_id, user_id, &fix.weeks).await?;
+        self.refuse_locked_weeks(&mut tx, org_id, user_id, &fix.weeks)
+            .await?;
         let overlap = sqlx::query(
             "SELECT id FROM work_sessions WHERE user_id = $1 AND id <> $2 AND deleted_at IS NULL
              AND started_at < $3 AND COALESCE(ended_at, 9223372036854775807) > $4 LIMIT 1",
@@ -497,7 +503,7 @@ impl Store {
         let Some(owner) = owner else {
             return Ok(None);
         };
-        Store::refuse_locked_weeks(&mut tx, org_id, get(&owner, "user_id")?, &deletion.weeks)
+        self.refuse_locked_weeks(&mut tx, org_id, get(&owner, "user_id")?, &deletion.weeks)
             .await?;
         let done = sqlx::query(&format!(
             "UPDATE work_sessions SET deleted_at = $1, deleted_by = $2, delete_reason = $3
@@ -522,6 +528,24 @@ impl Store {
         tx.commit().await?;
         self.observe_write(started);
         Ok(Some((row, published)))
+    }
+}
+
+impl Store {
+    /// Serializes changes to one user's recorded time with approvals of their weeks
+    /// (PostgreSQL; SQLite's single writer does it already).
+    pub(crate) async fn lock_user_time(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        user_id: i64,
+    ) -> StoreResult<()> {
+        if self.backend() == super::Backend::Postgres {
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -142,13 +142,13 @@ impl Store {
         .transpose()
     }
 
-    /// Tickets worked and time spent (completed work sessions).
+    /// Tickets worked and time spent (completed work sessions; deleted ones left out).
     pub async fn work_summary(&self, org_id: i64, user_id: i64) -> StoreResult<WorkSummary> {
         let row = sqlx::query(
             "SELECT COUNT(DISTINCT ticket_id) AS tickets,
              CAST(COALESCE(SUM(CASE WHEN ticket_id IS NOT NULL THEN duration_seconds ELSE 0 END), 0) AS BIGINT) AS on_tickets,
              COUNT(*) AS sessions, CAST(COALESCE(SUM(duration_seconds), 0) AS BIGINT) AS seconds
-             FROM work_sessions WHERE org_id = $1 AND user_id = $2",
+             FROM work_sessions WHERE org_id = $1 AND user_id = $2 AND deleted_at IS NULL",
         )
         .bind(org_id)
         .bind(user_id)

@@ -3,10 +3,11 @@
 use super::{get, limit_offset, ms_to_time, now_ms, unique, NewAudit, Store, StoreResult};
 use shared::api::Ticket;
 
-/// Totals count completed sessions only; PostgreSQL's SUM of BIGINT is NUMERIC, hence the cast.
+/// Totals count completed sessions only, deleted ones not at all; PostgreSQL's SUM of BIGINT is
+/// NUMERIC, hence the cast.
 const SELECT: &str = "SELECT t.id, t.org_id, t.number, t.title, t.description, t.status, t.created_by, t.created_at,
-    CAST(COALESCE((SELECT SUM(s.duration_seconds) FROM work_sessions s WHERE s.ticket_id = t.id AND s.ended_at IS NOT NULL), 0) AS BIGINT) AS total,
-    (SELECT COUNT(*) FROM work_sessions s WHERE s.ticket_id = t.id) AS sessions
+    CAST(COALESCE((SELECT SUM(s.duration_seconds) FROM work_sessions s WHERE s.ticket_id = t.id AND s.ended_at IS NOT NULL AND s.deleted_at IS NULL), 0) AS BIGINT) AS total,
+    (SELECT COUNT(*) FROM work_sessions s WHERE s.ticket_id = t.id AND s.deleted_at IS NULL) AS sessions
     FROM tickets t";
 
 impl Store {

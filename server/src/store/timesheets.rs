@@ -66,6 +66,7 @@ impl Store {
     ) -> StoreResult<(WeekStateRow, Published)> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
+        self.lock_user_time(&mut tx, user_id).await?;
         let current: Option<String> = sqlx::query(
             "SELECT state FROM timesheet_weeks WHERE org_id = $1 AND user_id = $2 AND week = $3",
         )
