@@ -68,6 +68,8 @@ pub struct Due {
 #[derive(Debug, Default)]
 pub struct Schedule {
     orgs: HashMap<i64, OrgRules>,
+    /// Timezones heard of for organizations whose rules are not known yet.
+    zones: HashMap<i64, Tz>,
     running: HashMap<i64, Running>,
     queue: BTreeSet<(i64, i64)>,
     fire: HashMap<i64, i64>,
@@ -181,7 +183,10 @@ impl Schedule {
             }
             Event::SessionEnded { ended, .. } => self.ended(ended.session_id),
             Event::ConfigUpdated { update, updated_at } => {
-                let tz = self.orgs.get(&org_id).map_or(Tz::UTC, |r| r.tz);
+                let tz = match self.orgs.get(&org_id) {
+                    Some(rules) => rules.tz,
+                    None => self.zones.get(&org_id).copied().unwrap_or(Tz::UTC),
+                };
                 self.set_org(
                     org_id,
                     OrgRules {
@@ -191,12 +196,15 @@ impl Schedule {
                     },
                 );
             }
-            Event::OrgUpdated { timezone: tz, .. } => {
-                if let Some(mut rules) = self.orgs.get(&org_id).cloned() {
+            Event::OrgUpdated { timezone: tz, .. } => match self.orgs.get(&org_id).cloned() {
+                Some(mut rules) => {
                     rules.tz = timezone(tz);
                     self.set_org(org_id, rules);
                 }
-            }
+                None => {
+                    self.zones.insert(org_id, timezone(tz));
+                }
+            },
             _ => {}
         }
     }
@@ -252,8 +260,10 @@ async fn load(state: &AppState) -> StoreResult<(HashMap<i64, OrgRules>, Vec<(i64
 #[derive(Debug, PartialEq, Eq)]
 enum Fired {
     Ended,
-    /// The session is gone, ended, or its moment moved (read again): nothing to do now.
+    /// The session is gone or ended, or no rule applies any more: nothing to do.
     Nothing,
+    /// Read again, its moment is later (a corrected start, another timezone): wait for it.
+    Later(i64),
     /// The database could not be reached: try again.
     Failed,
 }
@@ -282,7 +292,7 @@ async fn fire(state: &AppState, due: Due) -> Fired {
         return Fired::Nothing;
     };
     if at > now_ms() {
-        return Fired::Nothing;
+        return Fired::Later(at);
     }
     let ending = Ending::AutoStopped { rule };
     match crate::ops::sessions::end(
@@ -344,7 +354,7 @@ pub async fn run(state: AppState, mut events: mpsc::UnboundedReceiver<(i64, Even
                     match fire(&state, due).await {
                         Fired::Failed => schedule.retry(due.session_id, now_ms() + RETRY_MS),
                         Fired::Ended => schedule.ended(due.session_id),
-                        // Read again and not due: it may have moved (a corrected start).
+                        Fired::Later(at) => schedule.retry(due.session_id, at),
                         Fired::Nothing => {}
                     }
                 }
@@ -428,6 +438,35 @@ mod tests {
         s.replace(orgs, vec![(2, 9, 0)]);
         assert_eq!(s.len(), 1);
         assert_eq!(s.next_at(), Some(18 * 60 * MIN));
+    }
+
+    #[test]
+    fn a_timezone_heard_before_the_rules_is_used_for_them() {
+        let mut s = Schedule::default();
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
+        s.learn(
+            1,
+            &Event::OrgUpdated {
+                name: "Acme".into(),
+                timezone: "Asia/Kolkata".into(),
+            },
+        );
+        s.started(1, 7, 0);
+        let rules = rules(0, Some("18:00"), 0);
+        s.learn(
+            1,
+            &Event::ConfigUpdated {
+                update: shared::protocol::ConfigUpdated {
+                    config_version: 2,
+                    config: rules.policy.clone(),
+                    changed: vec!["auto_stop_local_time".into()],
+                },
+                updated_at: 0,
+            },
+        );
+        // 18:00 in Kolkata on 1970-01-01 is 12:30 UTC.
+        assert_eq!(s.next_at(), Some((12 * 60 + 30) * MIN));
+        assert_eq!(s.orgs[&1].tz, kolkata);
     }
 
     #[test]
