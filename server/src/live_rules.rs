@@ -278,7 +278,7 @@ async fn fire(state: &AppState, due: Due) -> Fired {
     };
     let (policy, tz) = match (
         state.store.get_policy(due.org_id).await,
-        ctx.org_timezone(due.org_id).await,
+        state.store.org_timezone(due.org_id).await,
     ) {
         (Ok(p), Ok(tz)) => (p, tz),
         _ => return Fired::Failed,

@@ -1014,18 +1014,6 @@ async fn in_a_cluster_exactly_one_node_stops_a_session() {
     drop(peer);
 }
 
-async fn page(hub: &TestHub, token: &str, path: &str) -> (u16, String) {
-    let res = hub
-        .http()
-        .get(format!("{}{path}", hub.url))
-        .header("cookie", format!("ph_session={token}"))
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
-}
-
 #[tokio::test]
 async fn the_pages_are_complete_without_javascript() {
     let t = team().await;
@@ -1036,7 +1024,10 @@ async fn the_pages_are_complete_without_javascript() {
     let s_id = s["id"].as_i64().unwrap();
 
     // /timesheets: the grid of the week, with approve buttons for a supervisor.
-    let (status, html) = page(&t.hub, &t.lead, &format!("/timesheets?week={week}")).await;
+    let (status, html) = t
+        .hub
+        .page(&t.lead, &format!("/timesheets?week={week}"))
+        .await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"timesheet-grid\""), "{html}");
     assert!(html.contains(&format!("{week} · UTC")));
@@ -1044,7 +1035,10 @@ async fn the_pages_are_complete_without_javascript() {
     assert!(html.contains("class=\"approve-week\""));
     assert!(!html.contains("class=\"reopen-week"));
     // Ann's own page lists her sessions of the week with an Edit button.
-    let (_, html) = page(&t.hub, &t.ann, &format!("/timesheets?week={week}")).await;
+    let (_, html) = t
+        .hub
+        .page(&t.ann, &format!("/timesheets?week={week}"))
+        .await;
     assert!(html.contains("id=\"week-sessions-table\""));
     assert!(html.contains(&format!("data-session-id=\"{s_id}\"")));
     assert!(html.contains("class=\"edit-session"));
@@ -1059,27 +1053,32 @@ async fn the_pages_are_complete_without_javascript() {
         )
         .await;
     assert_eq!(s, 200);
-    let (_, html) = page(
-        &t.hub,
-        &t.admin,
-        &format!("/timesheets?week={week}&user={}", t.ann_id),
-    )
-    .await;
+    let (_, html) = t
+        .hub
+        .page(
+            &t.admin,
+            &format!("/timesheets?week={week}&user={}", t.ann_id),
+        )
+        .await;
     assert!(html.contains("data-state=\"approved\""));
     assert!(html.contains("class=\"reopen-week"));
     assert!(html.contains("id=\"week-locked\""));
-    let (_, html) = page(&t.hub, &t.ann, &format!("/timesheets?week={week}")).await;
+    let (_, html) = t
+        .hub
+        .page(&t.ann, &format!("/timesheets?week={week}"))
+        .await;
     assert!(!html.contains("class=\"edit-session"));
 
     // /reports: the SVG chart with one bar per person, the table and the CSV link.
     let from = monday.date_naive();
     let to = from + Span::days(6);
-    let (status, html) = page(
-        &t.hub,
-        &t.lead,
-        &format!("/reports?from={from}&to={to}&group_by=user"),
-    )
-    .await;
+    let (status, html) = t
+        .hub
+        .page(
+            &t.lead,
+            &format!("/reports?from={from}&to={to}&group_by=user"),
+        )
+        .await;
     assert_eq!(status, 200);
     assert!(html.contains("<svg id=\"report-chart\""), "{html}");
     assert_eq!(html.matches("class=\"report-bar\"").count(), 2);
@@ -1088,18 +1087,25 @@ async fn the_pages_are_complete_without_javascript() {
         "/api/reports/time.csv?from={from}&amp;to={to}&amp;group_by=user"
     )));
     // By day: Monday and Tuesday.
-    let (_, html) = page(
-        &t.hub,
-        &t.lead,
-        &format!("/reports?from={from}&to={to}&group_by=day"),
-    )
-    .await;
+    let (_, html) = t
+        .hub
+        .page(
+            &t.lead,
+            &format!("/reports?from={from}&to={to}&group_by=day"),
+        )
+        .await;
     assert_eq!(html.matches("class=\"report-bar\"").count(), 2);
     // A reversed range is said, and the last week shown instead.
-    let (status, html) = page(&t.hub, &t.lead, &format!("/reports?from={to}&to={from}")).await;
+    let (status, html) = t
+        .hub
+        .page(&t.lead, &format!("/reports?from={to}&to={from}"))
+        .await;
     assert_eq!(status, 200);
     assert!(html.contains("id=\"report-error\""));
     // Members see only their own bar.
-    let (_, html) = page(&t.hub, &t.bob, &format!("/reports?from={from}&to={to}")).await;
+    let (_, html) = t
+        .hub
+        .page(&t.bob, &format!("/reports?from={from}&to={to}"))
+        .await;
     assert_eq!(html.matches("class=\"report-bar\"").count(), 1);
 }

@@ -10,15 +10,7 @@ use shared::Role;
 
 /// `GET path` as the holder of `token` (sent as the session cookie, as a browser would).
 async fn page(hub: &TestHub, token: &str, path: &str) -> (u16, String) {
-    let res = hub
-        .http()
-        .get(format!("{}{path}", hub.url))
-        .header("cookie", format!("ph_session={token}"))
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
+    hub.page(token, path).await
 }
 
 async fn call(

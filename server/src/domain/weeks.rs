@@ -93,6 +93,14 @@ impl IsoWeek {
         weeks
     }
 
+    /// The names of the weeks `[start, end)` touches, as stored with an approval.
+    pub fn names_touched(start_ms: i64, end_ms: i64, tz: Tz) -> Vec<String> {
+        IsoWeek::touched_by(start_ms, end_ms, tz)
+            .iter()
+            .map(IsoWeek::to_string)
+            .collect()
+    }
+
     /// The week containing `now` in `tz`.
     pub fn current(now: DateTime<Utc>, tz: Tz) -> IsoWeek {
         IsoWeek::of_instant(now.timestamp_millis(), tz)

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use super::Ctx;
 use crate::domain::sessions::{check_edit, may_correct, EditRefusal};
+use crate::domain::weeks::IsoWeek;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
 use crate::store::{
@@ -109,13 +110,9 @@ pub async fn correct(
     // The weeks of the old and the new times: moving time out of, or into, an approved
     // week are both changes to it.
     let now = now_ms();
-    let mut weeks = ctx
-        .weeks_touched(actor.org_id, old.started_at, old.ended_at.unwrap_or(now))
-        .await?;
-    for week in ctx
-        .weeks_touched(actor.org_id, started_at, ended_at.unwrap_or(now))
-        .await?
-    {
+    let tz = ctx.store.org_timezone(actor.org_id).await?;
+    let mut weeks = IsoWeek::names_touched(old.started_at, old.ended_at.unwrap_or(now), tz);
+    for week in IsoWeek::names_touched(started_at, ended_at.unwrap_or(now), tz) {
         if !weeks.contains(&week) {
             weeks.push(week);
         }

@@ -5,7 +5,6 @@
 use std::net::IpAddr;
 
 use super::Ctx;
-use crate::domain::periods::timezone;
 use crate::domain::sessions::{check_manual, effective_end, may_end, Ending, ManualRefusal};
 use crate::domain::weeks::IsoWeek;
 use crate::error::{ApiError, ApiResult};
@@ -67,22 +66,10 @@ async fn check_ticket(
 }
 
 impl Ctx<'_> {
-    /// The organization's timezone (UTC if it is gone).
-    pub async fn org_timezone(&self, org_id: i64) -> ApiResult<chrono_tz::Tz> {
-        Ok(self
-            .store
-            .get_org(org_id)
-            .await?
-            .map_or(chrono_tz::Tz::UTC, |org| timezone(&org.timezone)))
-    }
-
     /// The ISO weeks `[start, end)` touches in the organization's timezone, as stored.
     pub async fn weeks_touched(&self, org_id: i64, start: i64, end: i64) -> ApiResult<Vec<String>> {
-        let tz = self.org_timezone(org_id).await?;
-        Ok(IsoWeek::touched_by(start, end, tz)
-            .iter()
-            .map(IsoWeek::to_string)
-            .collect())
+        let tz = self.store.org_timezone(org_id).await?;
+        Ok(IsoWeek::names_touched(start, end, tz))
     }
 }
 

@@ -69,7 +69,7 @@ pub async fn set_week(
         .get_user(actor.org_id, user_id)
         .await?
         .ok_or(ApiError::NotFound("User"))?;
-    let tz = ctx.org_timezone(actor.org_id).await?;
+    let tz = ctx.store.org_timezone(actor.org_id).await?;
     let (_, week_end) = week.bounds_ms(tz);
     let week_text = week.to_string();
     let audit = NewAudit {

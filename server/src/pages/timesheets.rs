@@ -7,7 +7,6 @@ use chrono::Utc;
 
 use super::{page_response, query_pairs, signed_in, to_login};
 use crate::app::AppState;
-use crate::domain::periods::timezone;
 use crate::error::ApiError;
 use crate::ops::timesheets::parse_week;
 use crate::queries::timesheets::{self, ReportRequest};
@@ -38,14 +37,7 @@ pub async fn timesheets_page(
         _ if !user.role.reads_whole_org() => Some(user.id),
         _ => None,
     };
-    let tz = timezone(
-        &state
-            .store
-            .get_org(user.org_id)
-            .await?
-            .map(|o| o.timezone)
-            .unwrap_or_default(),
-    );
+    let tz = state.store.org_timezone(user.org_id).await?;
     let (from, to) = week.bounds_ms(tz);
     let sessions = match selected {
         Some(id) => {
@@ -90,14 +82,7 @@ pub async fn reports_page(
     let user = &me.owner.user;
     let pairs = query_pairs(&req);
     let query = ReportQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let tz = timezone(
-        &state
-            .store
-            .get_org(user.org_id)
-            .await?
-            .map(|o| o.timezone)
-            .unwrap_or_default(),
-    );
+    let tz = state.store.org_timezone(user.org_id).await?;
     let today = Utc::now().with_timezone(&tz).date_naive();
     let (from, to) = query.range(today);
     let request = ReportRequest {

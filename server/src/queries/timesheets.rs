@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
-use chrono_tz::Tz;
 
-use crate::domain::periods::{start_of_day, timezone};
+use crate::domain::periods::start_of_day;
 use crate::domain::tally::{dates, Worked};
 use crate::domain::weeks::IsoWeek;
 use crate::error::{ApiError, ApiResult};
@@ -26,17 +25,10 @@ fn worked(row: &WorkedRow, now: i64) -> Worked {
     }
 }
 
-async fn org_tz(store: &Store, org_id: i64) -> ApiResult<Tz> {
-    Ok(store
-        .get_org(org_id)
-        .await?
-        .map_or(Tz::UTC, |o| timezone(&o.timezone)))
-}
-
 /// `GET /api/timesheets?week=`: supervisors and up see every active user (and anyone with
 /// time that week); members their own row.
 pub async fn week(store: &Store, viewer: &UserRow, week: IsoWeek) -> ApiResult<TimesheetWeek> {
-    let tz = org_tz(store, viewer.org_id).await?;
+    let tz = store.org_timezone(viewer.org_id).await?;
     let (from, to) = week.bounds_ms(tz);
     let days = week.days();
     let scope = (!viewer.role.reads_whole_org()).then_some(viewer.id);
@@ -123,7 +115,7 @@ pub async fn time_report(
             _ => Some(viewer.id),
         }
     };
-    let tz = org_tz(store, viewer.org_id).await?;
+    let tz = store.org_timezone(viewer.org_id).await?;
     let from = start_of_day(req.from, tz).timestamp_millis();
     let to = req
         .to
@@ -226,6 +218,6 @@ pub fn report_csv(report: &TimeReport) -> Result<Vec<u8>, csv::Error> {
 
 /// This week in the organization's timezone.
 pub async fn current_week(store: &Store, org_id: i64) -> ApiResult<IsoWeek> {
-    let tz = org_tz(store, org_id).await?;
+    let tz = store.org_timezone(org_id).await?;
     Ok(IsoWeek::current(chrono::Utc::now(), tz))
 }

@@ -129,6 +129,13 @@ impl Store {
         row.map(|r| org_row(&r)).transpose()
     }
 
+    /// The organization's timezone, for its days and weeks (UTC if it is gone or unreadable).
+    pub async fn org_timezone(&self, id: i64) -> StoreResult<chrono_tz::Tz> {
+        Ok(self.get_org(id).await?.map_or(chrono_tz::Tz::UTC, |org| {
+            crate::domain::periods::timezone(&org.timezone)
+        }))
+    }
+
     pub async fn get_org(&self, id: i64) -> StoreResult<Option<OrgRow>> {
         let row =
             sqlx::query("SELECT id, name, timezone, created_at FROM organizations WHERE id = $1")

@@ -164,15 +164,7 @@ impl Store {
                 return Err(StoreError::Conflict(ACTIVE_SESSION_MESSAGE));
             }
         }
-        let overlap = sqlx::query(
-            "SELECT id FROM work_sessions WHERE user_id = $1 AND deleted_at IS NULL AND started_at < $2 AND COALESCE(ended_at, 9223372036854775807) > $3 LIMIT 1",
-        )
-        .bind(new.user_id)
-        .bind(new.ended_at.unwrap_or(i64::MAX))
-        .bind(new.started_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if overlap.is_some() {
+        if Store::overlaps_other(&mut tx, new.user_id, None, new.started_at, new.ended_at).await? {
             return Err(StoreError::Conflict(if new.ended_at.is_none() {
                 ACTIVE_SESSION_MESSAGE
             } else {
@@ -379,6 +371,29 @@ impl Store {
 }
 
 impl Store {
+    /// Whether `[start, end)` (`end` `None`: still running) overlaps a live session of the
+    /// user other than `except`.
+    async fn overlaps_other(
+        conn: &mut sqlx::AnyConnection,
+        user_id: i64,
+        except: Option<i64>,
+        start: i64,
+        end: Option<i64>,
+    ) -> StoreResult<bool> {
+        let found = sqlx::query(
+            "SELECT id FROM work_sessions WHERE user_id = $1 AND id <> $2 AND deleted_at IS NULL
+             AND started_at < $3 AND COALESCE(ended_at, 9223372036854775807) > $4 LIMIT 1",
+        )
+        .bind(user_id)
+        // Ids are positive: -1 excludes nothing.
+        .bind(except.unwrap_or(-1))
+        .bind(end.unwrap_or(i64::MAX))
+        .bind(start)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// Refuses a write into any of `weeks` that is approved for the user, inside the write's
     /// transaction. An approval and a write of the same user are serialized: SQLite has one
     /// writer; on PostgreSQL both lock the user's row first, so an approval commits either
@@ -431,17 +446,7 @@ impl Store {
         let user_id: i64 = get(&owner, "user_id")?;
         self.refuse_locked_weeks(&mut tx, org_id, user_id, &fix.weeks)
             .await?;
-        let overlap = sqlx::query(
-            "SELECT id FROM work_sessions WHERE user_id = $1 AND id <> $2 AND deleted_at IS NULL
-             AND started_at < $3 AND COALESCE(ended_at, 9223372036854775807) > $4 LIMIT 1",
-        )
-        .bind(user_id)
-        .bind(id)
-        .bind(fix.ended_at.unwrap_or(i64::MAX))
-        .bind(fix.started_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if overlap.is_some() {
+        if Store::overlaps_other(&mut tx, user_id, Some(id), fix.started_at, fix.ended_at).await? {
             return Err(StoreError::Conflict(OVERLAP_MESSAGE));
         }
         let duration = fix.ended_at.map(|end| {

@@ -161,6 +161,19 @@ impl TestHub {
             .expect("client")
     }
 
+    /// A page as the browser of the login `token` gets it (session cookie): status and HTML.
+    pub async fn page(&self, token: &str, path: &str) -> (u16, String) {
+        let res = self
+            .http()
+            .get(format!("{}{path}", self.url))
+            .header("cookie", format!("ph_session={token}"))
+            .send()
+            .await
+            .expect("page request");
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("page body"))
+    }
+
     /// `GET /metrics`: the Prometheus text.
     pub async fn metrics(&self) -> String {
         self.http()
