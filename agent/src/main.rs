@@ -66,6 +66,9 @@ enum Cmd {
         /// Print every agent's `hello` and disconnection as a JSON line on stdout.
         #[arg(long)]
         events: bool,
+        /// Never acknowledge a policy (`config_applied`): agents that run an old config.
+        #[arg(long)]
+        no_config_ack: bool,
     },
 }
 
@@ -111,12 +114,16 @@ fn main() -> ExitCode {
             heartbeat_seconds,
             seconds,
             events,
+            no_config_ack,
         } => runtime.block_on(swarm(
             &paths,
             count,
             tokens,
-            heartbeat_seconds,
-            seconds,
+            agent::swarm::SwarmOptions {
+                heartbeat_every: Duration::from_secs(heartbeat_seconds.max(1)),
+                duration: Duration::from_secs(seconds),
+                ack_config: !no_config_ack,
+            },
             events,
         )),
     }
@@ -352,8 +359,7 @@ async fn swarm(
     paths: &AgentPaths,
     count: usize,
     tokens_file: Option<std::path::PathBuf>,
-    heartbeat_seconds: u64,
-    seconds: u64,
+    options: agent::swarm::SwarmOptions,
     print_events: bool,
 ) -> ExitCode {
     let Some(creds) = Credentials::load(paths) else {
@@ -387,8 +393,7 @@ async fn swarm(
         url,
         tokens,
         count,
-        Duration::from_secs(heartbeat_seconds.max(1)),
-        Duration::from_secs(seconds),
+        options,
         print_events.then_some(events_tx),
     )
     .await;

@@ -1,7 +1,7 @@
 //! `presence-agent swarm --count N`: N simulated agents for load tests — the real socket code,
 //! heartbeats at a set rate, no window, no capture.
 
-use shared::protocol::AgentToServer;
+use shared::protocol::{AgentToServer, ServerToAgent};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,16 +40,33 @@ fn unix_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Runs `count` agents with the given tokens (cycled) for `duration`; each `hello` and each
-/// disconnection also goes to `events` when given.
+/// How the simulated agents behave.
+#[derive(Debug, Clone)]
+pub struct SwarmOptions {
+    pub heartbeat_every: Duration,
+    pub duration: Duration,
+    /// Acknowledge `hello` and each `config_updated` with `config_applied`, as a real agent
+    /// does; off, the agents look like ones that never apply a new policy.
+    pub ack_config: bool,
+}
+
+/// The OS a simulated agent reports.
+pub const SWARM_OS: &str = "simulated (presence-agent swarm)";
+
+/// Runs `count` agents with the given tokens (cycled) for `options.duration`; each `hello`
+/// and each disconnection also goes to `events` when given.
 pub async fn run(
     ws_url: String,
     tokens: Vec<String>,
     count: usize,
-    heartbeat_every: Duration,
-    duration: Duration,
+    options: SwarmOptions,
     events_out: Option<mpsc::UnboundedSender<SwarmEvent>>,
 ) -> Arc<SwarmCounters> {
+    let SwarmOptions {
+        heartbeat_every,
+        duration,
+        ack_config,
+    } = options;
     let counters = Arc::new(SwarmCounters::default());
     let (_, max_delay) = tokio::sync::watch::channel(Duration::from_secs(10));
     let mut tasks = Vec::new();
@@ -74,19 +91,33 @@ pub async fn run(
             let (out_tx, out_rx) = mpsc::channel(4);
             tokio::spawn(socket::run(settings, events_tx, out_rx));
             let mut beat = tokio::time::interval(heartbeat_every);
+            // Version and OS go in the first heartbeat after each hello, as a real agent's.
+            let mut announce = false;
             loop {
                 tokio::select! {
                     event = events.recv() => match event {
                         Some(SocketEvent::Connected) => { counters.connected.fetch_add(1, Ordering::Relaxed); }
                         Some(SocketEvent::Message(m)) => match *m {
-                            shared::protocol::ServerToAgent::Hello { user, active_session, .. } => {
+                            ServerToAgent::Hello { user, active_session, config_version, .. } => {
                                 counters.hellos.fetch_add(1, Ordering::Relaxed);
+                                announce = true;
+                                if ack_config {
+                                    let _ = out_tx.try_send(AgentToServer::ConfigApplied { config_version });
+                                }
                                 report(SwarmEvent::Hello {
                                     agent: i,
                                     at_ms: unix_ms(),
                                     user_id: user.id,
                                     session_id: active_session.map(|s| s.id),
                                 });
+                            }
+                            ServerToAgent::ConfigUpdated(update) => {
+                                counters.messages.fetch_add(1, Ordering::Relaxed);
+                                if ack_config {
+                                    let _ = out_tx.try_send(AgentToServer::ConfigApplied {
+                                        config_version: update.config_version,
+                                    });
+                                }
                             }
                             _ => { counters.messages.fetch_add(1, Ordering::Relaxed); }
                         },
@@ -96,7 +127,15 @@ pub async fn run(
                         Some(SocketEvent::Unauthorized) | None => return,
                     },
                     _ = beat.tick() => {
-                        if out_tx.try_send(AgentToServer::idle_heartbeat(0)).is_ok() {
+                        let mut msg = AgentToServer::idle_heartbeat(0);
+                        if announce {
+                            if let AgentToServer::Heartbeat { agent_version, os, .. } = &mut msg {
+                                *agent_version = Some(crate::engine::AGENT_VERSION.to_string());
+                                *os = Some(SWARM_OS.to_string());
+                            }
+                        }
+                        if out_tx.try_send(msg).is_ok() {
+                            announce = false;
                             counters.heartbeats.fetch_add(1, Ordering::Relaxed);
                         }
                     }

@@ -181,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/policy", get(pages::policy_page))
         .route("/audit", get(pages::audit_page))
         .route("/timesheets", get(pages::timesheets_page))
+        .route("/fleet", get(pages::fleet_page))
         .route("/reports", get(pages::reports_page))
         .route("/screenshots", get(pages::screenshots_page))
         .route("/servers", get(pages::servers_page))
@@ -343,6 +344,21 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
                 .await;
         })
     };
+    let devices = {
+        let s = state.clone();
+        let notify = s.events.bus().map(|bus| bus.devices_notifier());
+        tokio::spawn(async move {
+            let interval = Duration::from_millis(s.config.presence_flush_ms.max(10));
+            crate::hub::devices::run(
+                s.hub.clone(),
+                s.store.clone(),
+                interval,
+                notify,
+                s.shutdown.clone(),
+            )
+            .await;
+        })
+    };
     let sweeper = every(state, SWEEP_EVERY, |s| async move { s.hub.sweep() });
     let checkpoint = every(state, CHECKPOINT_EVERY, |s| async move {
         if let Err(e) = s.store.checkpoint().await {
@@ -374,7 +390,8 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
         }
     });
     let mut tasks = vec![
-        writer, activity, sweeper, checkpoint, cleanup, keepalive, poller, rules, unanswered,
+        writer, activity, devices, sweeper, checkpoint, cleanup, keepalive, poller, rules,
+        unanswered,
     ];
     if let Some(bus) = state.events.bus() {
         tasks.extend(bus.spawn(state.shutdown.clone()));

@@ -18,6 +18,7 @@ pub struct Metrics {
     pub db_write_seconds: Histogram,
     pub presence_rows_written: IntCounter,
     pub activity_rows_written: IntCounter,
+    pub device_rows_written: IntCounter,
     /// Events this node committed and published.
     pub events_published: IntCounter,
     /// Events of the other nodes this node applied.
@@ -96,6 +97,11 @@ impl Metrics {
             "Session activity rows (slots, apps) written through to the database",
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let device_rows = IntCounter::new(
+            "presence_hub_device_rows_written_total",
+            "Agent device rows (the fleet) written through to the database",
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         let counter = |name: &str, help: &str| {
             IntCounter::new(name, help).unwrap_or_else(|e| panic!("metric definition: {e}"))
         };
@@ -168,6 +174,7 @@ impl Metrics {
             Box::new(db.clone()),
             Box::new(rows.clone()),
             Box::new(activity_rows.clone()),
+            Box::new(device_rows.clone()),
         ] {
             registry
                 .register(c)
@@ -184,6 +191,7 @@ impl Metrics {
             db_write_seconds: db,
             presence_rows_written: rows,
             activity_rows_written: activity_rows,
+            device_rows_written: device_rows,
             events_published: published,
             events_received: received,
             events_caught_up: caught_up,

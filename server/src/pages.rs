@@ -3,6 +3,7 @@
 //! the store and the hub with the same role scoping as the matching API handler.
 
 mod audit;
+mod fleet;
 mod people;
 mod policy;
 mod screenshots;
@@ -14,6 +15,7 @@ mod tickets;
 mod timesheets;
 
 pub use audit::audit_page;
+pub use fleet::fleet_page;
 pub use people::{account_page, invite_page, org_page, setup_page, users_page};
 pub use policy::policy_page;
 pub use screenshots::screenshots_page;

@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod api;
+pub mod fleet;
 pub mod game_servers;
 pub mod people;
 pub mod policy;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::UserInfo;
+use crate::fleet::{AgentDevice, CaptureReport};
 use crate::game_servers::GameServerUpdate;
 use crate::policy::Policy;
 use crate::presence::PresenceEntry;
@@ -164,7 +165,18 @@ pub enum AgentToServer {
         key_presses: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mouse_events: Option<u32>,
+        /// The agent's release, sent in the first heartbeat of each connection.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_version: Option<String>,
+        /// The operating system, sent with `agent_version`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        os: Option<String>,
+        /// The latest screenshot attempt, sent once after each attempt.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capture: Option<CaptureReport>,
     },
+    /// The agent applied a policy version (after `hello` and each `config_updated`).
+    ConfigApplied { config_version: i64 },
 }
 
 impl AgentToServer {
@@ -175,6 +187,9 @@ impl AgentToServer {
             active_app: None,
             key_presses: None,
             mouse_events: None,
+            agent_version: None,
+            os: None,
+            capture: None,
         }
     }
 }
@@ -200,6 +215,11 @@ pub enum ServerToTab {
     ConfigUpdated(ConfigUpdated),
     /// A game server poll changed who is on it or what it shows (supervisors and up).
     GameServerUpdated(Box<GameServerUpdate>),
+    /// Agent devices connected, disconnected, applied a policy or reported a capture
+    /// (admins and owners; at most 100 devices a message).
+    AgentsUpdated {
+        agents: Vec<AgentDevice>,
+    },
     Error {
         error: SocketError,
     },
@@ -239,6 +259,9 @@ mod tests {
         let m: AgentToServer =
             serde_json::from_value(json!({"type": "heartbeat", "idle_seconds": 3})).unwrap();
         assert_eq!(m, AgentToServer::idle_heartbeat(3));
+        let ack: AgentToServer =
+            serde_json::from_value(json!({"type": "config_applied", "config_version": 4})).unwrap();
+        assert_eq!(ack, AgentToServer::ConfigApplied { config_version: 4 });
         let t: TabToServer = serde_json::from_value(json!({"type": "activity"})).unwrap();
         assert_eq!(t, TabToServer::Activity {});
         let s = serde_json::to_value(ServerToTab::PresenceDiff { changes: vec![] }).unwrap();
@@ -255,6 +278,9 @@ mod tests {
             }),
             key_presses: Some(12),
             mouse_events: Some(40),
+            agent_version: None,
+            os: None,
+            capture: None,
         };
         let wire = serde_json::to_value(&full).unwrap();
         assert_eq!(

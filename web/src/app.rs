@@ -9,7 +9,7 @@ use leptos_router::path;
 
 use crate::data::PageData;
 use crate::pages::{
-    account::AccountPage, audit::AuditPage, invite::InvitePage, login::LoginPage,
+    account::AccountPage, audit::AuditPage, fleet::FleetPage, invite::InvitePage, login::LoginPage,
     not_found::NotFound, org_settings::OrgSettingsPage, policy::PolicyPage, reports::ReportsPage,
     screenshots::ScreenshotsPage, servers::ServersPage, session::SessionPage,
     sessions::SessionsPage, setup::SetupPage, staff::StaffPage, status::StatusPage,
@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings/policy") view=PolicyPage/>
                 <Route path=path!("/audit") view=AuditPage/>
                 <Route path=path!("/timesheets") view=TimesheetsPage/>
+                <Route path=path!("/fleet") view=FleetPage/>
                 <Route path=path!("/reports") view=ReportsPage/>
                 <Route path=path!("/screenshots") view=ScreenshotsPage/>
                 <Route path=path!("/servers") view=ServersPage/>

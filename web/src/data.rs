@@ -201,6 +201,12 @@ pub struct ReportsPageData {
     pub error: Option<String>,
 }
 
+/// `/fleet`: every agent device of the organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FleetPageData {
+    pub list: shared::fleet::AgentList,
+}
+
 /// Provided as Leptos context by the hub for each server-side render. Exactly one page's
 /// field is set (or none, for the login, not-found and forbidden pages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -223,6 +229,7 @@ pub struct PageData {
     pub org: Option<OrgPageData>,
     pub timesheets: Option<TimesheetsPageData>,
     pub reports: Option<ReportsPageData>,
+    pub fleet: Option<FleetPageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).
     pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.

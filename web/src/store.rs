@@ -128,6 +128,7 @@ impl StatusStore {
             }
             // Game servers and timesheets have their own pages; a deleted session has ended.
             ServerToTab::GameServerUpdated(_)
+            | ServerToTab::AgentsUpdated { .. }
             | ServerToTab::SessionDeleted(_)
             | ServerToTab::TimesheetUpdated(_) => {}
         }

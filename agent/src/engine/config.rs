@@ -2,6 +2,7 @@
 //! kept for starts without the hub.
 
 use chrono::{DateTime, Utc};
+use shared::protocol::AgentToServer;
 use shared::Policy;
 use std::time::Duration;
 
@@ -75,6 +76,13 @@ impl<H: HubClient> Engine<H> {
                 ));
             }
         }
+    }
+
+    /// Tells the hub which policy version is in force here (`config_applied`), so its fleet
+    /// page can tell agents that run an old one.
+    pub(super) fn acknowledge_config(&mut self) {
+        let config_version = self.snapshot().config_version;
+        self.send(AgentToServer::ConfigApplied { config_version });
     }
 
     /// Re-reads the policy over REST while the socket is down.

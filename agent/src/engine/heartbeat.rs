@@ -6,6 +6,27 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Engine;
+
+/// This agent's release, as the hub's fleet page shows it.
+pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The operating system as the fleet page shows it: the distribution's name from
+/// `/etc/os-release` when there is one ("Debian GNU/Linux 13 (trixie)"), else the OS family.
+pub fn os_name() -> String {
+    let pretty = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        })
+        .filter(|v| !v.is_empty());
+    let arch = std::env::consts::ARCH;
+    match pretty {
+        Some(name) => format!("{name} ({arch})"),
+        None => format!("{} ({arch})", std::env::consts::OS),
+    }
+}
 use crate::client::hub::HubClient;
 use crate::state::Connection;
 
@@ -32,15 +53,33 @@ impl<H: HubClient> Engine<H> {
         } else {
             None
         };
-        if let Some(tx) = &self.heartbeat_tx {
-            let _ = tx.try_send(AgentToServer::Heartbeat {
-                idle_seconds: idle,
-                active_app,
-                key_presses: counts.keys,
-                mouse_events: counts.mouse,
-            });
+        let (agent_version, os) = if self.announce_device {
+            (Some(AGENT_VERSION.to_string()), Some(os_name()))
+        } else {
+            (None, None)
+        };
+        let sent = self.send(AgentToServer::Heartbeat {
+            idle_seconds: idle,
+            active_app,
+            key_presses: counts.keys,
+            mouse_events: counts.mouse,
+            agent_version,
+            os,
+            capture: self.capture_report.clone(),
+        });
+        if sent {
+            self.announce_device = false;
+            self.capture_report = None;
         }
         idle
+    }
+
+    /// Queues a message for the hub's socket; false when it could not be queued (offline,
+    /// or the socket's queue is full).
+    pub(super) fn send(&self, msg: AgentToServer) -> bool {
+        self.heartbeat_tx
+            .as_ref()
+            .is_some_and(|tx| tx.try_send(msg).is_ok())
     }
 
     pub(super) fn maybe_notify(&mut self) {

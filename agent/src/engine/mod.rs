@@ -13,6 +13,8 @@ mod idle_spans;
 mod replay;
 mod screenshots;
 mod sessions;
+
+pub use heartbeat::{os_name, AGENT_VERSION};
 #[cfg(test)]
 mod tests;
 
@@ -87,6 +89,10 @@ pub struct Engine<H: HubClient = HubApi> {
     next_notice: Option<Instant>,
     /// When the user went idle inside the running session (reported on their return).
     idle_started: Option<chrono::DateTime<Utc>>,
+    /// Version and OS go in the first heartbeat after each `hello` (the hub's fleet page).
+    announce_device: bool,
+    /// The latest screenshot attempt, until a heartbeat carries it to the hub.
+    capture_report: Option<shared::fleet::CaptureReport>,
 }
 
 fn lock(state: &SharedState) -> std::sync::MutexGuard<'_, AgentState> {
@@ -133,6 +139,8 @@ impl<H: HubClient> Engine<H> {
             next_screenshot: None,
             next_notice: None,
             idle_started: None,
+            announce_device: false,
+            capture_report: None,
         };
         (engine, state)
     }
@@ -280,6 +288,8 @@ impl<H: HubClient> Engine<H> {
                     s.user = Some(user);
                 });
                 self.apply_config(config_version, config, None);
+                self.announce_device = true;
+                self.acknowledge_config();
                 if self.queue.is_empty() {
                     self.adopt(active_session);
                     self.upload_kept_screenshots().await;
@@ -331,6 +341,7 @@ impl<H: HubClient> Engine<H> {
             ServerToAgent::ConfigUpdated(update) => {
                 let changed = update.changed.join(", ");
                 self.apply_config(update.config_version, update.config, Some(&changed));
+                self.acknowledge_config();
             }
             ServerToAgent::Error { error } => tracing::warn!(
                 code = error.code,

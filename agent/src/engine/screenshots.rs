@@ -2,6 +2,7 @@
 //! size limit off the engine's thread, uploaded, or kept in the spool until the hub is back.
 
 use chrono::Utc;
+use shared::fleet::CaptureReport;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -29,9 +30,17 @@ impl<H: HubClient> Engine<H> {
             Ok(image) => image,
             Err(e) => {
                 tracing::warn!(error = %e, "screenshot skipped; will try at the next interval");
+                self.capture_report = Some(CaptureReport {
+                    at: captured_at,
+                    error: Some(e.to_string()),
+                });
                 return;
             }
         };
+        self.capture_report = Some(CaptureReport {
+            at: captured_at,
+            error: None,
+        });
         let max_bytes = config.max_screenshot_size_mb as usize * 1024 * 1024;
         let quality = config.screenshot_quality.clamp(1, 100) as u8;
         let shot =

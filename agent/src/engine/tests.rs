@@ -534,9 +534,24 @@ async fn heartbeats_carry_idle_time_only_while_online_and_only_as_the_policy_all
     assert!(rx.try_recv().is_err());
 
     t.engine.on_message(hello(None, Policy::default())).await;
+    // The hello's policy is acknowledged; the first heartbeat says what runs here.
+    assert_eq!(
+        rx.try_recv().expect("an acknowledgement"),
+        AgentToServer::ConfigApplied { config_version: 3 }
+    );
     t.engine.heartbeat();
-    let AgentToServer::Heartbeat { idle_seconds, .. } = rx.try_recv().expect("a heartbeat");
+    let AgentToServer::Heartbeat {
+        idle_seconds,
+        agent_version,
+        os,
+        ..
+    } = rx.try_recv().expect("a heartbeat")
+    else {
+        panic!("expected a heartbeat");
+    };
     assert_eq!(idle_seconds, 42);
+    assert_eq!(agent_version.as_deref(), Some(super::AGENT_VERSION));
+    assert!(os.is_some_and(|os| !os.is_empty()));
     let off = Policy {
         enable_idle_detection: false,
         ..Policy::default()
@@ -548,9 +563,67 @@ async fn heartbeats_carry_idle_time_only_while_online_and_only_as_the_policy_all
             changed: vec!["enable_idle_detection".into()],
         }))
         .await;
+    assert_eq!(
+        rx.try_recv().expect("an acknowledgement"),
+        AgentToServer::ConfigApplied { config_version: 5 }
+    );
     t.engine.heartbeat();
-    let AgentToServer::Heartbeat { idle_seconds, .. } = rx.try_recv().expect("a heartbeat");
+    let AgentToServer::Heartbeat {
+        idle_seconds,
+        agent_version,
+        capture,
+        ..
+    } = rx.try_recv().expect("a heartbeat")
+    else {
+        panic!("expected a heartbeat");
+    };
     assert_eq!(idle_seconds, 0);
+    // Said once a connection, and no capture was tried.
+    assert_eq!(agent_version, None);
+    assert_eq!(capture, None);
+}
+
+/// A screen that cannot be read (no display).
+struct NoScreen;
+
+impl ScreenSource for NoScreen {
+    fn capture(&mut self) -> Result<image::RgbaImage, CaptureError> {
+        Err(CaptureError::NoScreen("no display :0".into()))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_capture_is_reported_in_the_next_heartbeat_once() {
+    let hub = FakeHub::online();
+    let mut t = setup(hub.clone());
+    t.engine.screen = Box::new(NoScreen);
+    let (tx, mut rx) = mpsc::channel(8);
+    t.engine.heartbeat_tx = Some(tx);
+    let config = Policy {
+        screenshots_enabled: true,
+        ..Policy::default()
+    };
+    t.engine.on_message(hello(None, config)).await;
+    t.engine.start(None).await;
+    t.engine.next_screenshot = Some(tokio::time::Instant::now());
+    t.engine.maybe_screenshot().await;
+    while let Ok(msg) = rx.try_recv() {
+        assert!(matches!(msg, AgentToServer::ConfigApplied { .. }));
+    }
+    t.engine.heartbeat();
+    let Ok(AgentToServer::Heartbeat {
+        capture: Some(report),
+        ..
+    }) = rx.try_recv()
+    else {
+        panic!("expected a heartbeat with the capture");
+    };
+    assert!(report.error.is_some_and(|e| e.contains("no display")));
+    t.engine.heartbeat();
+    assert!(matches!(
+        rx.try_recv(),
+        Ok(AgentToServer::Heartbeat { capture: None, .. })
+    ));
 }
 
 #[tokio::test(start_paused = true)]

@@ -9,7 +9,7 @@ use server_fuzz::{check_answer, hub_with_org, MEMBER};
 
 fuzz_target!(|text: &str| {
     let (hub, org) = hub_with_org();
-    let mut handler = AgentMessages::new(hub.clone(), org.clone(), MEMBER);
+    let mut handler = AgentMessages::new(hub.clone(), org.clone(), MEMBER, 1);
     let answer = handler.on_text(text);
     check_answer(text, answer);
     // Whatever the heartbeat said, the dashboards' view of the user is still whole.

@@ -39,7 +39,7 @@ fuzz_target!(|bytes: &[u8]| {
             Some(server::ws::socket_config()),
         )
         .await;
-        let handler = AgentMessages::new(hub.clone(), org.clone(), MEMBER);
+        let handler = AgentMessages::new(hub.clone(), org.clone(), MEMBER, 1);
         let limits = SocketLimits {
             ping_every: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),

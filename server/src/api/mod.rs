@@ -6,6 +6,7 @@ mod auth;
 mod config;
 mod corrections;
 pub mod extract;
+mod fleet;
 mod game_servers;
 mod health;
 pub mod openapi;
@@ -69,6 +70,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::show, tickets::update))
         .routes(routes!(sessions::of_ticket))
         .routes(routes!(audit::list))
+        .routes(routes!(fleet::list))
         .routes(routes!(screenshots::list))
         .routes(
             routes!(screenshots::upload)

@@ -27,6 +27,8 @@ use crate::store::{now_ms, Store, StoreResult, EVENTS_CHANNEL};
 /// How many events one read of the outbox takes.
 const READ_BATCH: i64 = 500;
 /// `application_name` of the LISTEN connection (visible in `pg_stat_activity`).
+/// Device rows another node wrote (`node|org:id,id`), for admins' fleet pages.
+pub const DEVICES_CHANNEL: &str = "hub_devices";
 const LISTENER_NAME: &str = "presence-hub listener";
 /// Every node also compares the organizations' heads with what it applied this often, so a
 /// lost wake-up costs at most this long.
@@ -344,7 +346,12 @@ impl Bus {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.ignore_pool_close_event(true);
         listener
-            .listen_all([EVENTS_CHANNEL, PRESENCE_CHANNEL, NODES_CHANNEL])
+            .listen_all([
+                EVENTS_CHANNEL,
+                PRESENCE_CHANNEL,
+                NODES_CHANNEL,
+                DEVICES_CHANNEL,
+            ])
             .await?;
         Ok(listener)
     }
@@ -367,8 +374,57 @@ impl Bus {
             }
             PRESENCE_CHANNEL => self.presence.received(payload).await,
             NODES_CHANNEL => self.membership.notified(payload, &self.hub),
+            DEVICES_CHANNEL => self.devices_written(payload).await,
             _ => {}
         }
+    }
+
+    /// Tells another node's tabs that devices it holds were written (see
+    /// [`Bus::devices_notifier`]): this node reads and pushes them to its own tabs.
+    async fn devices_written(&self, payload: &str) {
+        let Some((node, rest)) = payload.split_once('|') else {
+            return;
+        };
+        if node == &**self.membership.node_id() {
+            return;
+        }
+        let Some((org, ids)) = rest.split_once(':') else {
+            return;
+        };
+        let Ok(org_id) = org.parse::<i64>() else {
+            return;
+        };
+        if self.hub.org(org_id).is_none() {
+            return;
+        }
+        let ids: Vec<i64> = ids.split(',').filter_map(|i| i.parse().ok()).collect();
+        match self.store.list_devices(org_id, Some(&ids)).await {
+            Ok(devices) => self.hub.push_devices(org_id, devices),
+            Err(e) => tracing::debug!(error = %e, "bus: reading written devices failed"),
+        }
+    }
+
+    /// What the device writer calls after a flush: `NOTIFY hub_devices` so that the other
+    /// nodes push the written devices to their admins' tabs (chunked below the payload limit).
+    pub fn devices_notifier(self: &Arc<Self>) -> crate::hub::devices::DevicesWritten {
+        let bus = self.clone();
+        Box::new(move |org_id, ids| {
+            let bus = bus.clone();
+            tokio::spawn(async move {
+                let node = bus.membership.node_id().clone();
+                for chunk in ids.chunks(400) {
+                    let list = chunk
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    let payload = format!("{node}|{org_id}:{list}");
+                    if let Err(e) = bus.store.notify(DEVICES_CHANNEL, &payload).await {
+                        tracing::debug!(error = %e, "bus: device notification failed");
+                    }
+                }
+            });
+        })
     }
 
     /// Applies whatever `org_id` committed that this node has not applied yet (one indexed

@@ -30,6 +30,8 @@ pub enum Audience {
     AboutUser(i64),
     /// Only the tabs of supervisors and up (no agents).
     OrgReaders,
+    /// Only the tabs of admins and owners (no agents).
+    Admins,
 }
 
 impl Hub {
@@ -63,7 +65,11 @@ impl Hub {
         }
         if let Some(msg) = tabs {
             for peer in org.tabs.iter() {
-                if peer.sees_org
+                if matches!(audience, Audience::Admins) {
+                    if peer.sees_fleet {
+                        self.queue(&peer, msg);
+                    }
+                } else if peer.sees_org
                     || matches!(audience, Audience::Everyone)
                     || matches!(audience, Audience::AboutUser(u) if u == peer.user_id)
                 {

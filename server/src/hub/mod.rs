@@ -6,6 +6,7 @@ pub mod activity_writer;
 mod announce;
 mod apply;
 mod close;
+pub mod devices;
 mod fanout;
 mod keepalive;
 mod org;
@@ -54,6 +55,8 @@ pub struct Hub {
     pub writer: PresenceWriter,
     /// Running sessions' activity from heartbeats, written coalesced.
     pub activity_writer: ActivityWriter,
+    /// The agent fleet's rows, written coalesced.
+    pub devices: devices::DeviceWriter,
     /// This node's presence changes for the other nodes (cluster mode).
     pub announcer: PresenceAnnouncer,
     /// Set by [`Hub::close_all`] ([`CloseCause::to_byte`]): sockets registered afterwards are
@@ -91,6 +94,7 @@ impl Hub {
             settings,
             writer: PresenceWriter::new(metrics.clone()),
             activity_writer: ActivityWriter::new(metrics.clone()),
+            devices: devices::DeviceWriter::new(metrics.clone()),
             announcer: PresenceAnnouncer::default(),
             metrics,
             closing: AtomicU8::new(0),

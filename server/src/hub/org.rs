@@ -98,6 +98,8 @@ pub struct OrgHub {
     pub(super) members: DashMap<i64, Member>,
     pub(super) tabs: DashMap<u64, Peer>,
     pub(super) agents: DashMap<u64, Peer>,
+    /// Agent device tokens with a socket here: (user, sockets open).
+    pub(super) device_sockets: DashMap<i64, (i64, u32)>,
     next_conn: AtomicU64,
     /// Held while an outgoing message is built and queued, so every socket of the
     /// organization sees events in one order and a snapshot never overtakes a diff.
@@ -122,6 +124,7 @@ impl OrgHub {
             members: DashMap::new(),
             tabs: DashMap::new(),
             agents: DashMap::new(),
+            device_sockets: DashMap::new(),
             next_conn: AtomicU64::new(1),
             publish: Mutex::new(()),
             offline_grace_ms: settings.offline_grace_ms,

@@ -199,6 +199,8 @@ pub struct Peer {
     pub token_id: i64,
     /// Whether this peer sees the whole organization (supervisor and up) or only itself.
     pub sees_org: bool,
+    /// Whether this peer is an admin's or owner's (the fleet's pushes).
+    pub sees_fleet: bool,
     pub control: Arc<ConnControl>,
 }
 
@@ -212,11 +214,12 @@ pub enum QueueError {
 }
 
 impl Peer {
-    pub fn new(user_id: i64, token_id: i64, sees_org: bool, capacity: usize) -> Peer {
+    pub fn new(user_id: i64, token_id: i64, role: shared::Role, capacity: usize) -> Peer {
         Peer {
             user_id,
             token_id,
-            sees_org,
+            sees_org: role.reads_whole_org(),
+            sees_fleet: role.at_least(shared::Role::Admin),
             control: Arc::new(ConnControl::new(capacity)),
         }
     }

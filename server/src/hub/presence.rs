@@ -41,7 +41,7 @@ impl Hub {
             PeerKind::Agent => AGENT_QUEUE,
             PeerKind::Tab => TAB_QUEUE,
         };
-        let peer = Peer::new(user_id, token_id, role.reads_whole_org(), capacity);
+        let peer = Peer::new(user_id, token_id, role, capacity);
         let control = peer.control.clone();
         let conn_id = org.next_conn_id();
         let now = now_ms();
@@ -80,6 +80,9 @@ impl Hub {
             self.queue_direct(&peer, &first);
         }
         org.peers(kind).insert(conn_id, peer);
+        if kind == PeerKind::Agent {
+            self.device_connected(org, token_id, user_id);
+        }
         // Registered while the hub shuts down: closed like the others (after the insert, so
         // `close_all` either saw this peer or set the code read here).
         if let Some(cause) = self.closing() {
@@ -103,8 +106,11 @@ impl Hub {
     pub fn detach(&self, reg: &Registration) {
         let org = &reg.org;
         reg.control.finish();
-        if org.peers(reg.kind).remove(&reg.conn_id).is_none() {
+        let Some((_, peer)) = org.peers(reg.kind).remove(&reg.conn_id) else {
             return;
+        };
+        if reg.kind == PeerKind::Agent {
+            self.device_disconnected(org, peer.token_id, reg.user_id);
         }
         match reg.kind {
             PeerKind::Agent => self.metrics.agents_open.dec(),

@@ -4,6 +4,7 @@
 mod activity;
 mod audit;
 mod cluster;
+mod devices;
 mod game_servers;
 mod idle_spans;
 mod links;
@@ -23,6 +24,7 @@ mod users;
 pub use activity::{AppRow, AppWrite, SlotWrite};
 pub use audit::{Changes, NewAudit};
 pub use cluster::NodeRow;
+pub use devices::{DeviceWrite, CONNECTED_LEASE_MS};
 pub use game_servers::{GameServerPatch, GameServerRow};
 pub use idle_spans::{discarded_seconds, IdleSpanRow, NewIdleSpan, SpanDecision};
 pub use outbox::{StoredEvent, EVENTS_CHANNEL};

@@ -18,7 +18,7 @@ pub struct PresenceWrite {
 pub const PRESENCE_BATCH_ROWS: usize = 100;
 
 /// `($1, $2), ($3, $4), …`: `rows` groups of `width` numbered parameters.
-fn numbered_rows(rows: usize, width: usize) -> String {
+pub(super) fn numbered_rows(rows: usize, width: usize) -> String {
     let mut out = String::with_capacity(rows * width * 5);
     for r in 0..rows {
         if r > 0 {
@@ -55,6 +55,10 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            // Nor does any agent device hold a socket here yet.
+            sqlx::query("UPDATE agent_devices SET connected = 0 WHERE connected = 1")
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(epoch)

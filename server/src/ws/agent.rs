@@ -12,6 +12,7 @@ use super::{accept, explain};
 use crate::api::extract::{bearer_token, ClientIp};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::hub::devices::DeviceReport;
 use crate::hub::{Heartbeat, Hub, OrgHub, PeerKind};
 use shared::protocol::{AgentToServer, ServerToAgent, SocketError};
 
@@ -34,6 +35,7 @@ pub async fn agent_socket(
         hub: state.hub.clone(),
         org: org.clone(),
         user_id,
+        token_id: owner.token_id,
     };
     let hello = move |org: &OrgHub| {
         let policy = org.policy();
@@ -63,11 +65,18 @@ pub struct AgentMessages {
     hub: Arc<Hub>,
     org: Arc<OrgHub>,
     user_id: i64,
+    /// The device token the agent signed in with: the fleet's device.
+    token_id: i64,
 }
 
 impl AgentMessages {
-    pub fn new(hub: Arc<Hub>, org: Arc<OrgHub>, user_id: i64) -> Self {
-        AgentMessages { hub, org, user_id }
+    pub fn new(hub: Arc<Hub>, org: Arc<OrgHub>, user_id: i64, token_id: i64) -> Self {
+        AgentMessages {
+            hub,
+            org,
+            user_id,
+            token_id,
+        }
     }
 }
 
@@ -79,6 +88,9 @@ impl MessageHandler for AgentMessages {
                 active_app,
                 key_presses,
                 mouse_events,
+                agent_version,
+                os,
+                capture,
             }) => {
                 let beat = Heartbeat {
                     idle_seconds,
@@ -87,9 +99,26 @@ impl MessageHandler for AgentMessages {
                     mouse_events,
                 };
                 self.hub.heartbeat(&self.org, self.user_id, beat);
+                let report = DeviceReport {
+                    agent_version,
+                    os,
+                    capture,
+                    config_version: None,
+                };
+                self.hub
+                    .device_report(&self.org, self.token_id, self.user_id, report);
                 Ok(())
             }
-            Err(e) => Err(explain(text, &["heartbeat"], e)),
+            Ok(AgentToServer::ConfigApplied { config_version }) => {
+                let report = DeviceReport {
+                    config_version: Some(config_version),
+                    ..DeviceReport::default()
+                };
+                self.hub
+                    .device_report(&self.org, self.token_id, self.user_id, report);
+                Ok(())
+            }
+            Err(e) => Err(explain(text, &["heartbeat", "config_applied"], e)),
         }
     }
 }
