@@ -12,5 +12,5 @@ pub mod role;
 pub mod timesheets;
 
 pub use policy::Policy;
-pub use presence::{PresenceEntry, PresenceStatus};
+pub use presence::{ContextKind, CustomStatus, PresenceContext, PresenceEntry, PresenceStatus};
 pub use role::Role;

@@ -202,6 +202,8 @@ mod tests {
             status,
             last_activity_at: None,
             active_session: None,
+            context: None,
+            dnd: false,
         }
     }
 

@@ -33,6 +33,8 @@ fn entry(id: i64, name: &str, status: PresenceStatus) -> PresenceEntry {
         status,
         last_activity_at: None,
         active_session: None,
+        context: None,
+        dnd: false,
     }
 }
 

@@ -45,6 +45,8 @@ pub fn hub_with_org() -> (Arc<Hub>, Arc<OrgHub>) {
             member(SUPERVISOR, Role::Supervisor),
         ],
         running: Vec::new(),
+        statuses: Vec::new(),
+        on_servers: Vec::new(),
     });
     (hub, org)
 }

@@ -15,6 +15,7 @@ mod policy;
 pub mod screenshots;
 mod sessions;
 mod staff;
+mod status;
 mod tickets;
 mod timesheets;
 mod users;
@@ -37,6 +38,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(status::show, status::set, status::clear))
         .routes(routes!(people::change_password))
         .routes(routes!(people::tokens))
         .routes(routes!(people::revoke_token))

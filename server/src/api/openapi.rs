@@ -27,6 +27,7 @@ use shared::policy::{FieldKind, FIELDS};
         (name = "setup", description = "The first organization of a new hub"),
         (name = "organization", description = "Organization settings"),
         (name = "users", description = "People of the organization"),
+        (name = "status", description = "One's own break, custom status and do-not-disturb"),
         (name = "sessions", description = "Work sessions"),
         (name = "tickets", description = "Tickets and the time spent on them"),
         (name = "timesheets", description = "Corrections, idle time, approved weeks and time reports"),

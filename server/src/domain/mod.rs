@@ -9,5 +9,6 @@ pub mod presence;
 pub mod rules;
 pub mod server_presence;
 pub mod sessions;
+pub mod status;
 pub mod tally;
 pub mod weeks;

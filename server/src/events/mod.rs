@@ -70,6 +70,11 @@ pub enum Event {
     OrgUpdated { name: String, timezone: String },
     /// A game server changed: a poll, an admin's edit, a deletion.
     GameServerUpdated { update: Box<GameServerUpdate> },
+    /// A user set or cleared their break or custom status (and do-not-disturb).
+    StatusChanged {
+        user_id: i64,
+        status: Option<shared::CustomStatus>,
+    },
 }
 
 impl Event {
@@ -86,6 +91,7 @@ impl Event {
             Event::TokensRevoked { .. } => "tokens_revoked",
             Event::OrgUpdated { .. } => "org_updated",
             Event::GameServerUpdated { .. } => "game_server_updated",
+            Event::StatusChanged { .. } => "status_changed",
         }
     }
 }

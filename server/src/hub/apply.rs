@@ -17,6 +17,16 @@ impl Hub {
         let Some(org) = self.org(org_id) else {
             return;
         };
+        // A session event may change what the dashboards show as the user's context.
+        let context_of = |user_id: i64| org.members.get(&user_id).and_then(|m| m.context());
+        let session_user = match event {
+            Event::SessionStarted { session } | Event::SessionUpdated { session } => {
+                Some(session.user_id)
+            }
+            Event::SessionEnded { user_id, .. } => Some(*user_id),
+            _ => None,
+        };
+        let context_before = session_user.map(context_of);
         match event {
             Event::SessionStarted { session } => self.session_started(&org, session),
             Event::SessionEnded { user_id, ended } => {
@@ -108,6 +118,20 @@ impl Hub {
             Event::GameServerUpdated { update } => {
                 let to_tabs = ServerToTab::GameServerUpdated(update.clone());
                 self.publish::<ServerToAgent, _>(&org, Audience::OrgReaders, None, Some(&to_tabs));
+                for user_id in org.follow_game_server(update) {
+                    self.publish_member(&org, user_id);
+                }
+            }
+            Event::StatusChanged { user_id, status } => {
+                if let Some(mut m) = org.members.get_mut(user_id) {
+                    m.custom = status.clone().map(Box::new);
+                }
+                self.publish_member(&org, *user_id);
+            }
+        }
+        if let (Some(user_id), Some(before)) = (session_user, context_before) {
+            if context_of(user_id) != before {
+                self.publish_member(&org, user_id);
             }
         }
     }

@@ -19,7 +19,7 @@ pub mod writer;
 pub use activity::Heartbeat;
 pub use announce::{LocalPresence, PresenceAnnouncer};
 pub use close::CloseCause;
-pub use org::{Member, OrgHub, PolicyState, TrackingSwitches};
+pub use org::{GameContext, Member, OrgHub, PolicyState, TrackingSwitches};
 pub use peer::{clock_ms, ConnControl, ConnEvent, Outgoing, Peer, PeerKind};
 
 use dashmap::DashMap;
@@ -75,6 +75,10 @@ pub struct OrgDirectory {
     pub policy: PolicyState,
     pub members: Vec<MemberInfo>,
     pub running: Vec<SessionInfo>,
+    /// Breaks and custom statuses in force, by user.
+    pub statuses: Vec<(i64, shared::CustomStatus)>,
+    /// Who the A2S poller sees on a game server now, by user.
+    pub on_servers: Vec<(i64, GameContext)>,
 }
 
 /// A registered connection: the receiving end of its queue and its identity in the hub.
@@ -138,6 +142,7 @@ impl Hub {
                 }
             }
         }
+        hub.install_contexts(org.statuses, org.on_servers);
         hub
     }
 
@@ -174,6 +179,7 @@ impl Hub {
                 .find(|s| s.user_id == user_id)
                 .map(|s| Box::new(s.clone()));
         }
+        hub.install_contexts(org.statuses, org.on_servers);
     }
 
     /// A user the directory did not hold yet (made while this hub runs, e.g. on another

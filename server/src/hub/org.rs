@@ -11,7 +11,7 @@ use crate::domain::presence::{merge, NodeView, PresenceRules, UserPresence};
 use crate::events::MemberInfo;
 use crate::store::ms_to_time;
 use shared::protocol::SessionInfo;
-use shared::{Policy, PresenceEntry, Role};
+use shared::{ContextKind, CustomStatus, Policy, PresenceContext, PresenceEntry, Role};
 
 /// A user as the hub keeps them.
 #[derive(Debug, Clone)]
@@ -31,6 +31,50 @@ pub struct Member {
     /// The running session and the time (ms) of its last agent heartbeat: app time is
     /// attributed per interval between heartbeats.
     pub last_beat: Option<(i64, i64)>,
+    /// A break or custom status the user set (boxed: few users have one).
+    pub custom: Option<Box<CustomStatus>>,
+    /// The game server the poller sees them on (boxed likewise).
+    pub game: Option<Box<GameContext>>,
+}
+
+/// Where the A2S poller sees a user: the server and since when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GameContext {
+    pub server_id: i64,
+    pub server_name: String,
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
+impl Member {
+    /// What the dashboards show next to the dot: a break or custom status first (the user
+    /// said so), then the game server, then the running session's ticket.
+    pub fn context(&self) -> Option<PresenceContext> {
+        if let Some(status) = &self.custom {
+            return Some(status.context());
+        }
+        if let Some(game) = &self.game {
+            return Some(PresenceContext {
+                kind: ContextKind::Game,
+                label: game.server_name.clone(),
+                since: game.since,
+                emoji: None,
+                until: None,
+            });
+        }
+        let session = self.active_session.as_ref()?;
+        let ticket = session.ticket_id?;
+        let label = match &session.ticket_title {
+            Some(title) => format!("#{ticket} {title}"),
+            None => format!("#{ticket}"),
+        };
+        Some(PresenceContext {
+            kind: ContextKind::Ticket,
+            label,
+            since: session.started_at,
+            emoji: None,
+            until: None,
+        })
+    }
 }
 
 impl Member {
@@ -225,7 +269,66 @@ impl OrgHub {
                 pushed_activity_ms: user.last_activity_at,
                 active_session: None,
                 last_beat: None,
+                custom: None,
+                game: None,
             });
+    }
+
+    /// Follows who is on a game server from a poll's update; the users whose context changed.
+    pub(super) fn follow_game_server(
+        &self,
+        update: &shared::game_servers::GameServerUpdate,
+    ) -> Vec<i64> {
+        let server_id = update.server.id;
+        let mut changed = Vec::new();
+        for closed in &update.closed {
+            if let Some(mut m) = self.members.get_mut(&closed.user_id) {
+                if m.game.as_ref().is_some_and(|g| g.server_id == server_id) {
+                    m.game = None;
+                    changed.push(closed.user_id);
+                }
+            }
+        }
+        if update.deleted {
+            for mut m in self.members.iter_mut() {
+                if m.game.as_ref().is_some_and(|g| g.server_id == server_id) {
+                    m.game = None;
+                    changed.push(*m.key());
+                }
+            }
+        }
+        for opened in &update.opened {
+            if let Some(mut m) = self.members.get_mut(&opened.user_id) {
+                m.game = Some(Box::new(GameContext {
+                    server_id,
+                    server_name: update.server.name.clone(),
+                    since: opened.join_time,
+                }));
+                changed.push(opened.user_id);
+            }
+        }
+        changed.sort_unstable();
+        changed.dedup();
+        changed
+    }
+
+    /// Every member's status and game server as the database has them (directory loads).
+    pub(super) fn install_contexts(
+        &self,
+        statuses: Vec<(i64, CustomStatus)>,
+        on_servers: Vec<(i64, GameContext)>,
+    ) {
+        for mut m in self.members.iter_mut() {
+            let user_id = *m.key();
+            m.custom = statuses
+                .iter()
+                .find(|(u, _)| *u == user_id)
+                .map(|(_, s)| Box::new(s.clone()));
+            m.game = on_servers
+                .iter()
+                .find(|(u, _)| *u == user_id)
+                .map(|(_, g)| Box::new(g.clone()));
+        }
     }
 
     pub(super) fn entry_of(user_id: i64, m: &Member) -> PresenceEntry {
@@ -237,6 +340,8 @@ impl OrgHub {
             status: view.status,
             last_activity_at: view.last_activity_ms.map(ms_to_time),
             active_session: m.active_session.as_deref().cloned(),
+            context: m.context(),
+            dnd: m.custom.as_ref().is_some_and(|c| c.dnd),
         }
     }
 

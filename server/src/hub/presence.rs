@@ -300,13 +300,20 @@ impl Hub {
             let _order = org.lock_publish();
             let mut changes = Vec::new();
             for mut m in org.members.iter_mut() {
-                if !m.presence.time_sensitive() && m.presence.status() == PresenceStatus::Offline {
-                    continue;
-                }
                 let user_id = *m.key();
-                if m.presence.refresh(now, rules).is_some() {
+                // A break or custom status ends at its `until` (every node at the same time).
+                let mut changed = m.custom.as_ref().is_some_and(|c| !c.in_force(now));
+                if changed {
+                    m.custom = None;
+                }
+                let asleep =
+                    !m.presence.time_sensitive() && m.presence.status() == PresenceStatus::Offline;
+                if !asleep && m.presence.refresh(now, rules).is_some() {
                     self.note_presence(org.org_id, user_id, &m);
                     m.pushed_activity_ms = m.view().last_activity_ms;
+                    changed = true;
+                }
+                if changed {
                     changes.push(OrgHub::entry_of(user_id, &m));
                 }
             }

@@ -31,6 +31,8 @@ pub fn org_with_policy(hub: &Hub, id: i64, policy: Policy) -> Arc<OrgHub> {
         },
         members: Vec::new(),
         running: Vec::new(),
+        statuses: Vec::new(),
+        on_servers: Vec::new(),
     })
 }
 

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use crate::events::bus::Bus;
 use crate::events::MemberInfo;
-use crate::hub::{Hub, OrgDirectory, OrgHub, PolicyState};
-use crate::store::{OrgRow, PolicyRow, SessionRow, Store, StoreError, StoreResult, UserRow};
+use crate::hub::{GameContext, Hub, OrgDirectory, OrgHub, PolicyState};
+use crate::store::{
+    ms_to_time, OrgRow, PolicyRow, SessionRow, Store, StoreError, StoreResult, UserRow,
+};
 
 fn policy_state(p: &PolicyRow) -> PolicyState {
     PolicyState {
@@ -17,11 +19,41 @@ fn policy_state(p: &PolicyRow) -> PolicyState {
     }
 }
 
+/// What a directory reads besides users and sessions: statuses in force, who is on a server.
+struct Contexts {
+    statuses: Vec<(i64, shared::CustomStatus)>,
+    on_servers: Vec<(i64, GameContext)>,
+}
+
+async fn contexts(store: &Store, org_id: i64) -> StoreResult<Contexts> {
+    let statuses = store.list_statuses(org_id).await?;
+    let on_servers = store
+        .open_server_sessions_of_org(org_id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                s.user_id,
+                GameContext {
+                    server_id: s.server_id,
+                    server_name: s.server_name,
+                    since: ms_to_time(s.join_time),
+                },
+            )
+        })
+        .collect();
+    Ok(Contexts {
+        statuses,
+        on_servers,
+    })
+}
+
 fn directory(
     org: &OrgRow,
     policy: &PolicyRow,
     users: &[UserRow],
     running: &[SessionRow],
+    contexts: Contexts,
 ) -> OrgDirectory {
     OrgDirectory {
         org_id: org.id,
@@ -29,6 +61,8 @@ fn directory(
         policy: policy_state(policy),
         members: users.iter().map(MemberInfo::from).collect(),
         running: running.iter().map(SessionRow::info).collect(),
+        statuses: contexts.statuses,
+        on_servers: contexts.on_servers,
     }
 }
 
@@ -63,7 +97,8 @@ pub async fn load_all(store: &Store, hub: &Hub, bus: Option<&Bus>) -> StoreResul
         if let Some(bus) = bus {
             bus.start_org_from(org.id, heads.get(&org.id).copied().unwrap_or(0));
         }
-        hub.install_org(directory(&org, policy, &members, &sessions));
+        let contexts = contexts(store, org.id).await?;
+        hub.install_org(directory(&org, policy, &members, &sessions, contexts));
         if let Some(bus) = bus {
             bus.org_ready(org.id);
         }
@@ -114,5 +149,6 @@ pub async fn read(store: &Store, org_id: i64) -> StoreResult<Option<OrgDirectory
     let policy = store.get_policy(org_id).await?;
     let users = store.org_users(org_id).await?;
     let running = store.active_sessions_of_org(org_id).await?;
-    Ok(Some(directory(&org, &policy, &users, &running)))
+    let contexts = contexts(store, org_id).await?;
+    Ok(Some(directory(&org, &policy, &users, &running, contexts)))
 }

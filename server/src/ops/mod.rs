@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod people;
 pub mod policy;
 pub mod sessions;
+pub mod status;
 pub mod timesheets;
 pub mod tokens;
 

@@ -16,6 +16,7 @@ mod screenshots;
 mod server_sessions;
 mod sessions;
 mod staff_time;
+mod statuses;
 mod tickets;
 mod timesheets;
 mod tokens;

@@ -8,6 +8,7 @@ pub mod field_error;
 pub mod form;
 pub mod live_badge;
 pub mod manual_entry;
+pub mod my_status;
 pub mod own_session;
 pub mod pager;
 pub mod policy_field;

@@ -23,6 +23,8 @@ pub fn StatusRow(
     let status_attr = field(&entry, |e| e.status.as_str());
     let last_activity = field(&entry, |e| e.last_activity_at);
     let session = field(&entry, |e| e.active_session.clone());
+    let dnd = field(&entry, |e| e.dnd);
+    let context = field(&entry, |e| e.context.clone());
     // Only for admins: the button of the running session, if there is one. Keyed by the
     // session id alone, so a presence change does not rebuild it (and drop its focus).
     let end = on_end.map(|on_end| {
@@ -45,6 +47,15 @@ pub fn StatusRow(
             <td class="role">{role}</td>
             <td class="status">
                 <StatusDot status/>
+                {move || dnd().then(|| view! { <span title="Do not disturb" class="dnd">"do not disturb"</span> })}
+                {move || {
+                    context()
+                        .map(|c| {
+                            view! {
+                                <span data-context=c.kind.as_str() class="context">{c.text()}</span>
+                            }
+                        })
+                }}
             </td>
             <td class="last-activity">
                 <Since at=last_activity now_ms/>

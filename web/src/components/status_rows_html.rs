@@ -31,7 +31,18 @@ pub fn push_status_row(out: &mut String, e: &PresenceEntry, can_end: bool) {
     out.push_str(dot_class(e.status));
     out.push_str("\"></span><span class=\"status-word\">");
     out.push_str(e.status.as_str());
-    out.push_str("</span></td><td class=\"last-activity\">");
+    out.push_str("</span>");
+    if e.dnd {
+        out.push_str("<span title=\"Do not disturb\" class=\"dnd\">do not disturb</span>");
+    }
+    if let Some(c) = &e.context {
+        out.push_str("<span data-context=\"");
+        out.push_str(c.kind.as_str());
+        out.push_str("\" class=\"context\">");
+        out.push_str(&encode_text(&c.text()));
+        out.push_str("</span>");
+    }
+    out.push_str("</td><td class=\"last-activity\">");
     match e.last_activity_at {
         None => out.push_str("<span class=\"never\">never</span>"),
         Some(at) => {
@@ -117,6 +128,8 @@ mod tests {
             status,
             last_activity_at: None,
             active_session: None,
+            context: None,
+            dnd: false,
         }
     }
 
@@ -153,8 +166,23 @@ mod tests {
             Some("Login <bug>"),
             Some("fixing & testing"),
         ));
+        working.context = Some(shared::PresenceContext {
+            kind: shared::ContextKind::Ticket,
+            label: "#9 Login <bug>".into(),
+            since: DateTime::from_timestamp(1_700_000_000, 0).expect("time"),
+            emoji: None,
+            until: None,
+        });
         let mut bare = entry(4, "Dan", PresenceStatus::Active);
         bare.active_session = Some(session(42, 4, None, Some("")));
+        bare.dnd = true;
+        bare.context = Some(shared::PresenceContext {
+            kind: shared::ContextKind::Custom,
+            label: "Dentist & back".into(),
+            since: DateTime::from_timestamp(1_700_000_000, 0).expect("time"),
+            emoji: Some("🦷".into()),
+            until: None,
+        });
         vec![quiet, seen, working, bare]
     }
 

@@ -6,6 +6,7 @@ use shared::protocol::{ServerToTab, SessionEnded};
 use shared::Role;
 
 use crate::components::end_session::EndSessionDialog;
+use crate::components::my_status::MyStatusForm;
 use crate::components::{live_badge::LiveBadge, status_table::StatusTable, top_bar::TopBar};
 use crate::connect::{clock, live_link};
 use crate::data::PageData;
@@ -37,6 +38,7 @@ pub fn StatusPage() -> impl IntoView {
         }
     });
 
+    let me = data.viewer.as_ref().map(|v| v.user.id);
     let idle = move || threshold(store.idle_threshold_seconds.get());
     view! {
         <Title text=title("Status", &data.viewer)/>
@@ -50,6 +52,7 @@ pub fn StatusPage() -> impl IntoView {
                 </div>
             </div>
             <StatusTable store on_end/>
+            {me.map(|me| view! { <MyStatusForm store me/> })}
             {can_end.then(|| view! { <EndSessionDialog target=end_target on_ended/> })}
         </main>
     }
