@@ -127,7 +127,16 @@ async fn demo_server_time(store: &Store, org_id: i64, user_id: i64) -> Result<()
     let (name, address) = DEMO_GAME_SERVER;
     // Written before the hub serves anyone: nobody to tell.
     let (created, _) = store
-        .create_game_server(org_id, name, address, true)
+        .create_game_server(
+            org_id,
+            name,
+            address,
+            true,
+            crate::domain::coverage::CoverageRule {
+                min_staff: 1,
+                alert_after_minutes: 2,
+            },
+        )
         .await?;
     let server = store
         .get_game_server(org_id, created.server.id)

@@ -15,10 +15,13 @@ use futures_util::future::join_all;
 
 use crate::a2s;
 use crate::app::AppState;
+use crate::domain::coverage::{self, CoverageNews, CoverageState};
 use crate::domain::server_presence::{
     match_staff, plan_poll, PollContext, PollOutcome, MISSES_BEFORE_CLOSE,
 };
-use crate::store::{now_ms, GameName, GameServerRow, PollRecord, StoreError};
+use crate::events::Event;
+use crate::store::{ms_to_time, now_ms, GameName, GameServerRow, PollRecord, StoreError};
+use shared::game_servers::CoverageCleared;
 
 /// Servers that answered at least once since this hub started.
 #[derive(Default)]
@@ -160,20 +163,79 @@ async fn poll_one(
     if players.is_some() {
         answered.insert(server.id);
     }
-    let Some((update, published)) = announced else {
+    if let Some((update, published)) = announced {
+        for s in &update.opened {
+            tracing::info!(
+                server_id = server.id,
+                user_id = s.user_id,
+                "staff joined a game server"
+            );
+        }
+        for s in &update.closed {
+            tracing::info!(server_id = server.id, user_id = s.user_id, reason = ?s.end_reason, "staff left a game server");
+        }
+        state.events.publish(published);
+    }
+    // After the poll's own update, so that pages hear of the server first and the alert after.
+    if players.is_some() {
+        follow_coverage(state, &server, record.players_online.unwrap_or(0), now).await?;
+    }
+    Ok(())
+}
+
+/// After an answered poll: is the server short of staff, for how long, and was an alert
+/// raised or cleared? Only an answer tells (an unanswered poll keeps the state).
+async fn follow_coverage(
+    state: &AppState,
+    server: &GameServerRow,
+    players_online: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let rule = server.coverage_rule();
+    if rule.min_staff == 0 && server.coverage == CoverageState::default() {
         return Ok(());
-    };
-    for s in &update.opened {
-        tracing::info!(
-            server_id = server.id,
-            user_id = s.user_id,
-            "staff joined a game server"
-        );
     }
-    for s in &update.closed {
-        tracing::info!(server_id = server.id, user_id = s.user_id, reason = ?s.end_reason, "staff left a game server");
+    let staff = state.store.open_server_sessions(server.id).await?.len() as i64;
+    let players = (players_online - staff).max(0);
+    let (next, news) = coverage::step(rule, server.coverage, players, staff, now);
+    if next == server.coverage {
+        return Ok(());
     }
-    state.events.publish(published);
+    let event = news.map(|news| match news {
+        CoverageNews::Raised => {
+            let row = GameServerRow {
+                coverage: next,
+                players_online: Some(players_online),
+                ..server.clone()
+            };
+            let alert = row.coverage_alert(staff);
+            tracing::warn!(
+                server_id = server.id,
+                staff,
+                players,
+                "coverage alert raised"
+            );
+            alert.map(|alert| Event::CoverageAlert { alert })
+        }
+        CoverageNews::Cleared => {
+            tracing::info!(server_id = server.id, staff, "coverage alert cleared");
+            Some(Event::CoverageCleared {
+                cleared: CoverageCleared {
+                    server_id: server.id,
+                    server_name: server.name.clone(),
+                    staff_online: staff,
+                    cleared_at: ms_to_time(now),
+                },
+            })
+        }
+    });
+    let published = state
+        .store
+        .set_coverage(server.org_id, server.id, next, event.flatten())
+        .await?;
+    if let Some(published) = published {
+        state.events.publish(published);
+    }
     Ok(())
 }
 

@@ -137,11 +137,13 @@ pub async fn status_page(
     let (viewer, org) = viewer_data(&state, &owner).await?;
     let users = org.snapshot_for(owner.user.id, owner.user.role.reads_whole_org());
     let idle_threshold_seconds = org.policy().config.idle_threshold_seconds;
+    let coverage_alerts = state.store.coverage_alerts(owner.user.org_id).await?;
     let data = PageData {
         viewer: Some(viewer),
         status: Some(StatusPageData {
             users,
             idle_threshold_seconds,
+            coverage_alerts,
         }),
         ..PageData::default()
     };

@@ -392,7 +392,16 @@ async fn the_database_refuses_a_second_open_session_per_staff_and_server() {
     let org_id = first_org(&hub).await;
     let (created, _) = hub
         .store
-        .create_game_server(org_id, "EU", "127.0.0.1:9", true)
+        .create_game_server(
+            org_id,
+            "EU",
+            "127.0.0.1:9",
+            true,
+            server::domain::coverage::CoverageRule {
+                min_staff: 0,
+                alert_after_minutes: 5,
+            },
+        )
         .await
         .unwrap();
     let server = hub

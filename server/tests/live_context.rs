@@ -217,3 +217,113 @@ async fn a_user_seen_on_a_game_server_is_shown_on_it_until_they_leave() {
     let off = diff_of(&mut board, ann_id, |e| e["context"].is_null()).await;
     assert_eq!(off["status"], "offline");
 }
+
+#[tokio::test]
+async fn a_server_short_of_staff_raises_an_alert_until_staff_joins() {
+    let hub = TestHub::start_with(|c| {
+        c.a2s_poll_ms = 200;
+        c.a2s_timeout_ms = 100;
+    })
+    .await;
+    let (_, users) = hub
+        .org(
+            "Acme",
+            &[("adm@a.test", Role::Admin), ("ann@a.test", Role::Member)],
+        )
+        .await;
+    let ann_id = users[1].id;
+    let admin = hub.login("adm@a.test").await;
+    let member = hub.login("ann@a.test").await;
+    hub.call(
+        "PATCH",
+        &format!("/api/users/{ann_id}"),
+        Some(&admin),
+        Some(json!({"game_name": "[Staff] Ann"})),
+    )
+    .await;
+    let fake = FakeA2s::start(FakeA2sOptions::default()).await.unwrap();
+    fake.set_players(&["Player1", "Player2"]);
+
+    // The rule's bounds are checked, naming the fields.
+    let (status, refused) = hub
+        .call(
+            "POST",
+            "/api/game-servers",
+            Some(&admin),
+            Some(json!({"name": "Demo EU #1", "address": fake.address(), "min_staff": 101, "alert_after_minutes": -1})),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["error"]["fields"]["min_staff"].is_string());
+    assert!(refused["error"]["fields"]["alert_after_minutes"].is_string());
+
+    let mut board = hub.tab(&admin).await;
+    wait_for(&mut board, "presence_snapshot", 5, |_| true).await;
+    let mut member_board = hub.tab(&member).await;
+    wait_for(&mut member_board, "presence_snapshot", 5, |_| true).await;
+    let (status, server) = hub
+        .call(
+            "POST",
+            "/api/game-servers",
+            Some(&admin),
+            Some(json!({"name": "Demo EU #1", "address": fake.address(), "min_staff": 1, "alert_after_minutes": 0})),
+        )
+        .await;
+    assert_eq!(status, 201, "{server}");
+    assert_eq!(server["min_staff"], 1);
+    let server_id = server["id"].as_i64().unwrap();
+
+    // Two players, no staff: the alert reaches every dashboard.
+    let alert = wait_for(&mut board, "coverage_alert", 10, |_| true).await;
+    assert_eq!(alert["server_id"], server_id);
+    assert_eq!(alert["server_name"], "Demo EU #1");
+    assert_eq!(alert["players"], 2);
+    assert_eq!(alert["staff_online"], 0);
+    assert_eq!(alert["min_staff"], 1);
+    wait_for(&mut member_board, "coverage_alert", 5, |_| true).await;
+    let (_, listed) = hub
+        .call(
+            "GET",
+            &format!("/api/game-servers/{server_id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(listed["coverage_alert"]["staff_online"], 0);
+    let (_, home) = hub.page(&admin, "/").await;
+    assert!(
+        home.contains("Demo EU #1: 2 players, 0 of 1 staff"),
+        "{home}"
+    );
+    let (_, servers) = hub.page(&admin, "/servers").await;
+    assert!(
+        servers.contains("data-coverage-alert=\"true\""),
+        "{servers}"
+    );
+    assert!(servers.contains("Short of staff: 0 of 1"), "{servers}");
+
+    // Raised once, not at every poll.
+    let again = tokio::time::timeout(
+        std::time::Duration::from_millis(800),
+        wait_for(&mut board, "coverage_alert", 1, |_| true),
+    )
+    .await;
+    assert!(again.is_err(), "a second alert: {again:?}");
+
+    // Staff joins: cleared.
+    fake.set_players(&["Player1", "Player2", "[Staff] Ann"]);
+    let cleared = wait_for(&mut board, "coverage_cleared", 10, |_| true).await;
+    assert_eq!(cleared["server_id"], server_id);
+    assert_eq!(cleared["staff_online"], 1);
+    let (_, listed) = hub
+        .call(
+            "GET",
+            &format!("/api/game-servers/{server_id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(listed["coverage_alert"], Value::Null);
+    let (_, home) = hub.page(&admin, "/").await;
+    assert!(!home.contains("0 of 1 staff"), "{home}");
+}

@@ -36,6 +36,55 @@ pub struct GameServer {
     pub consecutive_failures: i64,
     /// Staff on the server now, by name.
     pub staff_online: Vec<StaffOnline>,
+    /// Coverage rule: at least this many staff while players are on (0: no rule).
+    #[serde(default)]
+    pub min_staff: i64,
+    /// How long the server may be short of staff before the alert is raised.
+    #[serde(default)]
+    pub alert_after_minutes: i64,
+    /// The coverage alert in force, if any.
+    #[serde(default)]
+    pub coverage_alert: Option<CoverageAlert>,
+}
+
+/// A game server with players but fewer staff than its `min_staff` for `alert_after_minutes`
+/// (SPEC §15): pushed as `coverage_alert`, shown on `/servers` and `/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoverageAlert {
+    pub server_id: i64,
+    pub server_name: String,
+    /// Players on it who are not staff.
+    pub players: i64,
+    pub staff_online: i64,
+    pub min_staff: i64,
+    /// Since when it has been short of staff.
+    pub since: DateTime<Utc>,
+    pub raised_at: DateTime<Utc>,
+}
+
+impl CoverageAlert {
+    /// "Demo EU #1: 12 players, 0 of 2 staff since 10:02 UTC".
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: {} player{}, {} of {} staff",
+            self.server_name,
+            self.players,
+            if self.players == 1 { "" } else { "s" },
+            self.staff_online,
+            self.min_staff
+        )
+    }
+}
+
+/// A coverage alert ended: staff joined, the players left, or the rule changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoverageCleared {
+    pub server_id: i64,
+    pub server_name: String,
+    pub staff_online: i64,
+    pub cleared_at: DateTime<Utc>,
 }
 
 impl GameServer {
@@ -53,6 +102,12 @@ pub struct CreateGameServerRequest {
     pub address: String,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// 0 (default) to 100: staff wanted while players are on.
+    #[serde(default)]
+    pub min_staff: Option<i64>,
+    /// 0 to 1440 (default 5).
+    #[serde(default)]
+    pub alert_after_minutes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -65,6 +120,10 @@ pub struct UpdateGameServerRequest {
     pub address: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    #[serde(default)]
+    pub min_staff: Option<i64>,
+    #[serde(default)]
+    pub alert_after_minutes: Option<i64>,
 }
 
 /// One stay of a staff member on a game server. `leave_time` is `None` while they are on.

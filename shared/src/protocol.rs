@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::UserInfo;
 use crate::fleet::{AgentDevice, CaptureReport};
-use crate::game_servers::GameServerUpdate;
+use crate::game_servers::{CoverageAlert, CoverageCleared, GameServerUpdate};
 use crate::policy::Policy;
 use crate::presence::PresenceEntry;
 
@@ -215,6 +215,10 @@ pub enum ServerToTab {
     ConfigUpdated(ConfigUpdated),
     /// A game server poll changed who is on it or what it shows (supervisors and up).
     GameServerUpdated(Box<GameServerUpdate>),
+    /// A game server has been short of staff for its `alert_after_minutes`.
+    CoverageAlert(CoverageAlert),
+    /// A coverage alert ended.
+    CoverageCleared(CoverageCleared),
     /// Agent devices connected, disconnected, applied a policy or reported a capture
     /// (admins and owners; at most 100 devices a message).
     AgentsUpdated {
@@ -326,6 +330,9 @@ mod tests {
                 last_ok_at: None,
                 consecutive_failures: 0,
                 staff_online: vec![],
+                min_staff: 0,
+                alert_after_minutes: 5,
+                coverage_alert: None,
             },
             opened: vec![],
             closed: vec![],

@@ -27,6 +27,9 @@ pub struct StatusPageData {
     /// Sorted by name, then id: the order is part of the markup, so both ends must agree.
     pub users: Vec<PresenceEntry>,
     pub idle_threshold_seconds: u32,
+    /// Game servers short of staff now (SPEC §15).
+    #[serde(default)]
+    pub coverage_alerts: Vec<shared::game_servers::CoverageAlert>,
 }
 
 /// A choice in a user picker.

@@ -1,6 +1,7 @@
 //! The status page's live state and how `/ws/tab` messages change it; the live link's state.
 
 use leptos::prelude::*;
+use shared::game_servers::CoverageAlert;
 use shared::protocol::ServerToTab;
 use shared::PresenceEntry;
 
@@ -66,6 +67,8 @@ fn sort_rows(rows: &mut [Row]) {
 pub struct StatusStore {
     pub rows: RwSignal<Vec<Row>>,
     pub idle_threshold_seconds: RwSignal<u32>,
+    /// Game servers short of staff now, oldest alert first.
+    pub coverage_alerts: RwSignal<Vec<CoverageAlert>>,
     /// The browser clock in ms since the epoch; `None` on the server and until hydrated.
     pub now_ms: RwSignal<Option<i64>>,
 }
@@ -75,14 +78,17 @@ impl StatusStore {
         let StatusPageData {
             mut users,
             idle_threshold_seconds,
+            coverage_alerts,
         } = initial.unwrap_or(StatusPageData {
             users: Vec::new(),
             idle_threshold_seconds: shared::Policy::default().idle_threshold_seconds,
+            coverage_alerts: Vec::new(),
         });
         sort_entries(&mut users);
         StatusStore {
             rows: RwSignal::new(users.into_iter().map(Row::new).collect()),
             idle_threshold_seconds: RwSignal::new(idle_threshold_seconds),
+            coverage_alerts: RwSignal::new(coverage_alerts),
             now_ms,
         }
     }
@@ -126,9 +132,28 @@ impl StatusStore {
             ServerToTab::Error { error } => {
                 leptos::logging::warn!("hub: {}: {}", error.code, error.message);
             }
-            // Game servers and timesheets have their own pages; a deleted session has ended.
-            ServerToTab::GameServerUpdated(_)
-            | ServerToTab::AgentsUpdated { .. }
+            ServerToTab::CoverageAlert(alert) => self.coverage_alerts.update(|alerts| {
+                alerts.retain(|a| a.server_id != alert.server_id);
+                alerts.push(alert);
+            }),
+            ServerToTab::CoverageCleared(cleared) => self
+                .coverage_alerts
+                .update(|alerts| alerts.retain(|a| a.server_id != cleared.server_id)),
+            // A server disabled or deleted while short of staff: its alert is gone.
+            ServerToTab::GameServerUpdated(update) => {
+                let id = update.server.id;
+                let gone = update.deleted || update.server.coverage_alert.is_none();
+                if gone
+                    && self
+                        .coverage_alerts
+                        .with_untracked(|a| a.iter().any(|a| a.server_id == id))
+                {
+                    self.coverage_alerts
+                        .update(|alerts| alerts.retain(|a| a.server_id != id));
+                }
+            }
+            // Timesheets have their own pages; a deleted session has ended.
+            ServerToTab::AgentsUpdated { .. }
             | ServerToTab::SessionDeleted(_)
             | ServerToTab::TimesheetUpdated(_) => {}
         }
@@ -246,6 +271,7 @@ mod tests {
             Some(StatusPageData {
                 users,
                 idle_threshold_seconds: 300,
+                coverage_alerts: Vec::new(),
             }),
             RwSignal::new(None),
         )

@@ -76,6 +76,7 @@ fn status_data() -> PageData {
                 entry(1, "Ada", PresenceStatus::Offline),
             ],
             idle_threshold_seconds: 300,
+            coverage_alerts: Vec::new(),
         }),
         ..PageData::default()
     }

@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod coverage;
 pub mod game_servers;
 pub mod people;
 pub mod periods;

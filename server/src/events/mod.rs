@@ -70,6 +70,14 @@ pub enum Event {
     OrgUpdated { name: String, timezone: String },
     /// A game server changed: a poll, an admin's edit, a deletion.
     GameServerUpdated { update: Box<GameServerUpdate> },
+    /// A game server has been short of staff for its `alert_after_minutes`.
+    CoverageAlert {
+        alert: shared::game_servers::CoverageAlert,
+    },
+    /// A coverage alert ended.
+    CoverageCleared {
+        cleared: shared::game_servers::CoverageCleared,
+    },
     /// A user set or cleared their break or custom status (and do-not-disturb).
     StatusChanged {
         user_id: i64,
@@ -92,6 +100,8 @@ impl Event {
             Event::OrgUpdated { .. } => "org_updated",
             Event::GameServerUpdated { .. } => "game_server_updated",
             Event::StatusChanged { .. } => "status_changed",
+            Event::CoverageAlert { .. } => "coverage_alert",
+            Event::CoverageCleared { .. } => "coverage_cleared",
         }
     }
 }

@@ -122,6 +122,14 @@ impl Hub {
                     self.publish_member(&org, user_id);
                 }
             }
+            Event::CoverageAlert { alert } => {
+                let to_tabs = ServerToTab::CoverageAlert(alert.clone());
+                self.publish::<ServerToAgent, _>(&org, Audience::Everyone, None, Some(&to_tabs));
+            }
+            Event::CoverageCleared { cleared } => {
+                let to_tabs = ServerToTab::CoverageCleared(cleared.clone());
+                self.publish::<ServerToAgent, _>(&org, Audience::Everyone, None, Some(&to_tabs));
+            }
             Event::StatusChanged { user_id, status } => {
                 if let Some(mut m) = org.members.get_mut(user_id) {
                     m.custom = status.clone().map(Box::new);

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{Actor, Ctx};
+use crate::domain::coverage::{rule_problems, CoverageRule, DEFAULT_ALERT_AFTER_MINUTES};
 use crate::domain::game_servers::{check_address, check_name};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{GameServerPatch, GameServerRow, ServerSessionRow, Store, StoreResult};
@@ -50,6 +51,13 @@ fn checked(
     }
 }
 
+/// The coverage rule's fields out of bounds, by name.
+fn check_rule(fields: &mut BTreeMap<String, String>, min_staff: Option<i64>, after: Option<i64>) {
+    for (name, what) in rule_problems(min_staff, after) {
+        fields.insert(name.to_string(), what);
+    }
+}
+
 pub async fn create(
     ctx: &Ctx<'_>,
     org_id: i64,
@@ -63,13 +71,20 @@ pub async fn create(
         Some(req.address.as_str()),
         check_address,
     );
+    check_rule(&mut fields, req.min_staff, req.alert_after_minutes);
     ApiError::unless_valid(fields)?;
     let (Some(name), Some(address)) = (name, address) else {
         return Err(ApiError::BadRequest("name and address are required".into()));
     };
+    let rule = CoverageRule {
+        min_staff: req.min_staff.unwrap_or(0),
+        alert_after_minutes: req
+            .alert_after_minutes
+            .unwrap_or(DEFAULT_ALERT_AFTER_MINUTES),
+    };
     let (update, published) = ctx
         .store
-        .create_game_server(org_id, &name, &address, req.enabled.unwrap_or(true))
+        .create_game_server(org_id, &name, &address, req.enabled.unwrap_or(true), rule)
         .await?;
     ctx.publish(published);
     Ok(update.server)
@@ -91,7 +106,10 @@ pub async fn update(
             check_address,
         ),
         enabled: req.enabled,
+        min_staff: req.min_staff,
+        alert_after_minutes: req.alert_after_minutes,
     };
+    check_rule(&mut fields, req.min_staff, req.alert_after_minutes);
     ApiError::unless_valid(fields)?;
     let (update, published) = ctx
         .store

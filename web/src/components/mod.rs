@@ -2,6 +2,7 @@
 
 pub mod activity_bars;
 pub mod audit_details;
+pub mod coverage_banner;
 pub mod device_table;
 pub mod end_session;
 pub mod field_error;

@@ -5,7 +5,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::game_servers::{CreateGameServerRequest, GameServer, UpdateGameServerRequest};
+use shared::game_servers::{
+    CoverageAlert, CreateGameServerRequest, GameServer, UpdateGameServerRequest,
+};
 use shared::protocol::ServerToTab;
 
 use crate::api;
@@ -17,6 +19,7 @@ use crate::connect::live_link;
 use crate::data::PageData;
 use crate::pages::{forbidden::Missing, title};
 use crate::server_time::server_state;
+use crate::time::absolute;
 
 /// The rows, each with a version that changes whenever the server is replaced, so the keyed
 /// list re-renders exactly the rows that changed.
@@ -43,6 +46,19 @@ impl ServerList {
                 None => rows.push((v, server)),
             },
         );
+    }
+
+    /// A coverage alert raised (`Some`) or cleared (`None`) on server `id`.
+    fn set_alert(&self, id: i64, alert: Option<CoverageAlert>) {
+        let current = self.rows.with_untracked(|rows| {
+            rows.iter()
+                .find(|(_, s)| s.id == id)
+                .map(|(_, s)| s.clone())
+        });
+        if let Some(mut server) = current {
+            server.coverage_alert = alert;
+            self.upsert(server);
+        }
     }
 
     fn remove(&self, id: i64) {
@@ -77,14 +93,17 @@ pub fn ServersPage() -> impl IntoView {
         })
         .collect_view();
     let no_staff = page.staff.is_empty();
-    let live = live_link(move |message| {
-        if let ServerToTab::GameServerUpdated(update) = message {
+    let live = live_link(move |message| match message {
+        ServerToTab::GameServerUpdated(update) => {
             if update.deleted {
                 list.remove(update.server.id);
             } else {
                 list.upsert(update.server);
             }
         }
+        ServerToTab::CoverageAlert(alert) => list.set_alert(alert.server_id, Some(alert)),
+        ServerToTab::CoverageCleared(cleared) => list.set_alert(cleared.server_id, None),
+        _ => {}
     });
     let targets = Targets {
         edit: RwSignal::new(None),
@@ -108,6 +127,7 @@ pub fn ServersPage() -> impl IntoView {
                             <th scope="col">"Map"</th>
                             <th scope="col" class="num">"Players"</th>
                             <th scope="col">"Staff on now"</th>
+                            <th scope="col">"Coverage"</th>
                             <th scope="col">"Status"</th>
                             {can_edit.then(|| view! { <th scope="col">"Actions"</th> })}
                         </tr>
@@ -159,6 +179,23 @@ fn ServerRow(s: GameServer, can_edit: bool, list: ServerList, targets: Targets) 
         })
         .collect_view();
     let nobody = s.staff_online.is_empty();
+    let coverage = match (&s.coverage_alert, s.min_staff) {
+        (Some(alert), _) => view! {
+            <span class="badge badge-error coverage-alert">
+                {format!("Short of staff: {} of {}", alert.staff_online, alert.min_staff)}
+            </span>
+            <span class="server-sub">{format!("since {}", absolute(alert.since))}</span>
+        }
+        .into_any(),
+        (None, 0) => view! { <span class="muted">"no rule"</span> }.into_any(),
+        (None, min) => view! {
+            <span class="coverage-rule">
+                {format!("at least {min} staff · alert after {} min", s.alert_after_minutes)}
+            </span>
+        }
+        .into_any(),
+    };
+    let alerting = s.coverage_alert.is_some().to_string();
     let toggle = can_edit.then(|| {
         let (id, enabled, name) = (s.id, s.enabled, s.name.clone());
         let (for_edit, for_delete) = (s.clone(), s.clone());
@@ -211,7 +248,7 @@ fn ServerRow(s: GameServer, can_edit: bool, list: ServerList, targets: Targets) 
         }
     });
     view! {
-        <tr data-server-id=s.id data-state=state>
+        <tr data-server-id=s.id data-state=state data-coverage-alert=alerting>
             <td class="name">
                 <span class="server-title">{s.name.clone()}</span>
                 <span class="server-sub">{s.server_name.clone().unwrap_or_default()} " " <code>{s.address.clone()}</code></span>
@@ -225,6 +262,7 @@ fn ServerRow(s: GameServer, can_edit: bool, list: ServerList, targets: Targets) 
                     view! { <ul class="staff-list">{staff}</ul> }.into_any()
                 }}
             </td>
+            <td class="coverage">{coverage}</td>
             <td class="state">
                 <span class=format!("server-state server-state-{state}")>{state_text}</span>
             </td>
@@ -237,6 +275,8 @@ fn ServerRow(s: GameServer, can_edit: bool, list: ServerList, targets: Targets) 
 fn AddServer(list: ServerList) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let address = RwSignal::new(String::new());
+    let min_staff = RwSignal::new("0".to_string());
+    let alert_after = RwSignal::new("5".to_string());
     let error = RwSignal::new(None::<String>);
     let fields = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
     let busy = RwSignal::new(false);
@@ -247,6 +287,8 @@ fn AddServer(list: ServerList) -> impl IntoView {
             name: name.get_untracked(),
             address: address.get_untracked(),
             enabled: None,
+            min_staff: min_staff.get_untracked().trim().parse().ok(),
+            alert_after_minutes: alert_after.get_untracked().trim().parse().ok(),
         };
         leptos::task::spawn_local(async move {
             match api::post::<_, GameServer>("/api/game-servers", &body).await {
@@ -281,9 +323,40 @@ fn AddServer(list: ServerList) -> impl IntoView {
                     prop:value=move || address.get() on:input=move |ev| address.set(event_target_value(&ev))/>
                 <span class="field-error">{field_error("address")}</span>
             </div>
+            <CoverageFields min_staff alert_after prefix="server"/>
+            <span class="field-error">{field_error("min_staff")}</span>
+            <span class="field-error">{field_error("alert_after_minutes")}</span>
             <p class="form-error" role="alert" hidden=move || error.with(Option::is_none)>{move || error.get()}</p>
             <button type="submit" class="primary" disabled=move || busy.get()>"Add server"</button>
         </form>
+    }
+}
+
+/// The coverage rule's two numbers (SPEC §15).
+#[component]
+fn CoverageFields(
+    min_staff: RwSignal<String>,
+    alert_after: RwSignal<String>,
+    prefix: &'static str,
+) -> impl IntoView {
+    let (min_id, after_id) = (
+        format!("{prefix}-min-staff"),
+        format!("{prefix}-alert-after"),
+    );
+    view! {
+        <div class="field-row">
+            <div class="field">
+                <label for=min_id.clone()>"Staff wanted while players are on"</label>
+                <input id=min_id type="number" min="0" max="100" name="min_staff"
+                    prop:value=move || min_staff.get() on:input=move |ev| min_staff.set(event_target_value(&ev))/>
+                <span class="hint">"0: no coverage alert"</span>
+            </div>
+            <div class="field">
+                <label for=after_id.clone()>"Alert after (minutes short)"</label>
+                <input id=after_id type="number" min="0" max="1440" name="alert_after_minutes"
+                    prop:value=move || alert_after.get() on:input=move |ev| alert_after.set(event_target_value(&ev))/>
+            </div>
+        </div>
     }
 }
 
@@ -309,6 +382,8 @@ fn EditServerDialog(target: RwSignal<Option<GameServer>>, list: ServerList) -> i
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let name = RwSignal::new(String::new());
     let address = RwSignal::new(String::new());
+    let min_staff = RwSignal::new(String::new());
+    let alert_after = RwSignal::new(String::new());
     let errors = FormErrors::new();
     let busy = RwSignal::new(false);
     // A new target fills the form.
@@ -316,6 +391,8 @@ fn EditServerDialog(target: RwSignal<Option<GameServer>>, list: ServerList) -> i
         if let Some(s) = target.get() {
             name.set(s.name.clone());
             address.set(s.address.clone());
+            min_staff.set(s.min_staff.to_string());
+            alert_after.set(s.alert_after_minutes.to_string());
             errors.clear();
         }
     });
@@ -343,12 +420,20 @@ fn EditServerDialog(target: RwSignal<Option<GameServer>>, list: ServerList) -> i
         if !errors.is_empty() {
             return;
         }
+        let new_min: Option<i64> = min_staff.get_untracked().trim().parse().ok();
+        let new_after: Option<i64> = alert_after.get_untracked().trim().parse().ok();
         let body = UpdateGameServerRequest {
             name: (new_name != server.name).then_some(new_name),
             address: (new_address != server.address).then_some(new_address),
             enabled: None,
+            min_staff: new_min.filter(|m| *m != server.min_staff),
+            alert_after_minutes: new_after.filter(|a| *a != server.alert_after_minutes),
         };
-        if body.name.is_none() && body.address.is_none() {
+        if body.name.is_none()
+            && body.address.is_none()
+            && body.min_staff.is_none()
+            && body.alert_after_minutes.is_none()
+        {
             target.set(None);
             return;
         }
@@ -387,6 +472,7 @@ fn EditServerDialog(target: RwSignal<Option<GameServer>>, list: ServerList) -> i
                 <TextField id="edit-server-address" label="Query address (host:port)" value=address
                     errors field="address" required=true placeholder="127.0.0.1:27015".to_string()
                     hint="The next poll asks the new address."/>
+                <CoverageFields min_staff alert_after prefix="edit-server"/>
                 <FieldError id="edit-server-error".to_string() message=errors.message(FORM)/>
                 <div class="dialog-actions">
                     <button type="button" on:click=move |_| target.set(None)>"Cancel"</button>

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use shared::protocol::{ServerToTab, SessionEnded};
 use shared::Role;
 
+use crate::components::coverage_banner::CoverageBanner;
 use crate::components::end_session::EndSessionDialog;
 use crate::components::my_status::MyStatusForm;
 use crate::components::{live_badge::LiveBadge, status_table::StatusTable, top_bar::TopBar};
@@ -51,6 +52,7 @@ pub fn StatusPage() -> impl IntoView {
                     <LiveBadge live/>
                 </div>
             </div>
+            <CoverageBanner alerts=store.coverage_alerts/>
             <StatusTable store on_end/>
             {me.map(|me| view! { <MyStatusForm store me/> })}
             {can_end.then(|| view! { <EndSessionDialog target=end_target on_ended/> })}
