@@ -28,6 +28,7 @@ pub mod process;
 pub mod swarm;
 pub mod tab;
 pub mod wait;
+pub mod webhook_receiver;
 pub mod xvfb;
 
 pub use api::{AgentSocket, ApiSession};
@@ -37,6 +38,7 @@ pub use fake_a2s::{FakeA2s, FakeA2sOptions};
 pub use hub::{Hub, HubOptions};
 pub use tab::TabSocket;
 pub use wait::wait_for;
+pub use webhook_receiver::{Received, WebhookReceiver};
 
 use anyhow::bail;
 use std::net::TcpListener;

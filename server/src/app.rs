@@ -62,6 +62,8 @@ pub struct AppInner {
     pub public_url: String,
     /// The first-run link, while the database holds no organization.
     pub setup_link: Option<String>,
+    /// The address the hub's listener is bound to.
+    pub bound: SocketAddr,
 }
 
 #[derive(Clone)]
@@ -105,6 +107,25 @@ impl AppState {
     }
 
     /// What the operations of `crate::ops` work with, in this process.
+    /// Where this hub (and in a cluster every node) answers: webhooks never deliver there.
+    pub fn own_addresses(&self) -> crate::domain::webhooks::OwnAddresses {
+        let mut sockets = vec![self.bound];
+        if let Some(bus) = self.events.bus() {
+            sockets.extend(
+                bus.membership()
+                    .view()
+                    .iter()
+                    .filter_map(|n| n.listen.parse::<SocketAddr>().ok()),
+            );
+        }
+        let names = url::Url::parse(&self.public_url)
+            .ok()
+            .and_then(|u| Some((u.host_str()?.to_lowercase(), u.port_or_known_default()?)))
+            .into_iter()
+            .collect();
+        crate::domain::webhooks::OwnAddresses { sockets, names }
+    }
+
     pub fn ops(&self) -> crate::ops::Ctx<'_> {
         crate::ops::Ctx {
             store: &self.store,
@@ -279,6 +300,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         login_limiter: LoginLimiter::new(config.login_attempts_per_minute),
         public_url,
         setup_link,
+        bound: addr,
         leptos: crate::web_render::leptos_options(),
         config,
         store,
@@ -384,6 +406,7 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
     let (rule_events, rule_events_rx) = tokio::sync::mpsc::unbounded_channel();
     state.hub.send_rule_events_to(rule_events);
     let rules = tokio::spawn(crate::live_rules::run(state.clone(), rule_events_rx));
+    let webhooks = tokio::spawn(crate::webhook_deliverer::run(state.clone()));
     let unanswered = every(state, IDLE_ANSWER_SWEEP_EVERY, |s| async move {
         if let Err(e) = crate::ops::idle::keep_unanswered(&s.ops()).await {
             tracing::warn!(error = %e, "keeping unanswered idle time failed");
@@ -391,7 +414,7 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
     });
     let mut tasks = vec![
         writer, activity, devices, sweeper, checkpoint, cleanup, keepalive, poller, rules,
-        unanswered,
+        webhooks, unanswered,
     ];
     if let Some(bus) = state.events.bus() {
         tasks.extend(bus.spawn(state.shutdown.clone()));

@@ -97,6 +97,16 @@ pub struct Config {
     #[arg(long, env = "HUB_NODE_HEARTBEAT_MS", default_value_t = 2_000)]
     pub node_heartbeat_ms: u64,
 
+    /// The wait before a failed webhook delivery's first retry (ms); it doubles at every
+    /// failure, up to an hour, for 24 hours.
+    #[arg(
+        long,
+        env = "HUB_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 10_000,
+        hide = true
+    )]
+    pub webhook_retry_base_ms: u64,
+
     /// Cluster mode: a node silent this long (ms) is declared dead by the others.
     #[arg(long, env = "HUB_NODE_LEASE_MS", default_value_t = 9_000)]
     pub node_lease_ms: u64,
@@ -187,6 +197,7 @@ impl Config {
         config.presence_flush_ms = 100;
         config.activity_flush_ms = 100;
         config.login_attempts_per_minute = 1000;
+        config.webhook_retry_base_ms = 200;
         config
     }
 }

@@ -25,6 +25,7 @@ pub mod pages;
 pub mod queries;
 pub mod store;
 pub mod web_render;
+pub mod webhook_deliverer;
 pub mod ws;
 
 pub use app::{start, RunningHub};

@@ -10,6 +10,7 @@ pub mod presence;
 pub mod protocol;
 pub mod role;
 pub mod timesheets;
+pub mod webhooks;
 
 pub use policy::Policy;
 pub use presence::{ContextKind, CustomStatus, PresenceContext, PresenceEntry, PresenceStatus};

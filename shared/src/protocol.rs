@@ -219,6 +219,8 @@ pub enum ServerToTab {
     CoverageAlert(CoverageAlert),
     /// A coverage alert ended.
     CoverageCleared(CoverageCleared),
+    /// A webhook delivery was made, attempted or given up (admins and owners).
+    WebhookDeliveryUpdated(Box<crate::webhooks::WebhookDelivery>),
     /// Agent devices connected, disconnected, applied a policy or reported a capture
     /// (admins and owners; at most 100 devices a message).
     AgentsUpdated {

@@ -154,6 +154,7 @@ impl StatusStore {
             }
             // Timesheets have their own pages; a deleted session has ended.
             ServerToTab::AgentsUpdated { .. }
+            | ServerToTab::WebhookDeliveryUpdated(_)
             | ServerToTab::SessionDeleted(_)
             | ServerToTab::TimesheetUpdated(_) => {}
         }

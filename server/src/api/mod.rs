@@ -19,6 +19,7 @@ mod status;
 mod tickets;
 mod timesheets;
 mod users;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
@@ -73,6 +74,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sessions::of_ticket))
         .routes(routes!(audit::list))
         .routes(routes!(fleet::list))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::show, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::test))
         .routes(routes!(screenshots::list))
         .routes(
             routes!(screenshots::upload)

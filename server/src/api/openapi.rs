@@ -33,6 +33,7 @@ use shared::policy::{FieldKind, FIELDS};
         (name = "timesheets", description = "Corrections, idle time, approved weeks and time reports"),
         (name = "policy", description = "The tracking policy every agent applies"),
         (name = "fleet", description = "Desktop agent devices and what they applied"),
+        (name = "webhooks", description = "Signed HTTP deliveries of the organization's events"),
         (name = "audit", description = "Who changed what"),
         (name = "screenshots", description = "Screenshots taken by desktop agents"),
         (name = "game servers", description = "Game servers polled over A2S"),

@@ -12,4 +12,5 @@ pub mod server_presence;
 pub mod sessions;
 pub mod status;
 pub mod tally;
+pub mod webhooks;
 pub mod weeks;

@@ -78,6 +78,10 @@ pub enum Event {
     CoverageCleared {
         cleared: shared::game_servers::CoverageCleared,
     },
+    /// A webhook delivery was made, attempted or given up (admins' settings page).
+    WebhookDeliveryUpdated {
+        delivery: shared::webhooks::WebhookDelivery,
+    },
     /// A user set or cleared their break or custom status (and do-not-disturb).
     StatusChanged {
         user_id: i64,
@@ -102,6 +106,7 @@ impl Event {
             Event::StatusChanged { .. } => "status_changed",
             Event::CoverageAlert { .. } => "coverage_alert",
             Event::CoverageCleared { .. } => "coverage_cleared",
+            Event::WebhookDeliveryUpdated { .. } => "webhook_delivery_updated",
         }
     }
 }

@@ -130,6 +130,10 @@ impl Hub {
                 let to_tabs = ServerToTab::CoverageCleared(cleared.clone());
                 self.publish::<ServerToAgent, _>(&org, Audience::Everyone, None, Some(&to_tabs));
             }
+            Event::WebhookDeliveryUpdated { delivery } => {
+                let to_tabs = ServerToTab::WebhookDeliveryUpdated(Box::new(delivery.clone()));
+                self.publish::<ServerToAgent, _>(&org, Audience::Admins, None, Some(&to_tabs));
+            }
             Event::StatusChanged { user_id, status } => {
                 if let Some(mut m) = org.members.get_mut(user_id) {
                     m.custom = status.clone().map(Box::new);

@@ -12,6 +12,7 @@ mod keepalive;
 mod org;
 pub mod peer;
 mod presence;
+pub mod presence_hooks;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod writer;
@@ -57,6 +58,8 @@ pub struct Hub {
     pub activity_writer: ActivityWriter,
     /// The agent fleet's rows, written coalesced.
     pub devices: devices::DeviceWriter,
+    /// Presence changes for `presence.changed` webhooks.
+    pub presence_hooks: presence_hooks::PresenceHooks,
     /// This node's presence changes for the other nodes (cluster mode).
     pub announcer: PresenceAnnouncer,
     /// Set by [`Hub::close_all`] ([`CloseCause::to_byte`]): sockets registered afterwards are
@@ -99,6 +102,7 @@ impl Hub {
             writer: PresenceWriter::new(metrics.clone()),
             activity_writer: ActivityWriter::new(metrics.clone()),
             devices: devices::DeviceWriter::new(metrics.clone()),
+            presence_hooks: presence_hooks::PresenceHooks::default(),
             announcer: PresenceAnnouncer::default(),
             metrics,
             closing: AtomicU8::new(0),

@@ -181,6 +181,8 @@ impl Hub {
     fn note_presence(&self, org_id: i64, user_id: i64, m: &Member) {
         self.writer.note(write_of(org_id, user_id, m));
         self.announcer.note(org_id, user_id, m.local_view());
+        self.presence_hooks
+            .note(org_id, user_id, &m.name, m.view().status);
     }
 
     /// Another node's view of a user changed; pushed when the merged presence changes.

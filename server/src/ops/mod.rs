@@ -17,6 +17,7 @@ pub mod sessions;
 pub mod status;
 pub mod timesheets;
 pub mod tokens;
+pub mod webhooks;
 
 use crate::domain::auth::{hash_password, new_token, token_hash};
 use crate::error::ApiError;

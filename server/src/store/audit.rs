@@ -3,6 +3,7 @@
 use super::{get, limit_offset, ms_to_time, now_ms, Store, StoreError, StoreResult};
 use shared::api::AuditEntry;
 
+#[derive(Debug, Clone)]
 pub struct NewAudit {
     pub org_id: i64,
     pub actor_id: Option<i64>,

@@ -21,6 +21,7 @@ mod tickets;
 mod timesheets;
 mod tokens;
 mod users;
+mod webhooks;
 
 pub use activity::{AppRow, AppWrite, SlotWrite};
 pub use audit::{Changes, NewAudit};
@@ -43,6 +44,7 @@ pub use presence::{PresenceWrite, PRESENCE_BATCH_ROWS};
 pub use screenshots::NewScreenshot;
 pub use tokens::{TokenOwner, TokenRow};
 pub use users::{NewInvite, NewUser, UserAuditActor, UserPatch, UserRow};
+pub use webhooks::{delivery_body, Attempt, DueDelivery, WebhookPatch, WebhookRow};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};

@@ -29,6 +29,7 @@ impl Store {
         event: Event,
     ) -> StoreResult<Published> {
         if self.backend() != Backend::Postgres {
+            self.enqueue_webhooks(conn, org_id, &event).await?;
             return Ok(Published {
                 org_id,
                 seq: None,
@@ -46,6 +47,8 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         let seq: i64 = get(&head, "last_seq")?;
+        // After the head row's lock: webhook deliveries are numbered in commit order too.
+        self.enqueue_webhooks(conn, org_id, &event).await?;
         sqlx::query(
             "INSERT INTO events (org_id, seq, created_at, payload) VALUES ($1, $2, $3, $4)",
         )
