@@ -13,6 +13,7 @@ mod sessions;
 mod staff;
 mod tickets;
 mod timesheets;
+mod webhooks;
 
 pub use audit::audit_page;
 pub use fleet::fleet_page;
@@ -25,6 +26,7 @@ pub use sessions::sessions_page;
 pub use staff::staff_page;
 pub use tickets::{ticket_page, tickets_page};
 pub use timesheets::{reports_page, timesheets_page};
+pub use webhooks::webhooks_page;
 
 use axum::body::Body;
 use axum::extract::{Request, State};

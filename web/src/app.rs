@@ -14,6 +14,7 @@ use crate::pages::{
     screenshots::ScreenshotsPage, servers::ServersPage, session::SessionPage,
     sessions::SessionsPage, setup::SetupPage, staff::StaffPage, status::StatusPage,
     ticket::TicketPage, tickets::TicketsPage, timesheets::TimesheetsPage, users::UsersPage,
+    webhooks::WebhooksPage,
 };
 
 /// The whole document the server renders around [`App`].
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/users") view=UsersPage/>
                 <Route path=path!("/account") view=AccountPage/>
                 <Route path=path!("/settings/org") view=OrgSettingsPage/>
+                <Route path=path!("/settings/webhooks") view=WebhooksPage/>
             </Routes>
         </Router>
     }

@@ -204,6 +204,18 @@ pub struct ReportsPageData {
     pub error: Option<String>,
 }
 
+/// `/settings/webhooks`: every webhook with its recent deliveries (newest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhooksPageData {
+    pub webhooks: Vec<WebhookView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookView {
+    pub webhook: shared::webhooks::Webhook,
+    pub recent: Vec<shared::webhooks::WebhookDelivery>,
+}
+
 /// `/fleet`: every agent device of the organization.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FleetPageData {
@@ -233,6 +245,7 @@ pub struct PageData {
     pub timesheets: Option<TimesheetsPageData>,
     pub reports: Option<ReportsPageData>,
     pub fleet: Option<FleetPageData>,
+    pub webhooks: Option<WebhooksPageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).
     pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.

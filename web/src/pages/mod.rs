@@ -21,6 +21,7 @@ pub mod ticket;
 pub mod tickets;
 pub mod timesheets;
 pub mod users;
+pub mod webhooks;
 
 use crate::data::Viewer;
 

@@ -108,6 +108,17 @@ pub fn OrgSettingsPage() -> impl IntoView {
                     <p id="org-saved" class="form-success" role="status">{move || notice.get()}</p>
                 </div>
             </form>
+            <section class="card settings-links" aria-labelledby="integrations-heading">
+                <h2 id="integrations-heading">"Integrations"</h2>
+                <p>
+                    <a href="/settings/webhooks" rel="external" id="webhooks-link">"Webhooks"</a>
+                    " — signed HTTP deliveries of sessions, policy changes, presence, statuses and game server coverage."
+                </p>
+                <p>
+                    <a href="/fleet" rel="external">"Agent fleet"</a>
+                    " — every desktop agent, its version and whether it applied the current policy."
+                </p>
+            </section>
         </main>
     }
     .into_any()
