@@ -10,5 +10,6 @@ pub mod engine;
 pub mod paths;
 pub mod state;
 pub mod swarm;
+pub mod swarm_demo;
 pub mod tracking;
 pub mod ui;

@@ -69,6 +69,12 @@ enum Cmd {
         /// Never acknowledge a policy (`config_applied`): agents that run an old config.
         #[arg(long)]
         no_config_ack: bool,
+        /// Act out the demo's people (sessions on tickets, idle spells, breaks) on this hub.
+        #[arg(long)]
+        demo: bool,
+        /// The hub's URL (default: the one `presence-agent login` saved).
+        #[arg(long)]
+        server: Option<String>,
     },
 }
 
@@ -115,14 +121,19 @@ fn main() -> ExitCode {
             seconds,
             events,
             no_config_ack,
+            demo,
+            server,
         } => runtime.block_on(swarm(
             &paths,
             count,
             tokens,
+            server,
+            demo,
             agent::swarm::SwarmOptions {
                 heartbeat_every: Duration::from_secs(heartbeat_seconds.max(1)),
                 duration: Duration::from_secs(seconds),
                 ack_config: !no_config_ack,
+                demo: None,
             },
             events,
         )),
@@ -359,12 +370,18 @@ async fn swarm(
     paths: &AgentPaths,
     count: usize,
     tokens_file: Option<std::path::PathBuf>,
-    options: agent::swarm::SwarmOptions,
+    server: Option<String>,
+    demo: bool,
+    mut options: agent::swarm::SwarmOptions,
     print_events: bool,
 ) -> ExitCode {
-    let Some(creds) = Credentials::load(paths) else {
-        return fail("not logged in; the swarm needs the hub's URL and a token");
+    let creds = Credentials::load(paths);
+    let Some(server) = server.or_else(|| creds.as_ref().map(|c| c.server.clone())) else {
+        return fail("not logged in; the swarm needs the hub's URL (--server) and tokens");
     };
+    if demo {
+        options.demo = Some(server.clone());
+    }
     let tokens: Vec<String> = match tokens_file {
         Some(path) => match std::fs::read_to_string(&path) {
             Ok(text) => text
@@ -375,9 +392,12 @@ async fn swarm(
                 .collect(),
             Err(e) => return fail(&format!("cannot read {}: {e}", path.display())),
         },
-        None => vec![creds.token.clone()],
+        None => match &creds {
+            Some(c) => vec![c.token.clone()],
+            None => return fail("no --tokens file and not logged in"),
+        },
     };
-    let url = HubApi::new(&creds.server, None).socket_url();
+    let url = HubApi::new(&server, None).socket_url();
     let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
         use std::io::Write;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+use crate::client::api::HubApi;
 use crate::client::socket::{self, SocketEvent, SocketSettings};
 
 #[derive(Debug, Default)]
@@ -48,10 +49,13 @@ pub struct SwarmOptions {
     /// Acknowledge `hello` and each `config_updated` with `config_applied`, as a real agent
     /// does; off, the agents look like ones that never apply a new policy.
     pub ack_config: bool,
+    /// The hub's base URL: the agents act out the demo's people there
+    /// ([`crate::swarm_demo`]); `None`, they only send heartbeats.
+    pub demo: Option<String>,
 }
 
 /// The OS a simulated agent reports.
-pub const SWARM_OS: &str = "simulated (presence-agent swarm)";
+pub const SWARM_OS: &str = "Simulated (presence-agent swarm)";
 
 /// Runs `count` agents with the given tokens (cycled) for `options.duration`; each `hello`
 /// and each disconnection also goes to `events` when given.
@@ -66,6 +70,7 @@ pub async fn run(
         heartbeat_every,
         duration,
         ack_config,
+        demo,
     } = options;
     let counters = Arc::new(SwarmCounters::default());
     let (_, max_delay) = tokio::sync::watch::channel(Duration::from_secs(10));
@@ -74,6 +79,9 @@ pub async fn run(
         let Some(token) = tokens.get(i % tokens.len().max(1)).cloned() else {
             break;
         };
+        let mut script = demo
+            .as_deref()
+            .map(|base| crate::swarm_demo::Script::new(i, HubApi::new(base, Some(token.clone()))));
         let settings = SocketSettings {
             url: ws_url.clone(),
             token,
@@ -127,11 +135,18 @@ pub async fn run(
                         Some(SocketEvent::Unauthorized) | None => return,
                     },
                     _ = beat.tick() => {
-                        let mut msg = AgentToServer::idle_heartbeat(0);
-                        if announce {
-                            if let AgentToServer::Heartbeat { agent_version, os, .. } = &mut msg {
+                        let idle = match script.as_mut() {
+                            Some(script) => script.beat(heartbeat_every).await,
+                            None => 0,
+                        };
+                        let mut msg = AgentToServer::idle_heartbeat(idle);
+                        if let AgentToServer::Heartbeat { agent_version, os, capture, .. } = &mut msg {
+                            if announce {
                                 *agent_version = Some(crate::engine::AGENT_VERSION.to_string());
                                 *os = Some(SWARM_OS.to_string());
+                                *capture = script.as_ref().and_then(|s| s.capture_error()).map(|error| {
+                                    shared::fleet::CaptureReport { at: chrono::Utc::now(), error: Some(error) }
+                                });
                             }
                         }
                         if out_tx.try_send(msg).is_ok() {

@@ -144,6 +144,9 @@ impl Hub {
                     .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
             )
             .env("NO_COLOR", "1")
+            // The demo's simulated people would move dots the tests watch; a test that wants
+            // them sets it in `env`.
+            .env("HUB_DEMO_AGENTS", "0")
             .current_dir(dir.path());
         if options.demo {
             cmd.arg("--demo");

@@ -312,6 +312,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         epoch,
     }));
     let background = spawn_background(&state);
+    crate::demo_agents::start(&state).await;
     let app = router(state.clone());
     let stop = state.shutdown.clone();
     // Pushes are small frames that must leave at once: without TCP_NODELAY a frame written

@@ -26,6 +26,11 @@ pub struct Config {
     #[arg(long, env = "HUB_DEMO", value_parser = parse_flag, num_args = 0..=1, default_missing_value = "1", default_value = "0")]
     pub demo: bool,
 
+    /// With `--demo`: how many of the demo's people a simulated agent acts out
+    /// (`presence-agent swarm --demo`, started beside the hub when its binary is there).
+    #[arg(long, env = "HUB_DEMO_AGENTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=4))]
+    pub demo_agents: u32,
+
     /// Seconds between A2S polls of the game servers.
     #[arg(long, env = "HUB_A2S_POLL_SECONDS", default_value_t = 60)]
     pub a2s_poll_seconds: u64,
@@ -198,6 +203,7 @@ impl Config {
         config.activity_flush_ms = 100;
         config.login_attempts_per_minute = 1000;
         config.webhook_retry_base_ms = 200;
+        config.demo_agents = 0;
         config
     }
 }

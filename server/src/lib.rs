@@ -12,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_agents;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -181,6 +181,15 @@ impl HubApi {
         .await
     }
 
+    /// Sets (or with an empty body clears) the user's status: `PUT /api/me/status`.
+    pub async fn set_status(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ApiError> {
+        self.send(self.http.put(self.url("/api/me/status")).json(body))
+            .await
+    }
+
     /// Reports a return from idle inside a running session (`client_id`: a replay adds
     /// nothing); the answer says what the policy decided.
     pub async fn report_idle(

@@ -183,11 +183,11 @@ fn FleetRow(device: AgentDevice, now: RwSignal<Option<i64>>) -> impl IntoView {
             }
         }
     };
-    let agent = format!(
-        "{} · {}",
-        device.agent_version.as_deref().unwrap_or("version unknown"),
-        device.os.as_deref().unwrap_or("OS unknown")
-    );
+    let version = device
+        .agent_version
+        .clone()
+        .unwrap_or_else(|| "version unknown".into());
+    let os = device.os.clone().unwrap_or_else(|| "OS unknown".into());
     view! {
         <tr
             class=row_class
@@ -201,7 +201,10 @@ fn FleetRow(device: AgentDevice, now: RwSignal<Option<i64>>) -> impl IntoView {
                 <span class="muted fleet-device">{format!(" · device #{}", device.device_id)}</span>
                 {attention.then(|| view! { <div class="fleet-problems">{problems.join("; ")}</div> })}
             </th>
-            <td class="fleet-agent">{agent}</td>
+            <td class="fleet-agent">
+                <span class="fleet-version">{version}</span>
+                <span class="fleet-os muted">{os}</span>
+            </td>
             <td class="fleet-connection">{connection}</td>
             <td class="fleet-policy">{policy}</td>
             <td class="fleet-capture">{capture}</td>
