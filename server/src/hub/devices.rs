@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::fanout::Audience;
 use super::{Hub, OrgHub};
 use crate::metrics::Metrics;
-use crate::store::{now_ms, DeviceWrite, Store, PRESENCE_BATCH_ROWS};
+use crate::store::{now_ms, DeviceWrite, Reported, Store, PRESENCE_BATCH_ROWS};
 use shared::fleet::{AgentDevice, CaptureReport, MAX_DEVICE_TEXT};
 use shared::protocol::{ServerToAgent, ServerToTab};
 
@@ -80,9 +80,11 @@ impl DeviceWriter {
         }
     }
 
+    /// Everything pending; the map itself goes too, so that a burst of connections (a
+    /// reconnect storm) does not leave its table allocated.
     fn take(&self) -> Vec<(DeviceWrite, bool)> {
         match self.pending.lock() {
-            Ok(mut p) => p.drain().map(|(_, w)| w).collect(),
+            Ok(mut p) => std::mem::take(&mut *p).into_values().collect(),
             Err(_) => Vec::new(),
         }
     }
@@ -183,16 +185,17 @@ impl Hub {
             return;
         }
         let mut w = Self::device_write(org, token_id, user_id);
-        w.agent_version = report.agent_version.and_then(clean);
-        w.os = report.os.and_then(clean);
-        if let Some(v) = report.config_version {
-            w.config_version = Some(v);
-            w.config_applied_at = Some(w.seen_at);
-        }
-        w.capture = report.capture.map(|c| {
-            let error = c.error.and_then(clean).unwrap_or_default();
-            (c.at.timestamp_millis().min(w.seen_at), error)
-        });
+        let seen = w.seen_at;
+        w.reported = Some(Box::new(Reported {
+            agent_version: report.agent_version.and_then(clean),
+            os: report.os.and_then(clean),
+            config_version: report.config_version,
+            config_applied_at: report.config_version.map(|_| seen),
+            capture: report.capture.map(|c| {
+                let error = c.error.and_then(clean).unwrap_or_default();
+                (c.at.timestamp_millis().min(seen), error)
+            }),
+        }));
         self.devices.note(w, true);
     }
 

@@ -11,6 +11,8 @@ use shared::fleet::{AgentDevice, CaptureReport};
 pub const CONNECTED_LEASE_MS: i64 = 150_000;
 
 /// What the hub learned of one device since the last flush; `None` keeps the stored value.
+/// Small on purpose: every agent that connects has one pending until the next flush (the
+/// rarely known fields are boxed).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceWrite {
     pub token_id: i64,
@@ -20,6 +22,12 @@ pub struct DeviceWrite {
     /// Whether a socket of the device is open (every write knows: it comes from one).
     pub connected: bool,
     pub connected_at: Option<i64>,
+    pub reported: Option<Box<Reported>>,
+}
+
+/// What the agent said about itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reported {
     pub agent_version: Option<String>,
     pub os: Option<String>,
     pub config_version: Option<i64>,
@@ -33,17 +41,34 @@ impl DeviceWrite {
     pub fn merge(&mut self, later: DeviceWrite) {
         self.seen_at = self.seen_at.max(later.seen_at);
         self.connected = later.connected;
+        if later.connected_at.is_some() {
+            self.connected_at = later.connected_at;
+        }
+        let Some(later) = later.reported else {
+            return;
+        };
+        let mine = self.reported.get_or_insert_with(Box::default);
         macro_rules! newer {
-            ($($f:ident),*) => { $( if later.$f.is_some() { self.$f = later.$f; } )* };
+            ($($f:ident),*) => { $( if later.$f.is_some() { mine.$f = later.$f; } )* };
         }
         newer!(
-            connected_at,
             agent_version,
             os,
             config_version,
             config_applied_at,
             capture
         );
+    }
+
+    fn reported(&self) -> &Reported {
+        static NONE: Reported = Reported {
+            agent_version: None,
+            os: None,
+            config_version: None,
+            config_applied_at: None,
+            capture: None,
+        };
+        self.reported.as_deref().unwrap_or(&NONE)
     }
 }
 
@@ -101,9 +126,12 @@ impl Store {
                 capture_error = CASE WHEN excluded.capture_at IS NULL
                     THEN agent_devices.capture_error ELSE excluded.capture_error END"
         );
-        let mut query = sqlx::query(&sql);
+        // Not kept prepared: a statement per batch size would sit in the writer's statement
+        // cache (large ones: 12 parameters a row), which showed as memory per connection.
+        let mut query = sqlx::query(&sql).persistent(false);
         for w in batch {
             let connected: i64 = w.connected.into();
+            let r = w.reported();
             query = query
                 .bind(w.token_id)
                 .bind(w.org_id)
@@ -111,12 +139,12 @@ impl Store {
                 .bind(w.seen_at)
                 .bind(connected)
                 .bind(w.connected_at)
-                .bind(w.agent_version.clone())
-                .bind(w.os.clone())
-                .bind(w.config_version)
-                .bind(w.config_applied_at)
-                .bind(w.capture.as_ref().map(|c| c.0))
-                .bind(w.capture.as_ref().map(|c| c.1.clone()));
+                .bind(r.agent_version.clone())
+                .bind(r.os.clone())
+                .bind(r.config_version)
+                .bind(r.config_applied_at)
+                .bind(r.capture.as_ref().map(|c| c.0))
+                .bind(r.capture.as_ref().map(|c| c.1.clone()));
         }
         query.execute(self.writer()).await?;
         self.observe_write(started);
@@ -146,7 +174,7 @@ impl Store {
             sql.push_str(&format!(" AND d.token_id IN ({list})"));
         }
         sql.push_str(" ORDER BY d.connected DESC, d.last_seen_at DESC, d.token_id");
-        let mut query = sqlx::query(&sql).bind(org_id);
+        let mut query = sqlx::query(&sql).persistent(false).bind(org_id);
         for id in only.unwrap_or(&[]) {
             query = query.bind(*id);
         }
@@ -166,22 +194,30 @@ mod tests {
             token_id: 1,
             seen_at: 10,
             connected_at: Some(10),
-            agent_version: Some("0.1".into()),
-            config_version: Some(3),
+            reported: Some(Box::new(Reported {
+                agent_version: Some("0.1".into()),
+                config_version: Some(3),
+                ..Reported::default()
+            })),
             ..DeviceWrite::default()
         };
         w.merge(DeviceWrite {
             token_id: 1,
             seen_at: 20,
             connected: false,
-            capture: Some((15, "no display".into())),
+            reported: Some(Box::new(Reported {
+                capture: Some((15, "no display".into())),
+                ..Reported::default()
+            })),
             ..DeviceWrite::default()
         });
         assert_eq!(w.seen_at, 20);
         assert!(!w.connected);
         assert_eq!(w.connected_at, Some(10));
-        assert_eq!(w.agent_version.as_deref(), Some("0.1"));
-        assert_eq!(w.config_version, Some(3));
-        assert_eq!(w.capture, Some((15, "no display".into())));
+        let r = w.reported();
+        assert_eq!(r.agent_version.as_deref(), Some("0.1"));
+        assert_eq!(r.config_version, Some(3));
+        assert_eq!(r.capture, Some((15, "no display".into())));
+        assert!(std::mem::size_of::<DeviceWrite>() <= 64);
     }
 }

@@ -26,7 +26,7 @@ mod webhooks;
 pub use activity::{AppRow, AppWrite, SlotWrite};
 pub use audit::{Changes, NewAudit};
 pub use cluster::NodeRow;
-pub use devices::{DeviceWrite, CONNECTED_LEASE_MS};
+pub use devices::{DeviceWrite, Reported, CONNECTED_LEASE_MS};
 pub use game_servers::{GameServerPatch, GameServerRow};
 pub use idle_spans::{discarded_seconds, IdleSpanRow, NewIdleSpan, SpanDecision};
 pub use outbox::{StoredEvent, EVENTS_CHANNEL};
