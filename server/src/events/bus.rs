@@ -394,7 +394,7 @@ impl Bus {
         let Ok(org_id) = org.parse::<i64>() else {
             return;
         };
-        if self.hub.org(org_id).is_none() {
+        if !self.hub.watches_fleet(org_id) {
             return;
         }
         let ids: Vec<i64> = ids.split(',').filter_map(|i| i.parse().ok()).collect();

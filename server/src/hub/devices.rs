@@ -215,6 +215,12 @@ impl Hub {
         }
     }
 
+    /// Whether an admin's or owner's tab of the organization is open on this node.
+    pub fn watches_fleet(&self, org_id: i64) -> bool {
+        self.org(org_id)
+            .is_some_and(|org| org.tabs.iter().any(|p| p.sees_fleet))
+    }
+
     /// Pushes devices as just read to the organization's admins and owners.
     pub fn push_devices(&self, org_id: i64, devices: Vec<AgentDevice>) {
         let Some(org) = self.org(org_id) else {
@@ -252,9 +258,12 @@ pub async fn run(
             _ = tick.tick() => {
                 for (org_id, ids) in hub.devices.flush(&store).await {
                     let ids: Vec<i64> = ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
-                    match store.list_devices(org_id, Some(&ids)).await {
-                        Ok(devices) => hub.push_devices(org_id, devices),
-                        Err(e) => tracing::debug!(error = %e, "reading devices to push failed"),
+                    // Read back and framed only where an admin's tab is open on this node.
+                    if hub.watches_fleet(org_id) {
+                        match store.list_devices(org_id, Some(&ids)).await {
+                            Ok(devices) => hub.push_devices(org_id, devices),
+                            Err(e) => tracing::debug!(error = %e, "reading devices to push failed"),
+                        }
                     }
                     if let Some(notify) = &notify {
                         notify(org_id, ids);
