@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of Presence Hub: format and lint checks, the supply-chain check, unit and
-# integration tests on SQLite, the end-to-end tests (real hub process, real sockets, headless
-# Chromium), schemathesis, a short fuzzing run, the integration tests again on PostgreSQL, and
-# the cluster tests.
+# integration tests on SQLite (the fuzz targets' seeds and regressions among them), the
+# end-to-end tests (real hub process, real sockets, headless Chromium), schemathesis, the
+# integration tests again on PostgreSQL, and the cluster tests. FUZZ=1 adds a short fuzzing run
+# (its instrumented build takes ~20 minutes cold; e2e/scripts/fuzz.sh runs it on its own).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/presence-hub-target}"
@@ -26,24 +27,32 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "supply chain: banned and duplicate crates, licenses, sources (cargo deny; advisories: README)"
 e2e/scripts/supply-chain.sh
 
-step "build the hub and agent binaries for the end-to-end tests"
-cargo build -p server -p agent --bin presence-hub --bin presence-agent
+step "build every test binary, and with them the hub and agent binaries"
+# One build for all: the binaries come out of the test build itself (`cargo build -p …` alone
+# resolves other features — tokio without the tests' test-util — and compiled tokio and all
+# that depends on it a second time).
+cargo test --workspace --no-run
 
 step "every system library the binaries link comes from a package prepare.sh installs"
 e2e/scripts/check-system-deps.sh "$CARGO_TARGET_DIR/debug/presence-hub" "$CARGO_TARGET_DIR/debug/presence-agent"
 
-step "tests on SQLite (unit, integration, end-to-end)"
+step "tests on SQLite (unit, integration, end-to-end, fuzz seeds and regressions)"
 cargo test --workspace
 # The later steps run test binaries this one built (run-built-tests.sh says why).
 
 step "faults: restart under 2,000 agents, half-open agent, stalled tabs, kill -9 (SQLite)"
 e2e/scripts/run-built-tests.sh e2e faults -- --ignored --nocapture --test-threads 1
 
+step "OpenAPI as integrators' tools take it: openapi-spec-validator, a generated Python client"
+e2e/scripts/openapi-tools.sh
+
 step "schemathesis: the REST API fuzzed from /api/openapi.json against a real hub"
 e2e/scripts/schemathesis.sh "${SCHEMATHESIS_SECONDS:-90}"
 
-step "fuzzing: every parser of outside bytes, ${FUZZ_SECONDS:-20} s a target (cargo-fuzz)"
-e2e/scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+if [ "${FUZZ:-0}" = 1 ]; then
+    step "fuzzing: every parser of outside bytes, ${FUZZ_SECONDS:-20} s a target (cargo-fuzz)"
+    e2e/scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+fi
 
 step "integration tests on PostgreSQL"
 # Not `eval "$(…)"` alone: a failed start must fail the run, not test SQLite twice.

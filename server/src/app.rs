@@ -23,6 +23,7 @@ use crate::hub::{Hub, HubSettings, OrgHub};
 use crate::metrics::Metrics;
 use crate::ops::accounts::LoginLimiter;
 use crate::store::{now_ms, Backend, Store, StoreError, TokenOwner, UserRow};
+use crate::write_behind::Writers;
 use crate::ws::connection::SocketLimits;
 use crate::{api, demo, pages, ws};
 
@@ -49,6 +50,8 @@ pub struct AppInner {
     pub config: Config,
     pub store: Store,
     pub hub: Arc<Hub>,
+    /// What the hub noted, on its way to the database (coalesced).
+    pub writers: Arc<Writers>,
     /// Where operations publish their events (the hub, through the cluster bus on PostgreSQL).
     pub events: Events,
     pub login_limiter: LoginLimiter,
@@ -90,42 +93,42 @@ impl AppState {
         ip: std::net::IpAddr,
     ) -> Result<Option<TokenOwner>, StoreError> {
         let owner = self.authenticate(token).await?;
-        if let Some(owner) = &owner {
-            let stale = owner
-                .last_used_at
-                .is_none_or(|at| now_ms() - at >= crate::ops::tokens::TOUCH_EVERY_MS);
-            if stale {
-                let (store, id) = (self.store.clone(), owner.token_id);
-                tokio::spawn(async move {
-                    if let Err(e) = store.touch_token(id, &ip.to_string()).await {
-                        tracing::debug!(error = %e, "token use not recorded");
-                    }
-                });
-            }
+        if let Some(owner) = owner
+            .clone()
+            .filter(|o| crate::ops::tokens::needs_touch(o, now_ms()))
+        {
+            let (store, public_url) = (self.store.clone(), self.public_url.clone());
+            // Off the request's path: the answer does not wait for this write.
+            tokio::spawn(async move {
+                let ctx = crate::ops::Ctx {
+                    store: &store,
+                    events: None,
+                    public_url: &public_url,
+                };
+                if let Err(e) = crate::ops::tokens::touch(&ctx, &owner, &ip.to_string()).await {
+                    tracing::debug!(error = %e, "token use not recorded");
+                }
+            });
         }
         Ok(owner)
     }
 
-    /// What the operations of `crate::ops` work with, in this process.
     /// Where this hub (and in a cluster every node) answers: webhooks never deliver there.
     pub fn own_addresses(&self) -> crate::domain::webhooks::OwnAddresses {
-        let mut sockets = vec![self.bound];
-        if let Some(bus) = self.events.bus() {
-            sockets.extend(
-                bus.membership()
-                    .view()
-                    .iter()
-                    .filter_map(|n| n.listen.parse::<SocketAddr>().ok()),
-            );
-        }
-        let names = url::Url::parse(&self.public_url)
-            .ok()
-            .and_then(|u| Some((u.host_str()?.to_lowercase(), u.port_or_known_default()?)))
-            .into_iter()
-            .collect();
-        crate::domain::webhooks::OwnAddresses { sockets, names }
+        crate::jobs::own_addresses(&self.events, self.bound, &self.public_url)
     }
 
+    /// What the background jobs work with.
+    pub fn jobs(&self) -> crate::jobs::JobCtx {
+        crate::jobs::JobCtx {
+            store: self.store.clone(),
+            events: self.events.clone(),
+            public_url: self.public_url.clone(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+
+    /// What the operations of `crate::ops` work with, in this process.
     pub fn ops(&self) -> crate::ops::Ctx<'_> {
         crate::ops::Ctx {
             store: &self.store,
@@ -146,12 +149,6 @@ impl AppState {
             bus.sync(org.org_id).await;
         }
         Ok(org)
-    }
-
-    /// Whether this node runs the once-per-cluster background work (the A2S poller): always
-    /// on a single node; in a cluster, the live node that sorts first.
-    pub fn leads_background_work(&self) -> bool {
-        self.events.bus().is_none_or(|bus| bus.membership().leads())
     }
 
     pub fn refuse_when_stopping(&self) -> Result<(), ApiError> {
@@ -247,7 +244,8 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
             .then_some(config.idle_threshold_ms_override as i64),
         max_sockets_per_user: config.max_sockets_per_user,
     };
-    let hub = Arc::new(Hub::new(settings, metrics));
+    let writers = Arc::new(Writers::new(&metrics));
+    let hub = Arc::new(Hub::new(settings, metrics, writers.clone()));
     let listener = listen(config.listen).map_err(|source| StartError::Listen {
         addr: config.listen,
         source,
@@ -306,13 +304,14 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         config,
         store,
         hub,
+        writers,
         events,
         shutdown: CancellationToken::new(),
         tasks: TaskTracker::new(),
         epoch,
     }));
     let background = spawn_background(&state);
-    crate::demo_agents::start(&state).await;
+    crate::jobs::demo_agents::start(&state.jobs(), &state.config, state.bound, &state.tasks).await;
     let app = router(state.clone());
     let stop = state.shutdown.clone();
     // Pushes are small frames that must leave at once: without TCP_NODELAY a frame written
@@ -352,8 +351,8 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
         let s = state.clone();
         tokio::spawn(async move {
             let interval = Duration::from_millis(s.config.presence_flush_ms.max(10));
-            s.hub
-                .writer
+            s.writers
+                .presence
                 .run(s.store.clone(), s.epoch, interval, s.shutdown.clone())
                 .await;
         })
@@ -362,8 +361,8 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
         let s = state.clone();
         tokio::spawn(async move {
             let interval = Duration::from_millis(s.config.activity_flush_ms.max(10));
-            s.hub
-                .activity_writer
+            s.writers
+                .activity
                 .run(s.store.clone(), interval, s.shutdown.clone())
                 .await;
         })
@@ -373,8 +372,9 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
         let notify = s.events.bus().map(|bus| bus.devices_notifier());
         tokio::spawn(async move {
             let interval = Duration::from_millis(s.config.presence_flush_ms.max(10));
-            crate::hub::devices::run(
+            crate::write_behind::devices::run(
                 s.hub.clone(),
+                s.writers.devices.clone(),
                 s.store.clone(),
                 interval,
                 notify,
@@ -404,11 +404,20 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
             std::future::ready(())
         })
     };
-    let poller = tokio::spawn(crate::game_poller::run(state.clone()));
+    let poller = tokio::spawn(crate::jobs::game_poller::run(
+        state.jobs(),
+        state.config.a2s_poll_interval(),
+        state.config.a2s_timeout(),
+    ));
     let (rule_events, rule_events_rx) = tokio::sync::mpsc::unbounded_channel();
     state.hub.send_rule_events_to(rule_events);
-    let rules = tokio::spawn(crate::live_rules::run(state.clone(), rule_events_rx));
-    let webhooks = tokio::spawn(crate::webhook_deliverer::run(state.clone()));
+    let rules = tokio::spawn(crate::jobs::live_rules::run(state.jobs(), rule_events_rx));
+    let webhooks = tokio::spawn(crate::jobs::webhook_deliverer::run(
+        state.jobs(),
+        state.hub.clone(),
+        state.bound,
+        Duration::from_millis(state.config.webhook_retry_base_ms.max(1)),
+    ));
     let unanswered = every(state, IDLE_ANSWER_SWEEP_EVERY, |s| async move {
         if let Err(e) = crate::ops::idle::keep_unanswered(&s.ops()).await {
             tracing::warn!(error = %e, "keeping unanswered idle time failed");
@@ -486,13 +495,18 @@ impl RunningHub {
         // Everyone is offline once the hub is gone; their last activity is kept.
         state.hub.mark_everyone_offline();
         for _ in 0..3 {
-            if state.hub.writer.flush(&state.store, state.epoch).await {
+            if state
+                .writers
+                .presence
+                .flush(&state.store, state.epoch)
+                .await
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         for _ in 0..3 {
-            if state.hub.activity_writer.flush(&state.store).await {
+            if state.writers.activity.flush(&state.store).await {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;

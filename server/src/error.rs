@@ -6,6 +6,7 @@ use axum::Json;
 use shared::api::{ErrorBody, ErrorDetail};
 use std::collections::BTreeMap;
 
+use crate::ops::OpError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +98,27 @@ impl ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
             ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+}
+
+/// The HTTP edge's one mapping of what an operation refused or failed with.
+impl From<OpError> for ApiError {
+    fn from(e: OpError) -> Self {
+        match e {
+            OpError::BadRequest(text) => ApiError::BadRequest(text),
+            OpError::InvalidCredentials => ApiError::InvalidCredentials,
+            OpError::Forbidden(why) => ApiError::Forbidden(why),
+            OpError::NotFound(what) => ApiError::NotFound(what),
+            OpError::Conflict(text) => ApiError::Conflict(text),
+            OpError::Invalid { message, fields } => ApiError::Invalid { message, fields },
+            OpError::RateLimited {
+                retry_after_seconds,
+            } => ApiError::RateLimited {
+                retry_after_seconds,
+            },
+            OpError::Internal(text) => ApiError::Internal(text),
+            OpError::Store(e) => ApiError::Store(e),
         }
     }
 }

@@ -12,22 +12,19 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod demo_agents;
-pub mod domain;
 pub mod error;
 pub mod events;
-pub mod game_poller;
-pub mod hub;
-pub mod live_rules;
-pub mod metrics;
+pub mod jobs;
 pub mod ops;
 pub mod origin;
 pub mod pages;
 pub mod queries;
 pub mod store;
 pub mod web_render;
-pub mod webhook_deliverer;
+pub mod write_behind;
 pub mod ws;
+
+pub use hub_core::{domain, hub, metrics};
 
 pub use app::{start, RunningHub};
 pub use config::Config;

@@ -10,6 +10,7 @@ mod screenshots;
 mod servers;
 mod session;
 mod sessions;
+pub mod signed_in;
 mod staff;
 mod tickets;
 mod timesheets;
@@ -23,6 +24,7 @@ pub use screenshots::screenshots_page;
 pub use servers::servers_page;
 pub use session::session_page;
 pub use sessions::sessions_page;
+pub use signed_in::{AtLeast, PageRole, SignedIn};
 pub use staff::staff_page;
 pub use tickets::{ticket_page, tickets_page};
 pub use timesheets::{reports_page, timesheets_page};
@@ -39,7 +41,7 @@ use serde::Deserialize;
 use crate::api::extract::{client_ip, cookie_token};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::ops::accounts;
+use crate::ops::{accounts, OpError};
 use crate::store::TokenOwner;
 use crate::web_render::render_page;
 use web::data::{PageData, StatusPageData, Viewer};
@@ -48,7 +50,7 @@ const STYLESHEET: &str = include_str!("../../style/main.css");
 const SCRIPT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pkg/web.js"));
 const WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pkg/web_bg.wasm"));
 
-async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Option<TokenOwner> {
+pub(crate) async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Option<TokenOwner> {
     let token = cookie_token(headers)?;
     match state.authenticate(&token).await {
         Ok(owner) => owner,
@@ -57,36 +59,6 @@ async fn viewer_of(state: &AppState, headers: &HeaderMap) -> Option<TokenOwner> 
             None
         }
     }
-}
-
-/// A signed-in page view: who, as the page shows them, and their organization.
-pub(crate) struct SignedIn {
-    pub owner: TokenOwner,
-    pub viewer: Viewer,
-    pub org: std::sync::Arc<crate::hub::OrgHub>,
-}
-
-impl SignedIn {
-    /// The viewer as the operations of `crate::ops` see them.
-    pub fn actor(&self) -> crate::ops::Actor {
-        crate::ops::Actor {
-            user: self.owner.user.clone(),
-            token_id: self.owner.token_id,
-            ip: None,
-        }
-    }
-}
-
-/// The viewer of a page request, or `None` (the caller redirects to `/login`).
-pub(crate) async fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<SignedIn>, ApiError> {
-    let Some(owner) = viewer_of(state, headers).await else {
-        return Ok(None);
-    };
-    let (viewer, org) = viewer_data(state, &owner).await?;
-    Ok(Some(SignedIn { owner, viewer, org }))
 }
 
 /// The request's query parameters, decoded.
@@ -110,11 +82,11 @@ pub(crate) async fn page_response(
     response
 }
 
-fn to_login() -> Response {
+pub(crate) fn to_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
-async fn viewer_data(
+pub(crate) async fn viewer_data(
     state: &AppState,
     owner: &TokenOwner,
 ) -> Result<(Viewer, std::sync::Arc<crate::hub::OrgHub>), ApiError> {
@@ -190,7 +162,8 @@ pub async fn login_form(State(state): State<AppState>, req: Request) -> Response
     let outcome = match form {
         Ok(Form(form)) => {
             accounts::login(
-                &state,
+                &state.ops(),
+                &state.login_limiter,
                 ip,
                 &form.email,
                 &form.password,
@@ -198,25 +171,26 @@ pub async fn login_form(State(state): State<AppState>, req: Request) -> Response
             )
             .await
         }
-        Err(_) => Err(ApiError::InvalidCredentials),
+        Err(_) => Err(OpError::InvalidCredentials),
     };
     match outcome {
         Ok((token, _user)) => {
             let mut response = Redirect::to("/").into_response();
             *response.status_mut() = StatusCode::SEE_OTHER;
-            if let Ok(cookie) = HeaderValue::from_str(&accounts::session_cookie(&token)) {
+            if let Ok(cookie) = HeaderValue::from_str(&crate::api::extract::session_cookie(&token))
+            {
                 response.headers_mut().insert(SET_COOKIE, cookie);
             }
             response
         }
         Err(error) => {
             let status = match &error {
-                ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                OpError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                OpError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::UNAUTHORIZED,
             };
             let message = match &error {
-                ApiError::Store(_) => "The server could not log you in. Try again.".to_string(),
+                OpError::Store(_) => "The server could not log you in. Try again.".to_string(),
                 other => other.to_string(),
             };
             let data = PageData {
@@ -236,12 +210,12 @@ pub async fn logout_form(State(state): State<AppState>, headers: HeaderMap) -> R
         return ApiError::Forbidden("Cross-site form posts are refused.").into_response();
     }
     if let Some(token) = cookie_token(&headers) {
-        if let Err(e) = accounts::logout(&state, &token).await {
-            return e.into_response();
+        if let Err(e) = accounts::logout(&state.ops(), &token).await {
+            return ApiError::from(e).into_response();
         }
     }
     let mut response = (StatusCode::SEE_OTHER, [(LOCATION, "/login")]).into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&accounts::cleared_cookie()) {
+    if let Ok(cookie) = HeaderValue::from_str(&crate::api::extract::cleared_cookie()) {
         response.headers_mut().insert(SET_COOKIE, cookie);
     }
     response
@@ -262,7 +236,7 @@ pub async fn not_found_page(State(state): State<AppState>, req: Request) -> Resp
     response
 }
 
-fn get_request(path: &str) -> Request {
+pub(crate) fn get_request(path: &str) -> Request {
     let mut req = Request::new(Body::empty());
     if let Ok(uri) = path.parse() {
         *req.uri_mut() = uri;

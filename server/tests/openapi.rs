@@ -116,14 +116,29 @@ async fn the_description_has_the_error_shape_auth_schemes_and_schemas() {
     assert_eq!(schemes["cookie"]["name"], "ph_session");
     let error = &spec["components"]["schemas"]["ErrorBody"];
     assert!(error["properties"]["error"].is_object(), "{error}");
-    // Every operation documents its errors with that shape, and its success with a schema.
+    // Every operation documents its errors with that shape, and its success with a schema, and
+    // has an operationId of its own named `resource_action` (client generators name their
+    // functions after it and refuse repeats).
     let mut operations = 0;
+    let mut operation_ids = BTreeSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             if !METHODS.contains(&method.as_str()) {
                 continue;
             }
             operations += 1;
+            let id = op["operationId"].as_str().unwrap_or_default();
+            let (resource, action) = id.split_once('_').unwrap_or_default();
+            assert!(
+                !resource.is_empty()
+                    && !action.is_empty()
+                    && id.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{method} {path}: operationId {id:?} is not resource_action"
+            );
+            assert!(
+                operation_ids.insert(id.to_string()),
+                "{method} {path}: operationId {id} repeats"
+            );
             let responses = op["responses"].as_object().unwrap();
             for status in ["400", "401", "404", "422", "500"] {
                 assert!(

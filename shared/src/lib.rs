@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod api;
+pub mod backoff;
 pub mod fleet;
 pub mod game_servers;
 pub mod people;

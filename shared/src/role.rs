@@ -32,6 +32,12 @@ impl Role {
         self.rank() >= other.rank()
     }
 
+    /// Whether someone of this role may give `role` to a user: an admin grants any role but
+    /// owner; only an owner makes owners. (The hub's rule; the users page offers the same.)
+    pub fn may_grant(self, role: Role) -> bool {
+        self == Role::Owner || (self.at_least(Role::Admin) && role != Role::Owner)
+    }
+
     /// Supervisors and up read everything in their organization.
     pub fn reads_whole_org(self) -> bool {
         self.at_least(Role::Supervisor)

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use shared::policy::{FieldKind, FieldSpec, FIELDS};
 use shared::protocol::ConfigUpdated;
@@ -13,13 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::data::PolicyPageData;
 
-/// The answer of `PUT /api/policy` (and `GET /api/config`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ConfigView {
-    pub config_version: i64,
-    pub config: Policy,
-    pub updated_at: DateTime<Utc>,
-}
+pub use shared::policy::ConfigView;
 
 /// One field's edit: a switch, or the text of a number input (kept as typed, so that what the
 /// hub refuses is what the owner entered).

@@ -1,12 +1,10 @@
 //! The hub's REST API as the agent uses it.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::api::{ErrorBody, LoginResponse, Paged, Ticket};
 use shared::protocol::SessionInfo;
 use shared::timesheets::IdleSpan;
-use shared::Policy;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,12 +33,7 @@ impl ApiError {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ConfigView {
-    pub config_version: i64,
-    pub config: Policy,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
+pub use shared::policy::ConfigView;
 
 #[derive(Clone)]
 pub struct HubApi {

@@ -19,14 +19,12 @@ impl Backoff {
         }
     }
 
-    /// The next delay: `base * 2^attempt`, capped at `max`, then a uniform 50–100 % of it.
+    /// The next delay: `base * 2^attempt`, capped at `max`, then a uniform 50–100 % of it
+    /// (`shared::backoff`, the rule the dashboard tabs follow too).
     pub fn next_delay(&mut self) -> Duration {
-        let step = self
-            .base
-            .saturating_mul(1u32 << self.attempt.min(16))
-            .min(self.max);
+        let delay = shared::backoff::delay(self.base, self.max, self.attempt, rand::random());
         self.attempt = self.attempt.saturating_add(1);
-        step.mul_f64(0.5 + rand::random::<f64>() * 0.5)
+        delay
     }
 
     pub fn set_max(&mut self, max: Duration) {

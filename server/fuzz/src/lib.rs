@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use server::events::MemberInfo;
-use server::hub::{Hub, HubSettings, OrgDirectory, OrgHub, PolicyState};
+use server::hub::{Hub, HubSettings, Noted, OrgDirectory, OrgHub, PolicyState};
 use server::metrics::Metrics;
 use shared::{Policy, Role};
 
 pub mod frames;
+pub mod targets;
 
 /// The member the sockets belong to.
 pub const MEMBER: i64 = 1;
@@ -24,6 +25,7 @@ pub fn hub_with_org() -> (Arc<Hub>, Arc<OrgHub>) {
             max_sockets_per_user: 20,
         },
         Metrics::new(),
+        Arc::new(Noted::default()),
     ));
     let member = |user_id, role| MemberInfo {
         user_id,

@@ -12,6 +12,7 @@ use crate::queries::session_activity::session_activity;
 use shared::activity::SessionActivity;
 
 #[utoipa::path(
+    operation_id = "activity_show",
     get,
     path = "/api/sessions/{id}/activity",
     tag = "sessions",

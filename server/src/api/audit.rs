@@ -19,6 +19,7 @@ pub struct AuditQuery {
 }
 
 #[utoipa::path(
+    operation_id = "audit_list",
     get,
     path = "/api/audit",
     tag = "audit",

@@ -25,6 +25,7 @@ pub struct LoginBody {
 }
 
 #[utoipa::path(
+    operation_id = "auth_login",
     post,
     path = "/api/auth/login",
     tag = "auth",
@@ -43,11 +44,20 @@ pub async fn login(
     } else {
         TokenKind::Web
     };
-    let (token, user) = accounts::login(&state, ip, &body.email, &body.password, kind).await?;
+    let (token, user) = accounts::login(
+        &state.ops(),
+        &state.login_limiter,
+        ip,
+        &body.email,
+        &body.password,
+        kind,
+    )
+    .await?;
     Ok(login_answer(token, &user))
 }
 
 #[utoipa::path(
+    operation_id = "auth_logout",
     post,
     path = "/api/auth/logout",
     tag = "auth",
@@ -55,14 +65,15 @@ pub async fn login(
     responses((status = 204, description = "Logged out; the cookie is cleared and this token's sockets close with 4001"))
 )]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
-    accounts::logout(&state, &caller.token).await?;
+    accounts::logout(&state.ops(), &caller.token).await?;
     Ok((
         StatusCode::NO_CONTENT,
-        AppendHeaders([(SET_COOKIE, accounts::cleared_cookie())]),
+        AppendHeaders([(SET_COOKIE, super::extract::cleared_cookie())]),
     ))
 }
 
 #[utoipa::path(
+    operation_id = "auth_me",
     get,
     path = "/api/auth/me",
     tag = "auth",
@@ -76,7 +87,7 @@ pub async fn me(caller: Caller) -> Json<UserInfo> {
 /// The answer of every way in (login, setup, invite): the token in the body and as the
 /// session cookie.
 pub fn login_answer(token: String, user: &UserRow) -> impl IntoResponse {
-    let cookie = accounts::session_cookie(&token);
+    let cookie = super::extract::session_cookie(&token);
     (
         AppendHeaders([(SET_COOKIE, cookie)]),
         Json(LoginResponse {

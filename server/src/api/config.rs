@@ -2,22 +2,16 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Serialize;
 
 use super::extract::Caller;
 use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::store::ms_to_time;
-use shared::Policy;
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ConfigView {
-    pub config_version: i64,
-    pub config: Policy,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
+pub use shared::policy::ConfigView;
 
 #[utoipa::path(
+    operation_id = "config_show",
     get,
     path = "/api/config",
     tag = "policy",

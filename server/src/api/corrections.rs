@@ -16,6 +16,7 @@ use shared::timesheets::{
 };
 
 #[utoipa::path(
+    operation_id = "sessions_correct",
     patch,
     path = "/api/sessions/{id}",
     tag = "timesheets",
@@ -38,6 +39,7 @@ pub async fn correct(
 }
 
 #[utoipa::path(
+    operation_id = "sessions_delete",
     delete,
     path = "/api/sessions/{id}",
     tag = "timesheets",
@@ -60,6 +62,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(
+    operation_id = "idle_spans_list",
     get,
     path = "/api/sessions/{id}/idle",
     tag = "timesheets",
@@ -86,6 +89,7 @@ pub async fn spans(
 }
 
 #[utoipa::path(
+    operation_id = "idle_spans_report",
     post,
     path = "/api/sessions/{id}/idle",
     tag = "timesheets",
@@ -112,6 +116,7 @@ pub async fn report(
 }
 
 #[utoipa::path(
+    operation_id = "idle_spans_answer",
     post,
     path = "/api/sessions/{id}/idle/{span_id}",
     tag = "timesheets",

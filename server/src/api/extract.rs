@@ -233,3 +233,26 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .map_err(|_| ApiError::NotFound("Resource"))
     }
 }
+
+/// The session cookie: HttpOnly, SameSite=Lax, for the whole site.
+pub fn session_cookie(token: &str) -> String {
+    cookie::Cookie::build((SESSION_COOKIE, token.to_string()))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .path("/")
+        .max_age(cookie::time::Duration::milliseconds(
+            crate::ops::tokens::TOKEN_LIFETIME_MS,
+        ))
+        .build()
+        .to_string()
+}
+
+pub fn cleared_cookie() -> String {
+    cookie::Cookie::build((SESSION_COOKIE, ""))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}

@@ -10,6 +10,7 @@ use shared::fleet::AgentList;
 use shared::Role;
 
 #[utoipa::path(
+    operation_id = "agents_list",
     get,
     path = "/api/agents",
     tag = "fleet",

@@ -18,6 +18,7 @@ const READ: &str = "Only supervisors and above can see the game servers.";
 const WRITE: &str = "Only admins and owners can change game servers.";
 
 #[utoipa::path(
+    operation_id = "game_servers_list",
     get,
     path = "/api/game-servers",
     tag = "game servers",
@@ -45,6 +46,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
+    operation_id = "game_servers_show",
     get,
     path = "/api/game-servers/{id}",
     tag = "game servers",
@@ -67,6 +69,7 @@ pub async fn show(
 }
 
 #[utoipa::path(
+    operation_id = "game_servers_create",
     post,
     path = "/api/game-servers",
     tag = "game servers",
@@ -85,6 +88,7 @@ pub async fn create(
 }
 
 #[utoipa::path(
+    operation_id = "game_servers_update",
     patch,
     path = "/api/game-servers/{id}",
     tag = "game servers",
@@ -106,6 +110,7 @@ pub async fn update(
 }
 
 #[utoipa::path(
+    operation_id = "game_servers_delete",
     delete,
     path = "/api/game-servers/{id}",
     tag = "game servers",

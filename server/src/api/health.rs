@@ -56,6 +56,7 @@ pub struct BusHealth {
 const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[utoipa::path(
+    operation_id = "health_check",
     get,
     path = "/healthz",
     tag = "operations",
@@ -119,6 +120,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 #[utoipa::path(
+    operation_id = "metrics_show",
     get,
     path = "/metrics",
     tag = "operations",

@@ -31,6 +31,7 @@ async fn logged_in(
 }
 
 #[utoipa::path(
+    operation_id = "invites_show",
     get,
     path = "/api/auth/invite/{token}",
     tag = "auth",
@@ -48,6 +49,7 @@ pub async fn invite_info(
 }
 
 #[utoipa::path(
+    operation_id = "invites_accept",
     post,
     path = "/api/auth/invite/{token}",
     tag = "auth",
@@ -70,6 +72,7 @@ pub async fn accept_invite(
 }
 
 #[utoipa::path(
+    operation_id = "password_change",
     post,
     path = "/api/auth/password",
     tag = "auth",
@@ -100,6 +103,7 @@ pub struct TokensQuery {
 }
 
 #[utoipa::path(
+    operation_id = "tokens_list",
     get,
     path = "/api/auth/tokens",
     tag = "auth",
@@ -118,6 +122,7 @@ pub async fn tokens(
 }
 
 #[utoipa::path(
+    operation_id = "tokens_revoke",
     delete,
     path = "/api/auth/tokens/{id}",
     tag = "auth",
@@ -135,6 +140,7 @@ pub async fn revoke_token(
 }
 
 #[utoipa::path(
+    operation_id = "setup_create",
     post,
     path = "/api/setup",
     tag = "setup",
@@ -159,6 +165,7 @@ pub async fn setup(
 }
 
 #[utoipa::path(
+    operation_id = "org_show",
     get,
     path = "/api/org",
     tag = "organization",
@@ -171,6 +178,7 @@ pub async fn org(State(state): State<AppState>, caller: Caller) -> ApiResult<Jso
 }
 
 #[utoipa::path(
+    operation_id = "org_update",
     patch,
     path = "/api/org",
     tag = "organization",

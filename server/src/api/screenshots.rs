@@ -9,13 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use std::path::PathBuf;
 
 use super::extract::{ApiQuery, Caller, IdPath, Paging};
 use crate::app::AppState;
-use crate::domain::auth::new_token;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{now_ms, NewScreenshot};
+use crate::ops::{self, screenshots::Stored};
 use shared::api::{Paged, Screenshot};
 
 /// The route's body limit: the policy's largest allowed screenshot.
@@ -30,6 +28,7 @@ pub struct UploadQuery {
 }
 
 #[utoipa::path(
+    operation_id = "screenshots_upload",
     post,
     path = "/api/screenshots",
     tag = "screenshots",
@@ -68,89 +67,24 @@ pub async fn upload(
             max_bytes / (1024 * 1024)
         )));
     }
-    let (width, height) = jpeg_size(&body)?;
-    if let Some(session_id) = q.session_id {
-        let session = state.store.get_session(caller.org_id(), session_id).await?;
-        if session.is_none_or(|s| s.user_id != caller.user.id) {
-            return Err(ApiError::NotFound("Session"));
-        }
-    }
-    let captured_at = q
-        .captured_at
-        .map(|t| t.timestamp_millis())
-        .unwrap_or_else(now_ms);
-    if captured_at > now_ms() + 5 * 60 * 1000 {
-        return Err(ApiError::invalid_field(
-            "captured_at",
-            "must not be in the future",
-        ));
-    }
-    if q.client_id
-        .as_deref()
-        .is_some_and(|c| c.is_empty() || c.len() > 100)
-    {
-        return Err(ApiError::invalid_field(
-            "client_id",
-            "must be 1 to 100 characters",
-        ));
-    }
-    let folder = state
-        .config
-        .data_dir
-        .join("screenshots")
-        .join(caller.org_id().to_string())
-        .join(caller.user.id.to_string());
-    let path = folder.join(format!("{}.jpg", &new_token()[..22]));
-    write_file(&folder, &path, &body).await?;
-    let path_text = path.to_string_lossy().to_string();
-    let inserted = state
-        .store
-        .insert_screenshot(NewScreenshot {
-            org_id: caller.org_id(),
-            user_id: caller.user.id,
-            session_id: q.session_id,
-            captured_at,
-            width,
-            height,
-            bytes: body.len() as i64,
-            path: &path_text,
-            client_id: q.client_id.as_deref(),
-        })
-        .await;
-    match inserted {
-        Ok((shot, true)) => Ok((StatusCode::CREATED, Json(shot))),
-        Ok((shot, false)) => {
-            // A replayed upload: the first file stays, this copy goes.
-            let _ = tokio::fs::remove_file(&path).await;
-            Ok((StatusCode::OK, Json(shot)))
-        }
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&path).await;
-            Err(e.into())
-        }
-    }
-}
-
-/// The width and height of an uploaded JPEG, read from its header (public for the fuzz target).
-pub fn jpeg_size(body: &[u8]) -> ApiResult<(i64, i64)> {
-    let reader =
-        image::ImageReader::with_format(std::io::Cursor::new(body), image::ImageFormat::Jpeg);
-    reader
-        .into_dimensions()
-        .map(|(w, h)| (i64::from(w), i64::from(h)))
-        .map_err(|e| ApiError::invalid_field("body", format!("must be a JPEG image ({e})")))
-}
-
-async fn write_file(folder: &PathBuf, path: &PathBuf, body: &[u8]) -> ApiResult<()> {
-    let io = |e: std::io::Error| {
-        tracing::error!(error = %e, path = %path.display(), "storing a screenshot");
-        ApiError::Store(crate::store::StoreError::Folder {
-            path: path.display().to_string(),
-            source: e,
-        })
+    let upload = ops::screenshots::Upload {
+        session_id: q.session_id,
+        captured_at: q.captured_at.map(|t| t.timestamp_millis()),
+        client_id: q.client_id.as_deref(),
     };
-    tokio::fs::create_dir_all(folder).await.map_err(io)?;
-    tokio::fs::write(path, body).await.map_err(io)
+    let (shot, stored) = ops::screenshots::store(
+        &state.ops(),
+        &state.config.data_dir,
+        &caller.actor(),
+        upload,
+        &body,
+    )
+    .await?;
+    let status = match stored {
+        Stored::New => StatusCode::CREATED,
+        Stored::Replay => StatusCode::OK,
+    };
+    Ok((status, Json(shot)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -164,6 +98,7 @@ pub struct ListQuery {
 
 /// Supervisors and up see the organization's screenshots; members their own.
 #[utoipa::path(
+    operation_id = "screenshots_list",
     get,
     path = "/api/screenshots",
     tag = "screenshots",
@@ -203,6 +138,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
+    operation_id = "screenshots_image",
     get,
     path = "/api/screenshots/{id}/image",
     tag = "screenshots",

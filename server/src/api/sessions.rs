@@ -26,6 +26,7 @@ fn created(result: Created<SessionRow>) -> (StatusCode, Json<SessionInfo>) {
 }
 
 #[utoipa::path(
+    operation_id = "sessions_start",
     post,
     path = "/api/sessions/start",
     tag = "sessions",
@@ -49,6 +50,7 @@ pub async fn start(
 }
 
 #[utoipa::path(
+    operation_id = "sessions_stop",
     post,
     path = "/api/sessions/stop",
     tag = "sessions",
@@ -80,6 +82,7 @@ pub async fn stop(
 }
 
 #[utoipa::path(
+    operation_id = "sessions_manual",
     post,
     path = "/api/sessions/manual",
     tag = "sessions",
@@ -98,6 +101,7 @@ pub async fn manual(
 }
 
 #[utoipa::path(
+    operation_id = "sessions_end",
     post,
     path = "/api/sessions/{id}/end",
     tag = "sessions",
@@ -132,6 +136,7 @@ pub async fn end(
 }
 
 #[utoipa::path(
+    operation_id = "sessions_show",
     get,
     path = "/api/sessions/{id}",
     tag = "sessions",
@@ -220,6 +225,7 @@ async fn page_of(
 }
 
 #[utoipa::path(
+    operation_id = "sessions_list",
     get,
     path = "/api/sessions",
     tag = "sessions",
@@ -237,6 +243,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
+    operation_id = "sessions_list_of_user",
     get,
     path = "/api/users/{id}/sessions",
     tag = "sessions",
@@ -263,6 +270,7 @@ pub async fn of_user(
 }
 
 #[utoipa::path(
+    operation_id = "sessions_list_of_ticket",
     get,
     path = "/api/tickets/{id}/sessions",
     tag = "sessions",
@@ -291,6 +299,7 @@ pub async fn of_ticket(
 
 /// The filtered list as CSV (every page, up to 100,000 rows), newest first.
 #[utoipa::path(
+    operation_id = "sessions_export_csv",
     get,
     path = "/api/sessions/export.csv",
     tag = "sessions",

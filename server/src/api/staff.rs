@@ -14,6 +14,7 @@ use shared::api::Paged;
 use shared::game_servers::{Period, ServerSession, StaffDetails, StaffStats};
 
 #[utoipa::path(
+    operation_id = "staff_details",
     get,
     path = "/api/staff/{id}/details",
     tag = "staff",
@@ -52,6 +53,7 @@ fn date(field: &str, value: Option<&str>) -> ApiResult<Option<NaiveDate>> {
 }
 
 #[utoipa::path(
+    operation_id = "staff_server_sessions",
     get,
     path = "/api/staff/{id}/server-sessions",
     tag = "staff",
@@ -90,6 +92,7 @@ pub struct StatsQuery {
 }
 
 #[utoipa::path(
+    operation_id = "staff_stats",
     get,
     path = "/api/staff/{id}/stats",
     tag = "staff",

@@ -10,6 +10,7 @@ use crate::ops::status;
 use shared::presence::{MyStatus, SetStatusRequest};
 
 #[utoipa::path(
+    operation_id = "status_show",
     get,
     path = "/api/me/status",
     tag = "status",
@@ -25,6 +26,7 @@ pub async fn show(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
 }
 
 #[utoipa::path(
+    operation_id = "status_set",
     put,
     path = "/api/me/status",
     tag = "status",
@@ -42,6 +44,7 @@ pub async fn set(
 }
 
 #[utoipa::path(
+    operation_id = "status_clear",
     delete,
     path = "/api/me/status",
     tag = "status",

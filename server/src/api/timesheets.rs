@@ -23,6 +23,7 @@ pub struct WeekQuery {
 }
 
 #[utoipa::path(
+    operation_id = "timesheets_week",
     get,
     path = "/api/timesheets",
     tag = "timesheets",
@@ -74,6 +75,7 @@ async fn set(
 }
 
 #[utoipa::path(
+    operation_id = "timesheets_approve",
     post,
     path = "/api/timesheets/{user_id}/{iso_week}/approve",
     tag = "timesheets",
@@ -96,6 +98,7 @@ pub async fn approve(
 }
 
 #[utoipa::path(
+    operation_id = "timesheets_reopen",
     post,
     path = "/api/timesheets/{user_id}/{iso_week}/reopen",
     tag = "timesheets",
@@ -162,6 +165,7 @@ fn csv_response(report: &TimeReport) -> ApiResult<Response> {
 }
 
 #[utoipa::path(
+    operation_id = "reports_time",
     get,
     path = "/api/reports/time",
     tag = "timesheets",
@@ -188,6 +192,7 @@ pub async fn report(
 }
 
 #[utoipa::path(
+    operation_id = "reports_time_csv",
     get,
     path = "/api/reports/time.csv",
     tag = "timesheets",

@@ -15,6 +15,7 @@ use shared::people::{CreatedUser, LinkResponse};
 use shared::Role;
 
 #[utoipa::path(
+    operation_id = "users_list",
     get,
     path = "/api/users",
     tag = "users",
@@ -45,6 +46,7 @@ pub async fn list(
 }
 
 #[utoipa::path(
+    operation_id = "users_show",
     get,
     path = "/api/users/{id}",
     tag = "users",
@@ -69,6 +71,7 @@ pub async fn show(
 }
 
 #[utoipa::path(
+    operation_id = "users_create",
     post,
     path = "/api/users",
     tag = "users",
@@ -82,7 +85,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateUserRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     caller.require(Role::Admin, "Only admins and owners can add users.")?;
-    if !ops::people::may_grant(caller.user.role, body.role) {
+    if !caller.user.role.may_grant(body.role) {
         return Err(ApiError::Forbidden("Only an owner can make another owner."));
     }
     let actor = caller.actor();
@@ -98,6 +101,7 @@ pub async fn create(
 }
 
 #[utoipa::path(
+    operation_id = "users_update",
     patch,
     path = "/api/users/{id}",
     tag = "users",
@@ -117,6 +121,7 @@ pub async fn update(
 }
 
 #[utoipa::path(
+    operation_id = "users_reset_link",
     post,
     path = "/api/users/{id}/reset-link",
     tag = "users",

@@ -34,6 +34,7 @@ async fn own(state: &AppState, caller: &Caller, id: i64) -> ApiResult<WebhookRow
 }
 
 #[utoipa::path(
+    operation_id = "webhooks_list",
     get,
     path = "/api/webhooks",
     tag = "webhooks",
@@ -52,6 +53,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
 }
 
 #[utoipa::path(
+    operation_id = "webhooks_create",
     post,
     path = "/api/webhooks",
     tag = "webhooks",
@@ -77,6 +79,7 @@ pub async fn create(
 }
 
 #[utoipa::path(
+    operation_id = "webhooks_show",
     get,
     path = "/api/webhooks/{id}",
     tag = "webhooks",
@@ -94,6 +97,7 @@ pub async fn show(
 }
 
 #[utoipa::path(
+    operation_id = "webhooks_update",
     patch,
     path = "/api/webhooks/{id}",
     tag = "webhooks",
@@ -121,6 +125,7 @@ pub async fn update(
 }
 
 #[utoipa::path(
+    operation_id = "webhooks_delete",
     delete,
     path = "/api/webhooks/{id}",
     tag = "webhooks",
@@ -139,6 +144,7 @@ pub async fn delete(
 }
 
 #[utoipa::path(
+    operation_id = "webhooks_deliveries",
     get,
     path = "/api/webhooks/{id}/deliveries",
     tag = "webhooks",
@@ -164,6 +170,7 @@ pub async fn deliveries(
 }
 
 #[utoipa::path(
+    operation_id = "webhooks_test",
     post,
     path = "/api/webhooks/{id}/test",
     tag = "webhooks",

@@ -12,9 +12,8 @@ use std::process::ExitCode;
 
 use crate::config::{public_url, Config, DEFAULT_SQLITE_PATH};
 use crate::domain::people::normalize_email;
-use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::ops::{self, Ctx};
+use crate::ops::{self, Ctx, OpError};
 use crate::store::{ms_to_time, Store, StoreError, UserAuditActor};
 use password::{password_from, PasswordSource};
 use shared::api::CreateUserRequest;
@@ -166,31 +165,19 @@ pub async fn run(db: DbArgs, admin: Admin) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = match &e {
-                ApiError::Store(StoreError::UniqueViolation(_) | StoreError::Conflict(_)) => {
-                    REFUSED
-                }
-                ApiError::Store(_) | ApiError::Internal(_) => DATABASE,
-                _ => REFUSED,
-            };
-            eprintln!("presence-hub: {}", describe(&e));
-            ExitCode::from(code)
+            eprintln!("presence-hub: {}", e.describe());
+            ExitCode::from(exit_code(&e))
         }
     }
 }
 
-/// The error as a sentence, with each bad field spelled out.
-fn describe(e: &ApiError) -> String {
+/// The command line's one mapping of an operation's error: a refusal (the message says why)
+/// or a database that failed.
+fn exit_code(e: &OpError) -> u8 {
     match e {
-        ApiError::Store(StoreError::UniqueViolation(what)) => format!("{what} already exists."),
-        ApiError::Invalid { fields, message } if !fields.is_empty() => {
-            let details: Vec<String> = fields
-                .iter()
-                .map(|(field, what)| format!("{} {what}", field.replace('_', " ")))
-                .collect();
-            format!("{message} {}.", details.join("; "))
-        }
-        other => other.to_string(),
+        OpError::Store(StoreError::UniqueViolation(_) | StoreError::Conflict(_)) => REFUSED,
+        OpError::Store(_) | OpError::Internal(_) => DATABASE,
+        _ => REFUSED,
     }
 }
 
@@ -220,7 +207,7 @@ async fn org_create(
     timezone: &str,
     owner_email: &str,
     owner_name: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let owner_name = owner_name
         .map(str::to_string)
         .unwrap_or_else(|| name_from_email(owner_email));
@@ -260,7 +247,7 @@ fn report_password(
     }
 }
 
-async fn org_list(store: &Store) -> Result<(), ApiError> {
+async fn org_list(store: &Store) -> Result<(), OpError> {
     let orgs = store.list_orgs().await?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -289,9 +276,9 @@ async fn user_create(
     email: &str,
     name: &str,
     role: Role,
-) -> Result<(), ApiError> {
+) -> Result<(), OpError> {
     let org = ctx.store.get_org(org_id).await?.ok_or_else(|| {
-        ApiError::Conflict(format!(
+        OpError::Conflict(format!(
             "There is no organization with id {org_id} (see `presence-hub org list`)."
         ))
     })?;
@@ -322,12 +309,12 @@ async fn user_create(
     Ok(())
 }
 
-async fn reset_password(ctx: &Ctx<'_>, email: &str) -> Result<(), ApiError> {
+async fn reset_password(ctx: &Ctx<'_>, email: &str) -> Result<(), OpError> {
     let user = ctx
         .store
         .find_user_by_email(&normalize_email(email))
         .await?
-        .ok_or_else(|| ApiError::Conflict(format!("There is no user with the e-mail {email}.")))?;
+        .ok_or_else(|| OpError::Conflict(format!("There is no user with the e-mail {email}.")))?;
     let (link, _) = ops::people::reset_link(ctx, None, &user, "cli").await?;
     println!("{link}");
     eprintln!(

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use crate::error::ApiError;
+use crate::ops::OpError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordSource {
@@ -35,7 +35,7 @@ impl Password {
 
 /// `$var` if set and not empty; else, on a terminal, asked twice (an empty answer means an
 /// invite link); else none.
-pub fn password_from(var: &'static str, email: &str) -> Result<Password, ApiError> {
+pub fn password_from(var: &'static str, email: &str) -> Result<Password, OpError> {
     if let Some(value) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
         return Ok(Password {
             value: Some(value),
@@ -50,7 +50,7 @@ pub fn password_from(var: &'static str, email: &str) -> Result<Password, ApiErro
     }
     let ask = |prompt: &str| {
         rpassword::prompt_password(prompt)
-            .map_err(|e| ApiError::BadRequest(format!("could not read the password: {e}")))
+            .map_err(|e| OpError::BadRequest(format!("could not read the password: {e}")))
     };
     let first = ask(&format!(
         "Password for {email} (at least 10 characters; empty: print an invite link instead): "
@@ -62,7 +62,7 @@ pub fn password_from(var: &'static str, email: &str) -> Result<Password, ApiErro
         });
     }
     if ask("The same password again: ")? != first {
-        return Err(ApiError::invalid_field(
+        return Err(OpError::invalid_field(
             "password",
             "was not typed the same twice",
         ));

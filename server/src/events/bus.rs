@@ -406,7 +406,7 @@ impl Bus {
 
     /// What the device writer calls after a flush: `NOTIFY hub_devices` so that the other
     /// nodes push the written devices to their admins' tabs (chunked below the payload limit).
-    pub fn devices_notifier(self: &Arc<Self>) -> crate::hub::devices::DevicesWritten {
+    pub fn devices_notifier(self: &Arc<Self>) -> crate::write_behind::devices::DevicesWritten {
         let bus = self.clone();
         Box::new(move |org_id, ids| {
             let bus = bus.clone();

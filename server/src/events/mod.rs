@@ -11,116 +11,13 @@ pub mod bus;
 pub mod nodes;
 pub mod presence;
 
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::hub::Hub;
-use shared::game_servers::GameServerUpdate;
-use shared::protocol::{
-    ConfigUpdated, SessionDeleted, SessionEnded, SessionInfo, TimesheetUpdated,
-};
-use shared::Role;
-
-/// A user as every node's directory needs them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemberInfo {
-    pub user_id: i64,
-    pub name: String,
-    pub role: Role,
-    pub active: bool,
-    pub last_activity_at: Option<i64>,
-}
-
-impl From<&crate::store::UserRow> for MemberInfo {
-    fn from(u: &crate::store::UserRow) -> Self {
-        MemberInfo {
-            user_id: u.id,
-            name: u.name.clone(),
-            role: u.role,
-            active: u.active,
-            last_activity_at: u.last_activity_at,
-        }
-    }
-}
-
-/// A committed change that sockets hear about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    /// A running session began (a start, or a replayed offline start).
-    SessionStarted { session: SessionInfo },
-    /// A running session ended: the user's stop, an admin's force-end, an automatic stop.
-    SessionEnded { user_id: i64, ended: SessionEnded },
-    /// A session was corrected, recorded after the fact, or had idle time discarded.
-    SessionUpdated { session: SessionInfo },
-    /// A completed session became a tombstone.
-    SessionDeleted { deleted: SessionDeleted },
-    /// A user's week was approved or reopened.
-    TimesheetUpdated { update: TimesheetUpdated },
-    /// The tracking policy was saved with a new version.
-    ConfigUpdated {
-        update: ConfigUpdated,
-        updated_at: i64,
-    },
-    /// A user was created or changed (name, role, deactivated...).
-    MemberChanged { member: MemberInfo },
-    /// Logins were signed out: their sockets close with 4001.
-    TokensRevoked { token_ids: Vec<i64> },
-    /// The organization was renamed or moved to another timezone.
-    OrgUpdated { name: String, timezone: String },
-    /// A game server changed: a poll, an admin's edit, a deletion.
-    GameServerUpdated { update: Box<GameServerUpdate> },
-    /// A game server has been short of staff for its `alert_after_minutes`.
-    CoverageAlert {
-        alert: shared::game_servers::CoverageAlert,
-    },
-    /// A coverage alert ended.
-    CoverageCleared {
-        cleared: shared::game_servers::CoverageCleared,
-    },
-    /// A webhook delivery was made, attempted or given up (admins' settings page).
-    WebhookDeliveryUpdated {
-        delivery: shared::webhooks::WebhookDelivery,
-    },
-    /// A user set or cleared their break or custom status (and do-not-disturb).
-    StatusChanged {
-        user_id: i64,
-        status: Option<shared::CustomStatus>,
-    },
-}
-
-impl Event {
-    /// The name used in logs and metrics.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Event::SessionStarted { .. } => "session_started",
-            Event::SessionEnded { .. } => "session_ended",
-            Event::SessionUpdated { .. } => "session_updated",
-            Event::SessionDeleted { .. } => "session_deleted",
-            Event::TimesheetUpdated { .. } => "timesheet_updated",
-            Event::ConfigUpdated { .. } => "config_updated",
-            Event::MemberChanged { .. } => "member_changed",
-            Event::TokensRevoked { .. } => "tokens_revoked",
-            Event::OrgUpdated { .. } => "org_updated",
-            Event::GameServerUpdated { .. } => "game_server_updated",
-            Event::StatusChanged { .. } => "status_changed",
-            Event::CoverageAlert { .. } => "coverage_alert",
-            Event::CoverageCleared { .. } => "coverage_cleared",
-            Event::WebhookDeliveryUpdated { .. } => "webhook_delivery_updated",
-        }
-    }
-}
-
-/// An event as committed: its organization and, on PostgreSQL, its place in that
-/// organization's outbox (gapless, commit order).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Published {
-    pub org_id: i64,
-    pub seq: Option<i64>,
-    pub event: Event,
-}
+pub use hub_core::events::{Event, MemberInfo, Published};
 
 /// The publisher every operation ends with.
+#[derive(Clone)]
 pub struct Events {
     hub: Arc<Hub>,
     bus: Option<Arc<bus::Bus>>,

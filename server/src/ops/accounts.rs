@@ -1,16 +1,15 @@
 //! Logging in and out: one implementation behind the JSON API and the HTML login form.
 
-use cookie::{Cookie, SameSite};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-use crate::app::AppState;
 use crate::domain::auth::{hash_password, token_hash, verify_password};
 use crate::domain::people::normalize_email;
-use crate::error::ApiError;
-use crate::ops::tokens::{issue, TOKEN_LIFETIME_MS};
+use crate::ops::error::OpError;
+use crate::ops::tokens::issue;
+use crate::ops::Ctx;
 use crate::store::UserRow;
 use shared::people::TokenKind;
 
@@ -33,13 +32,13 @@ impl LoginLimiter {
         }
     }
 
-    fn check(&self, ip: IpAddr, email: &str) -> Result<(), ApiError> {
+    fn check(&self, ip: IpAddr, email: &str) -> Result<(), OpError> {
         let now = DefaultClock::default().now();
         let verdict = self
             .by_ip
             .check_key(&ip)
             .and_then(|()| self.by_email.check_key(&email.to_string()));
-        verdict.map_err(|not_until| ApiError::RateLimited {
+        verdict.map_err(|not_until| OpError::RateLimited {
             retry_after_seconds: not_until.wait_time_from(now).as_secs().max(1),
         })
     }
@@ -53,15 +52,16 @@ impl LoginLimiter {
 
 /// Checks the credentials and issues a new token of `kind` (`web` or `device`).
 pub async fn login(
-    state: &AppState,
+    ctx: &Ctx<'_>,
+    limiter: &LoginLimiter,
     ip: IpAddr,
     email: &str,
     password: &str,
     kind: TokenKind,
-) -> Result<(String, UserRow), ApiError> {
+) -> Result<(String, UserRow), OpError> {
     let email = normalize_email(email);
     if email.is_empty() || password.is_empty() {
-        return Err(ApiError::invalid_field(
+        return Err(OpError::invalid_field(
             if email.is_empty() {
                 "email"
             } else {
@@ -70,12 +70,12 @@ pub async fn login(
             "is required",
         ));
     }
-    state.login_limiter.check(ip, &email)?;
-    let user = state.store.find_user_by_email(&email).await?;
+    limiter.check(ip, &email)?;
+    let user = ctx.store.find_user_by_email(&email).await?;
     let stored_hash = user
         .as_ref()
         .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| state.login_limiter.decoy_hash.clone());
+        .unwrap_or_else(|| limiter.decoy_hash.clone());
     let password = password.to_string();
     // Argon2 is deliberately slow: keep it off the async workers.
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored_hash))
@@ -83,9 +83,9 @@ pub async fn login(
         .unwrap_or(false);
     let user = match user {
         Some(user) if matches && user.active => user,
-        _ => return Err(ApiError::InvalidCredentials),
+        _ => return Err(OpError::InvalidCredentials),
     };
-    let token = issue(&state.ops(), &user, kind, Some(&ip.to_string())).await?;
+    let token = issue(ctx, &user, kind, Some(&ip.to_string())).await?;
     tracing::info!(
         user_id = user.id,
         org_id = user.org_id,
@@ -96,31 +96,10 @@ pub async fn login(
 }
 
 /// Revokes the token and closes the sockets opened with it (on every node).
-pub async fn logout(state: &AppState, token: &str) -> Result<(), ApiError> {
-    if let Some(published) = state.store.revoke_token(&token_hash(token)).await? {
+pub async fn logout(ctx: &Ctx<'_>, token: &str) -> Result<(), OpError> {
+    if let Some(published) = ctx.store.revoke_token(&token_hash(token)).await? {
         tracing::info!(org_id = published.org_id, "logged out");
-        state.events.publish(published);
+        ctx.publish(published);
     }
     Ok(())
-}
-
-/// The session cookie: HttpOnly, SameSite=Lax, for the whole site.
-pub fn session_cookie(token: &str) -> String {
-    Cookie::build((crate::api::extract::SESSION_COOKIE, token.to_string()))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .max_age(cookie::time::Duration::milliseconds(TOKEN_LIFETIME_MS))
-        .build()
-        .to_string()
-}
-
-pub fn cleared_cookie() -> String {
-    Cookie::build((crate::api::extract::SESSION_COOKIE, ""))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .max_age(cookie::time::Duration::ZERO)
-        .build()
-        .to_string()
 }

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use super::Ctx;
 use crate::domain::sessions::{check_edit, may_correct, EditRefusal};
 use crate::domain::weeks::IsoWeek;
-use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
+use crate::ops::error::{OpError, OpResult};
 use crate::store::{
     ms_to_time, now_ms, Changes, NewAudit, SessionCorrection, SessionDeletion, SessionRow, UserRow,
 };
@@ -18,10 +18,10 @@ use shared::timesheets::{CorrectSessionRequest, DeleteSessionRequest};
 const MAX_REASON_CHARS: usize = 500;
 const MAX_NOTE_CHARS: usize = 2000;
 
-fn check_reason(reason: &str) -> ApiResult<String> {
+fn check_reason(reason: &str) -> OpResult<String> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(ApiError::invalid_field(
+        return Err(OpError::invalid_field(
             "reason",
             format!("is required: 1 to {MAX_REASON_CHARS} characters saying why"),
         ));
@@ -30,17 +30,17 @@ fn check_reason(reason: &str) -> ApiResult<String> {
 }
 
 /// The session, if the actor may correct it; others' sessions are "not found" to members.
-async fn correctable(ctx: &Ctx<'_>, actor: &UserRow, id: i64) -> ApiResult<SessionRow> {
+async fn correctable(ctx: &Ctx<'_>, actor: &UserRow, id: i64) -> OpResult<SessionRow> {
     let session = ctx
         .store
         .get_session(actor.org_id, id)
         .await?
-        .ok_or(ApiError::NotFound("Session"))?;
+        .ok_or(OpError::NotFound("Session"))?;
     if !may_correct(actor.id, actor.role, session.user_id) {
         return Err(if actor.role.reads_whole_org() {
-            ApiError::Forbidden("Only admins and owners can correct another user's time.")
+            OpError::Forbidden("Only admins and owners can correct another user's time.")
         } else {
-            ApiError::NotFound("Session")
+            OpError::NotFound("Session")
         });
     }
     Ok(session)
@@ -63,11 +63,11 @@ pub async fn correct(
     id: i64,
     req: &CorrectSessionRequest,
     ip: Option<IpAddr>,
-) -> ApiResult<SessionRow> {
+) -> OpResult<SessionRow> {
     let reason = check_reason(&req.reason)?;
     if let Some(Some(note)) = &req.note {
         if note.chars().count() > MAX_NOTE_CHARS {
-            return Err(ApiError::invalid_field(
+            return Err(OpError::invalid_field(
                 "note",
                 format!("must be at most {MAX_NOTE_CHARS} characters"),
             ));
@@ -94,14 +94,14 @@ pub async fn correct(
             EditRefusal::InFuture if req.end_time.is_none() => "start_time",
             _ => "end_time",
         };
-        ApiError::invalid_field(field, e.to_string())
+        OpError::invalid_field(field, e.to_string())
     })?;
     let ticket_id = req.ticket_id.unwrap_or(old.ticket_id);
     if let Some(ticket) = ticket_id.filter(|t| Some(*t) != old.ticket_id) {
         ctx.store
             .get_ticket(actor.org_id, ticket)
             .await?
-            .ok_or(ApiError::NotFound("Ticket"))?;
+            .ok_or(OpError::NotFound("Ticket"))?;
     }
     let note = match &req.note {
         Some(n) => n.as_deref().map(str::trim).filter(|n| !n.is_empty()),
@@ -148,7 +148,7 @@ pub async fn correct(
     changes.note("ticket_id", old.ticket_id, ticket_id);
     changes.note("note", &old.note, note);
     if changes.is_empty() {
-        return Err(ApiError::invalid_field(
+        return Err(OpError::invalid_field(
             "reason",
             "nothing to correct: no time, ticket or note differs from the session's",
         ));
@@ -188,11 +188,11 @@ pub async fn delete(
     id: i64,
     req: &DeleteSessionRequest,
     ip: Option<IpAddr>,
-) -> ApiResult<SessionRow> {
+) -> OpResult<SessionRow> {
     let reason = check_reason(&req.reason)?;
     let old = correctable(ctx, actor, id).await?;
     let Some(ended_at) = old.ended_at else {
-        return Err(ApiError::Conflict(
+        return Err(OpError::Conflict(
             "A running session cannot be deleted: stop or end it first.".into(),
         ));
     };
@@ -234,7 +234,7 @@ pub async fn delete(
             |_| Event::SessionDeleted { deleted },
         )
         .await?
-        .ok_or(ApiError::NotFound("Session"))?;
+        .ok_or(OpError::NotFound("Session"))?;
     ctx.publish(published);
     Ok(row)
 }

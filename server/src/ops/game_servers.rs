@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Actor, Ctx};
 use crate::domain::coverage::{rule_problems, CoverageRule, DEFAULT_ALERT_AFTER_MINUTES};
 use crate::domain::game_servers::{check_address, check_name};
-use crate::error::{ApiError, ApiResult};
+use crate::ops::error::{OpError, OpResult};
 use crate::store::{GameServerPatch, GameServerRow, ServerSessionRow, Store, StoreResult};
 use shared::game_servers::{CreateGameServerRequest, GameServer, UpdateGameServerRequest};
 
@@ -62,7 +62,7 @@ pub async fn create(
     ctx: &Ctx<'_>,
     org_id: i64,
     req: &CreateGameServerRequest,
-) -> ApiResult<GameServer> {
+) -> OpResult<GameServer> {
     let mut fields = BTreeMap::new();
     let name = checked(&mut fields, "name", Some(req.name.as_str()), check_name);
     let address = checked(
@@ -72,9 +72,9 @@ pub async fn create(
         check_address,
     );
     check_rule(&mut fields, req.min_staff, req.alert_after_minutes);
-    ApiError::unless_valid(fields)?;
+    OpError::unless_valid(fields)?;
     let (Some(name), Some(address)) = (name, address) else {
-        return Err(ApiError::BadRequest("name and address are required".into()));
+        return Err(OpError::BadRequest("name and address are required".into()));
     };
     let rule = CoverageRule {
         min_staff: req.min_staff.unwrap_or(0),
@@ -95,7 +95,7 @@ pub async fn update(
     org_id: i64,
     id: i64,
     req: &UpdateGameServerRequest,
-) -> ApiResult<GameServer> {
+) -> OpResult<GameServer> {
     let mut fields = BTreeMap::new();
     let patch = GameServerPatch {
         name: checked(&mut fields, "name", req.name.as_deref(), check_name),
@@ -110,25 +110,25 @@ pub async fn update(
         alert_after_minutes: req.alert_after_minutes,
     };
     check_rule(&mut fields, req.min_staff, req.alert_after_minutes);
-    ApiError::unless_valid(fields)?;
+    OpError::unless_valid(fields)?;
     let (update, published) = ctx
         .store
         .update_game_server(org_id, id, &patch)
         .await?
-        .ok_or(ApiError::NotFound("Game server"))?;
+        .ok_or(OpError::NotFound("Game server"))?;
     ctx.publish(published);
     Ok(update.server)
 }
 
 /// Deletes a game server (admin and up, checked by the caller): its open sessions close as
 /// when it is disabled, then it disappears from lists and polls; its sessions stay.
-pub async fn delete(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> ApiResult<()> {
+pub async fn delete(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> OpResult<()> {
     let org_id = actor.user.org_id;
     let current = ctx
         .store
         .get_game_server(org_id, id)
         .await?
-        .ok_or(ApiError::NotFound("Game server"))?;
+        .ok_or(OpError::NotFound("Game server"))?;
     let audit = crate::store::NewAudit {
         org_id,
         actor_id: Some(actor.user.id),
@@ -142,7 +142,7 @@ pub async fn delete(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> ApiResult<()> {
         .store
         .delete_game_server(org_id, id, &audit)
         .await?
-        .ok_or(ApiError::NotFound("Game server"))?;
+        .ok_or(OpError::NotFound("Game server"))?;
     ctx.publish(published);
     Ok(())
 }

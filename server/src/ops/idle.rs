@@ -2,8 +2,8 @@
 //! `idle_time_handling` decides (keep, discard, or ask the user), and the user's answer.
 
 use super::Ctx;
-use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
+use crate::ops::error::{OpError, OpResult};
 use crate::store::{now_ms, Created, IdleSpanRow, NewIdleSpan, SpanDecision, UserRow};
 use shared::policy::IdleTimeHandling;
 use shared::timesheets::{IdleDecision, IdleSpan, IdleSpanReport};
@@ -34,10 +34,10 @@ pub async fn report(
     actor: &UserRow,
     session_id: i64,
     req: &IdleSpanReport,
-) -> ApiResult<Created<IdleSpanRow>> {
+) -> OpResult<Created<IdleSpanRow>> {
     if let Some(c) = &req.client_id {
         if c.is_empty() || c.chars().count() > 100 {
-            return Err(ApiError::invalid_field(
+            return Err(OpError::invalid_field(
                 "client_id",
                 "must be 1 to 100 characters",
             ));
@@ -48,7 +48,7 @@ pub async fn report(
         .get_session(actor.org_id, session_id)
         .await?
         .filter(|s| s.user_id == actor.id)
-        .ok_or(ApiError::NotFound("Session"))?;
+        .ok_or(OpError::NotFound("Session"))?;
     let now = now_ms();
     let start = req.started_at.timestamp_millis();
     let end = req
@@ -57,7 +57,7 @@ pub async fn report(
         .min(session.ended_at.unwrap_or(now))
         .min(now);
     if start < session.started_at {
-        return Err(ApiError::invalid_field(
+        return Err(OpError::invalid_field(
             "started_at",
             "must not be before the session started",
         ));
@@ -65,7 +65,7 @@ pub async fn report(
     let policy = ctx.store.get_policy(actor.org_id).await?.config;
     let threshold_ms = i64::from(policy.idle_threshold_seconds) * 1000;
     if end - start < threshold_ms {
-        return Err(ApiError::invalid_field(
+        return Err(OpError::invalid_field(
             "ended_at",
             format!(
                 "an idle span lasts at least the policy's idle threshold ({} s)",
@@ -111,22 +111,22 @@ pub async fn answer(
     session_id: i64,
     span_id: i64,
     keep: bool,
-) -> ApiResult<IdleSpanRow> {
+) -> OpResult<IdleSpanRow> {
     let session = ctx
         .store
         .get_session(actor.org_id, session_id)
         .await?
         .filter(|s| s.user_id == actor.id)
-        .ok_or(ApiError::NotFound("Session"))?;
+        .ok_or(OpError::NotFound("Session"))?;
     let span = ctx
         .store
         .idle_spans_of(actor.org_id, session_id)
         .await?
         .into_iter()
         .find(|s| s.id == span_id)
-        .ok_or(ApiError::NotFound("Idle span"))?;
+        .ok_or(OpError::NotFound("Idle span"))?;
     if span.decision == "pending" && now_ms() > span.created_at + ANSWER_WINDOW_MS {
-        return Err(ApiError::Conflict(
+        return Err(OpError::Conflict(
             "This idle time went unanswered for 10 minutes and was kept.".into(),
         ));
     }
@@ -153,13 +153,13 @@ pub async fn answer(
             },
         )
         .await?
-        .ok_or(ApiError::NotFound("Idle span"))?;
+        .ok_or(OpError::NotFound("Idle span"))?;
     ctx.publish(published);
     Ok(span)
 }
 
 /// Marks questions unanswered for 10 minutes as kept (their time already counted).
-pub async fn keep_unanswered(ctx: &Ctx<'_>) -> ApiResult<u64> {
+pub async fn keep_unanswered(ctx: &Ctx<'_>) -> OpResult<u64> {
     Ok(ctx
         .store
         .keep_unanswered_idle_spans(now_ms() - ANSWER_WINDOW_MS)

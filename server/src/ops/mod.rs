@@ -7,32 +7,52 @@
 
 pub mod accounts;
 pub mod corrections;
+pub mod deliveries;
 pub mod directory;
+pub mod error;
 pub mod game_servers;
 pub mod idle;
 pub mod orgs;
 pub mod people;
 pub mod policy;
+pub mod polls;
+pub mod screenshots;
 pub mod sessions;
 pub mod status;
+#[cfg(test)]
+mod tests;
+pub mod tickets;
 pub mod timesheets;
 pub mod tokens;
 pub mod webhooks;
 
 use crate::domain::auth::{hash_password, new_token, token_hash};
-use crate::error::ApiError;
 use crate::events::{Events, Published};
 use crate::store::{now_ms, Store, UserAuditActor, UserRow};
+pub use error::{OpError, OpResult};
 
 /// How long an invite or reset link works.
 pub const LINK_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
 
-/// What an operation works with.
+/// Where an operation hands its committed events: this process's hub (through the cluster
+/// bus on PostgreSQL), or a recorder in the operations' unit tests.
+pub trait Publisher: Send + Sync {
+    fn publish(&self, published: Published);
+}
+
+impl Publisher for Events {
+    fn publish(&self, published: Published) {
+        Events::publish(self, published);
+    }
+}
+
+/// What an operation works with: the store, where its events go, and where people reach the
+/// hub. Never the transport (no axum, no cookies, no `AppState`).
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub store: &'a Store,
-    /// The event publisher of this process, if it serves sockets.
-    pub events: Option<&'a Events>,
+    /// The event publisher of this process, if it serves sockets (the command line has none).
+    pub events: Option<&'a dyn Publisher>,
     /// Where people reach the hub (`http://host:port`), for the links it hands out.
     pub public_url: &'a str,
 }
@@ -57,12 +77,12 @@ impl Actor {
 }
 
 /// Argon2 off the async workers (it takes tens of milliseconds on purpose).
-pub async fn hash(password: &str) -> Result<String, ApiError> {
+pub async fn hash(password: &str) -> Result<String, OpError> {
     let password = password.to_string();
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|e| ApiError::Internal(format!("password hashing stopped: {e}")))?
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| OpError::Internal(format!("password hashing stopped: {e}")))?
+        .map_err(|e| OpError::Internal(e.to_string()))
 }
 
 /// A new one-time link: the token (for the link) and its hash (for the database).

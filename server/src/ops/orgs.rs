@@ -9,7 +9,7 @@ use crate::domain::auth::token_hash;
 use crate::domain::people::{
     check_email, check_password, check_text, check_timezone, normalize_email, FieldProblems,
 };
-use crate::error::ApiError;
+use crate::ops::error::OpError;
 use crate::store::{ms_to_time, Changes, LinkPurpose, NewAudit, NewUser, OrgRow, UserRow};
 
 /// A setup link lives until it is used (or a newer one replaces it at the next start).
@@ -34,7 +34,7 @@ pub async fn create(
     setup_token: Option<&str>,
     via: &'static str,
     ip: Option<String>,
-) -> Result<(OrgRow, UserRow, Option<String>), ApiError> {
+) -> Result<(OrgRow, UserRow, Option<String>), OpError> {
     let email = normalize_email(new.owner_email);
     let mut problems = FieldProblems::new();
     check_text(&mut problems, "org_name", new.name, 200);
@@ -44,7 +44,7 @@ pub async fn create(
     if let Some(p) = new.owner_password {
         check_password(&mut problems, "password", p);
     }
-    ApiError::unless_valid(problems)?;
+    OpError::unless_valid(problems)?;
     let password_hash = match new.owner_password {
         Some(p) => hash(p).await?,
         None => super::people::NO_PASSWORD.to_string(),
@@ -96,9 +96,9 @@ pub async fn setup(
     ctx: &Ctx<'_>,
     body: &SetupRequest,
     ip: Option<String>,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, OpError> {
     if !setup_open(ctx, &body.token).await? {
-        return Err(ApiError::Forbidden(
+        return Err(OpError::Forbidden(
             "This setup link is not valid: use the link the hub printed at start-up.",
         ));
     }
@@ -114,7 +114,7 @@ pub async fn setup(
 }
 
 /// True while `token` is the live setup link and no organization exists.
-pub async fn setup_open(ctx: &Ctx<'_>, token: &str) -> Result<bool, ApiError> {
+pub async fn setup_open(ctx: &Ctx<'_>, token: &str) -> Result<bool, OpError> {
     Ok(
         ctx.store.count_orgs().await? == 0
             && ctx.store.setup_link_valid(&token_hash(token)).await?,
@@ -123,7 +123,7 @@ pub async fn setup_open(ctx: &Ctx<'_>, token: &str) -> Result<bool, ApiError> {
 
 /// At start-up on a database without any organization: a new setup link (replacing any
 /// earlier one) for the operator to open. `None` once an organization exists.
-pub async fn setup_link_if_empty(ctx: &Ctx<'_>) -> Result<Option<String>, ApiError> {
+pub async fn setup_link_if_empty(ctx: &Ctx<'_>) -> Result<Option<String>, OpError> {
     if ctx.store.count_orgs().await? > 0 {
         return Ok(None);
     }
@@ -145,16 +145,16 @@ pub fn settings(org: &OrgRow) -> OrgSettings {
 }
 
 /// The actor's organization (admin and up).
-pub async fn get(ctx: &Ctx<'_>, actor: &Actor) -> Result<OrgRow, ApiError> {
+pub async fn get(ctx: &Ctx<'_>, actor: &Actor) -> Result<OrgRow, OpError> {
     if !actor.user.role.at_least(Role::Admin) {
-        return Err(ApiError::Forbidden(
+        return Err(OpError::Forbidden(
             "Only admins and owners can see the organization's settings.",
         ));
     }
     ctx.store
         .get_org(actor.user.org_id)
         .await?
-        .ok_or(ApiError::NotFound("Organization"))
+        .ok_or(OpError::NotFound("Organization"))
 }
 
 /// `PATCH /api/org` (admin and up): name and timezone, audited with old and new values.
@@ -162,9 +162,9 @@ pub async fn update(
     ctx: &Ctx<'_>,
     actor: &Actor,
     body: &UpdateOrgRequest,
-) -> Result<OrgRow, ApiError> {
+) -> Result<OrgRow, OpError> {
     if !actor.user.role.at_least(Role::Admin) {
-        return Err(ApiError::Forbidden(
+        return Err(OpError::Forbidden(
             "Only admins and owners can change the organization's settings.",
         ));
     }
@@ -176,7 +176,7 @@ pub async fn update(
     if let Some(tz) = &body.timezone {
         check_timezone(&mut problems, "timezone", tz.trim());
     }
-    ApiError::unless_valid(problems)?;
+    OpError::unless_valid(problems)?;
     let name = body
         .name
         .as_deref()
@@ -204,7 +204,7 @@ pub async fn update(
         .store
         .update_org(current.id, &name, &timezone, &audit)
         .await?
-        .ok_or(ApiError::NotFound("Organization"))?;
+        .ok_or(OpError::NotFound("Organization"))?;
     ctx.publish(published);
     Ok(org)
 }

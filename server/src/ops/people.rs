@@ -11,8 +11,8 @@ use crate::domain::people::{
     check_email, check_optional_text, check_password, check_text, check_timezone, clean_optional,
     normalize_email, FieldProblems,
 };
-use crate::error::ApiError;
 use crate::events::{Event, Published};
+use crate::ops::error::OpError;
 use crate::store::{
     ms_to_time, LinkPurpose, NewAudit, NewInvite, NewUser, PasswordLink, UserAuditActor, UserPatch,
     UserRow,
@@ -21,18 +21,13 @@ use crate::store::{
 /// The stored hash of a user who has not set a password yet: no password verifies against it.
 pub const NO_PASSWORD: &str = "!";
 
-/// An admin may grant any role but owner; only an owner makes owners.
-pub fn may_grant(actor: Role, role: Role) -> bool {
-    actor == Role::Owner || (actor.at_least(Role::Admin) && role != Role::Owner)
-}
-
 /// A new user of `org_id`. Without a password the answer carries the invite link.
 pub async fn create_user(
     ctx: &Ctx<'_>,
     org_id: i64,
     body: &CreateUserRequest,
     who: &UserAuditActor,
-) -> Result<(UserRow, Option<String>), ApiError> {
+) -> Result<(UserRow, Option<String>), OpError> {
     let email = normalize_email(&body.email);
     let mut problems = FieldProblems::new();
     check_text(&mut problems, "name", &body.name, 200);
@@ -47,7 +42,7 @@ pub async fn create_user(
         body.discord.as_deref(),
         body.timezone.as_deref(),
     );
-    ApiError::unless_valid(problems)?;
+    OpError::unless_valid(problems)?;
     let password_hash = match &body.password {
         Some(p) => hash(p).await?,
         None => NO_PASSWORD.to_string(),
@@ -104,9 +99,9 @@ pub async fn update_user(
     actor: &Actor,
     id: i64,
     body: &UpdateUserRequest,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, OpError> {
     if !actor.user.role.at_least(Role::Admin) {
-        return Err(ApiError::Forbidden(
+        return Err(OpError::Forbidden(
             "Only admins and owners can change users.",
         ));
     }
@@ -115,19 +110,19 @@ pub async fn update_user(
         .store
         .get_user(org_id, id)
         .await?
-        .ok_or(ApiError::NotFound("User"))?;
+        .ok_or(OpError::NotFound("User"))?;
     if target.role == Role::Owner && actor.user.role != Role::Owner {
-        return Err(ApiError::Forbidden("Only an owner can change an owner."));
+        return Err(OpError::Forbidden("Only an owner can change an owner."));
     }
     if let Some(role) = body.role {
-        if !may_grant(actor.user.role, role) {
-            return Err(ApiError::Forbidden("Only an owner can make another owner."));
+        if !actor.user.role.may_grant(role) {
+            return Err(OpError::Forbidden("Only an owner can make another owner."));
         }
     }
     if id == actor.user.id
         && (body.active == Some(false) || body.role.is_some_and(|r| r != actor.user.role))
     {
-        return Err(ApiError::Conflict(
+        return Err(OpError::Conflict(
             "You cannot deactivate yourself or change your own role.".into(),
         ));
     }
@@ -144,7 +139,7 @@ pub async fn update_user(
         inner(&body.discord).as_deref(),
         inner(&body.timezone).as_deref(),
     );
-    ApiError::unless_valid(problems)?;
+    OpError::unless_valid(problems)?;
     let cleaned = |v: &Option<Option<String>>| v.as_ref().map(|v| clean_optional(v.as_deref()));
     let patch = UserPatch {
         name: body.name.as_ref().map(|n| n.trim().to_string()),
@@ -159,7 +154,7 @@ pub async fn update_user(
         .store
         .update_user_audited(org_id, id, &patch, &actor.audit("api"))
         .await?
-        .ok_or(ApiError::NotFound("User"))?;
+        .ok_or(OpError::NotFound("User"))?;
     // A deactivated user's tokens were revoked in the same transaction; the event closes
     // their sockets too, on every node.
     ctx.publish_all(update.published);
@@ -173,21 +168,21 @@ pub async fn reset_link(
     actor: Option<&Actor>,
     user: &UserRow,
     via: &'static str,
-) -> Result<(String, i64), ApiError> {
+) -> Result<(String, i64), OpError> {
     if let Some(actor) = actor {
         if !actor.user.role.at_least(Role::Admin) {
-            return Err(ApiError::Forbidden(
+            return Err(OpError::Forbidden(
                 "Only admins and owners can issue reset links.",
             ));
         }
         if user.role == Role::Owner && actor.user.role != Role::Owner {
-            return Err(ApiError::Forbidden(
+            return Err(OpError::Forbidden(
                 "Only an owner can reset an owner's password.",
             ));
         }
     }
     if !user.active {
-        return Err(ApiError::Conflict(
+        return Err(OpError::Conflict(
             "This user is deactivated: activate them before sending a link.".into(),
         ));
     }
@@ -215,11 +210,11 @@ pub async fn reset_link(
 }
 
 /// The live invite or reset link behind `token`, or 404.
-pub async fn find_link(ctx: &Ctx<'_>, token: &str) -> Result<PasswordLink, ApiError> {
+pub async fn find_link(ctx: &Ctx<'_>, token: &str) -> Result<PasswordLink, OpError> {
     ctx.store
         .password_link(&token_hash(token))
         .await?
-        .ok_or(ApiError::NotFound("Link"))
+        .ok_or(OpError::NotFound("Link"))
 }
 
 /// Whose link it is, as `GET /api/auth/invite/{token}` and `/invite/{token}` show it.
@@ -243,10 +238,10 @@ pub async fn use_link(
     token: &str,
     password: &str,
     ip: Option<String>,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, OpError> {
     let mut problems = FieldProblems::new();
     check_password(&mut problems, "password", password);
-    ApiError::unless_valid(problems)?;
+    OpError::unless_valid(problems)?;
     let link = find_link(ctx, token).await?;
     let password_hash = hash(password).await?;
     let audit = NewAudit {
@@ -276,14 +271,14 @@ pub async fn change_password(
     actor: &Actor,
     current_password: &str,
     new_password: &str,
-) -> Result<u64, ApiError> {
+) -> Result<u64, OpError> {
     let stored = actor.user.password_hash.clone();
     let current = current_password.to_string();
     let matches = tokio::task::spawn_blocking(move || verify_password(&current, &stored))
         .await
         .unwrap_or(false);
     if !matches {
-        return Err(ApiError::invalid_field(
+        return Err(OpError::invalid_field(
             "current_password",
             "is not your current password",
         ));
@@ -296,7 +291,7 @@ pub async fn change_password(
             "must differ from the current password".into(),
         );
     }
-    ApiError::unless_valid(problems)?;
+    OpError::unless_valid(problems)?;
     let password_hash = hash(new_password).await?;
     let audit = NewAudit {
         org_id: actor.user.org_id,

@@ -4,19 +4,25 @@
 use serde_json::{Map, Value};
 
 use super::{Actor, Ctx};
-use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
+use crate::ops::error::{OpError, OpResult};
 use crate::store::{NewAudit, PolicyRow, PolicySave};
 use shared::policy::FieldErrors;
 use shared::protocol::ConfigUpdated;
+use shared::Role;
 
-/// Applies `patch` (field → new value) to the organization's policy. Nothing is saved when a
-/// field is invalid; an unchanged policy keeps its version.
+/// Applies `patch` (field → new value) to the organization's policy (the owner only). Nothing
+/// is saved when a field is invalid; an unchanged policy keeps its version.
 pub async fn update(
     ctx: &Ctx<'_>,
     actor: &Actor,
     patch: &Map<String, Value>,
-) -> ApiResult<PolicyRow> {
+) -> OpResult<PolicyRow> {
+    if !actor.user.role.at_least(Role::Owner) {
+        return Err(OpError::Forbidden(
+            "Only the owner can change the tracking policy.",
+        ));
+    }
     let org_id = actor.user.org_id;
     let audit = |old: &shared::Policy, new: &shared::Policy, changed: &[String], version: i64| {
         let (old, new) = (old.to_map(), new.to_map());
@@ -65,9 +71,9 @@ pub async fn update(
     }
 }
 
-fn invalid_policy(fields: FieldErrors) -> ApiError {
+fn invalid_policy(fields: FieldErrors) -> OpError {
     let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-    ApiError::Invalid {
+    OpError::Invalid {
         message: format!("Nothing was saved: invalid {}.", names.join(", ")),
         fields,
     }

@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use super::Ctx;
 use crate::domain::sessions::{check_manual, effective_end, may_end, Ending, ManualRefusal};
 use crate::domain::weeks::IsoWeek;
-use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
+use crate::ops::error::{OpError, OpResult};
 use crate::store::{now_ms, Created, NewAudit, NewSession, SessionEnd, SessionRow, UserRow};
 use shared::api::{ManualSessionRequest, StartSessionRequest};
 use shared::protocol::SessionEnded;
@@ -18,9 +18,9 @@ const MAX_CLIENT_ID_CHARS: usize = 100;
 /// How far back a replayed offline start may be dated.
 const MAX_REPLAY_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
 
-fn check_note(field: &str, note: Option<&str>) -> ApiResult<()> {
+fn check_note(field: &str, note: Option<&str>) -> OpResult<()> {
     match note {
-        Some(n) if n.chars().count() > MAX_NOTE_CHARS => Err(ApiError::invalid_field(
+        Some(n) if n.chars().count() > MAX_NOTE_CHARS => Err(OpError::invalid_field(
             field,
             format!("must be at most {MAX_NOTE_CHARS} characters"),
         )),
@@ -28,10 +28,10 @@ fn check_note(field: &str, note: Option<&str>) -> ApiResult<()> {
     }
 }
 
-fn check_client_id(client_id: Option<&str>) -> ApiResult<()> {
+fn check_client_id(client_id: Option<&str>) -> OpResult<()> {
     match client_id {
         Some(c) if c.is_empty() || c.chars().count() > MAX_CLIENT_ID_CHARS => {
-            Err(ApiError::invalid_field(
+            Err(OpError::invalid_field(
                 "client_id",
                 format!("must be 1 to {MAX_CLIENT_ID_CHARS} characters"),
             ))
@@ -48,15 +48,15 @@ async fn check_ticket(
     org_id: i64,
     ticket_id: Option<i64>,
     live: bool,
-) -> ApiResult<()> {
+) -> OpResult<()> {
     if let Some(id) = ticket_id {
         let ticket = ctx
             .store
             .get_ticket(org_id, id)
             .await?
-            .ok_or(ApiError::NotFound("Ticket"))?;
+            .ok_or(OpError::NotFound("Ticket"))?;
         if live && ticket.status == "closed" {
-            return Err(ApiError::Conflict(format!(
+            return Err(OpError::Conflict(format!(
                 "Ticket #{} is closed: reopen it to track time on it.",
                 ticket.number
             )));
@@ -67,7 +67,7 @@ async fn check_ticket(
 
 impl Ctx<'_> {
     /// The ISO weeks `[start, end)` touches in the organization's timezone, as stored.
-    pub async fn weeks_touched(&self, org_id: i64, start: i64, end: i64) -> ApiResult<Vec<String>> {
+    pub async fn weeks_touched(&self, org_id: i64, start: i64, end: i64) -> OpResult<Vec<String>> {
         let tz = self.store.org_timezone(org_id).await?;
         Ok(IsoWeek::names_touched(start, end, tz))
     }
@@ -79,7 +79,7 @@ pub async fn start(
     actor: &UserRow,
     req: &StartSessionRequest,
     source: &'static str,
-) -> ApiResult<Created<SessionRow>> {
+) -> OpResult<Created<SessionRow>> {
     check_note("note", req.note.as_deref())?;
     check_client_id(req.client_id.as_deref())?;
     check_ticket(ctx, actor.org_id, req.ticket_id, req.started_at.is_none()).await?;
@@ -87,7 +87,7 @@ pub async fn start(
     let started_at = match req.started_at.map(|t| t.timestamp_millis()) {
         None => now,
         Some(at) if at < now - MAX_REPLAY_AGE_MS => {
-            return Err(ApiError::invalid_field(
+            return Err(OpError::invalid_field(
                 "started_at",
                 "must be within the last 7 days",
             ))
@@ -126,7 +126,7 @@ pub async fn manual(
     ctx: &Ctx<'_>,
     actor: &UserRow,
     req: &ManualSessionRequest,
-) -> ApiResult<Created<SessionRow>> {
+) -> OpResult<Created<SessionRow>> {
     check_note("note", req.note.as_deref())?;
     check_client_id(req.client_id.as_deref())?;
     let (start, end) = (
@@ -134,7 +134,7 @@ pub async fn manual(
         req.end_time.timestamp_millis(),
     );
     check_manual(start, end, now_ms())
-        .map_err(|e| ApiError::invalid_field("end_time", e.to_string()))?;
+        .map_err(|e| OpError::invalid_field("end_time", e.to_string()))?;
     check_ticket(ctx, actor.org_id, req.ticket_id, false).await?;
     let weeks = ctx.weeks_touched(actor.org_id, start, end).await?;
     let (created, published) = ctx
@@ -175,10 +175,10 @@ pub async fn end(
     ending: Ending,
     requested_end: Option<i64>,
     ip: Option<IpAddr>,
-) -> ApiResult<SessionRow> {
+) -> OpResult<SessionRow> {
     if let Ending::AdminEnded { reason } = &ending {
         if reason.trim().is_empty() || reason.chars().count() > 500 {
-            return Err(ApiError::invalid_field(
+            return Err(OpError::invalid_field(
                 "reason",
                 "must be 1 to 500 characters",
             ));
@@ -191,30 +191,30 @@ pub async fn end(
         .store
         .get_session(org_id, session_id)
         .await?
-        .ok_or(ApiError::NotFound("Session"))?;
+        .ok_or(OpError::NotFound("Session"))?;
     may_end(actor.map(|a| (a.id, a.role)), session.user_id, &ending).map_err(|refusal| {
         match refusal {
             crate::domain::sessions::EndRefusal::NotYours => {
-                ApiError::Forbidden("Only the user who started a session can stop it.")
+                OpError::Forbidden("Only the user who started a session can stop it.")
             }
             crate::domain::sessions::EndRefusal::RoleTooLow => {
-                ApiError::Forbidden("Only admins and owners can end another user's session.")
+                OpError::Forbidden("Only admins and owners can end another user's session.")
             }
             crate::domain::sessions::EndRefusal::NotARule => {
-                ApiError::Forbidden("Only the hub's rules stop a session automatically.")
+                OpError::Forbidden("Only the hub's rules stop a session automatically.")
             }
         }
     })?;
     if session.ended_at.is_some() {
-        return Err(ApiError::Conflict("This session has already ended.".into()));
+        return Err(OpError::Conflict("This session has already ended.".into()));
     }
     let ended_at =
         effective_end(session.started_at, requested_end, now_ms()).map_err(|e| match e {
             ManualRefusal::EndNotAfterStart => {
-                ApiError::invalid_field("ended_at", "must not be before the session started")
+                OpError::invalid_field("ended_at", "must not be before the session started")
             }
             ManualRefusal::EndInFuture => {
-                ApiError::invalid_field("ended_at", "must not be in the future")
+                OpError::invalid_field("ended_at", "must not be in the future")
             }
         })?;
     let reason = ending.reason_text();
@@ -265,7 +265,7 @@ pub async fn end(
             }
         })
         .await?
-        .ok_or_else(|| ApiError::Conflict("This session has already ended.".into()))?;
+        .ok_or_else(|| OpError::Conflict("This session has already ended.".into()))?;
     ctx.publish(published);
     Ok(row)
 }

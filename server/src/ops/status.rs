@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::domain::status::status_from;
-use crate::error::ApiError;
+use crate::ops::error::OpError;
 use crate::store::UserRow;
 use shared::presence::SetStatusRequest;
 use shared::CustomStatus;
@@ -12,8 +12,8 @@ pub async fn set(
     ctx: &Ctx<'_>,
     user: &UserRow,
     req: SetStatusRequest,
-) -> Result<Option<CustomStatus>, ApiError> {
-    let status = status_from(req, chrono::Utc::now()).map_err(|fields| ApiError::Invalid {
+) -> Result<Option<CustomStatus>, OpError> {
+    let status = status_from(req, chrono::Utc::now()).map_err(|fields| OpError::Invalid {
         message: "The status was not saved.".to_string(),
         fields,
     })?;
@@ -26,7 +26,7 @@ pub async fn set(
 }
 
 /// Clears `user`'s status.
-pub async fn clear(ctx: &Ctx<'_>, user: &UserRow) -> Result<(), ApiError> {
+pub async fn clear(ctx: &Ctx<'_>, user: &UserRow) -> Result<(), OpError> {
     let published = ctx.store.set_status(user.org_id, user.id, None).await?;
     ctx.publish(published);
     Ok(())

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use super::Ctx;
 use crate::domain::weeks::IsoWeek;
-use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
+use crate::ops::error::{OpError, OpResult};
 use crate::store::{ms_to_time, NewAudit, UserRow, WeekStateRow};
 use shared::protocol::TimesheetUpdated;
 use shared::Role;
@@ -35,22 +35,22 @@ impl WeekAction {
     }
 
     /// Supervisors approve; reopening takes an admin.
-    fn allowed(self, role: Role) -> Result<(), ApiError> {
+    fn allowed(self, role: Role) -> Result<(), OpError> {
         match self {
             WeekAction::Approve if role.at_least(Role::Supervisor) => Ok(()),
-            WeekAction::Approve => Err(ApiError::Forbidden(
+            WeekAction::Approve => Err(OpError::Forbidden(
                 "Only supervisors and up can approve a timesheet.",
             )),
             WeekAction::Reopen if role.at_least(Role::Admin) => Ok(()),
-            WeekAction::Reopen => Err(ApiError::Forbidden(
+            WeekAction::Reopen => Err(OpError::Forbidden(
                 "Only admins and owners can reopen an approved week.",
             )),
         }
     }
 }
 
-pub fn parse_week(text: &str) -> ApiResult<IsoWeek> {
-    IsoWeek::parse(text).map_err(|e| ApiError::invalid_field("week", e.to_string()))
+pub fn parse_week(text: &str) -> OpResult<IsoWeek> {
+    IsoWeek::parse(text).map_err(|e| OpError::invalid_field("week", e.to_string()))
 }
 
 /// `POST /api/timesheets/{user_id}/{iso_week}/approve` and `.../reopen`.
@@ -61,14 +61,14 @@ pub async fn set_week(
     week: &str,
     action: WeekAction,
     ip: Option<IpAddr>,
-) -> ApiResult<WeekStateRow> {
+) -> OpResult<WeekStateRow> {
     action.allowed(actor.role)?;
     let week = parse_week(week)?;
     let user = ctx
         .store
         .get_user(actor.org_id, user_id)
         .await?
-        .ok_or(ApiError::NotFound("User"))?;
+        .ok_or(OpError::NotFound("User"))?;
     let tz = ctx.store.org_timezone(actor.org_id).await?;
     let (_, week_end) = week.bounds_ms(tz);
     let week_text = week.to_string();

@@ -5,8 +5,8 @@ use shared::Role;
 
 use super::{Actor, Ctx};
 use crate::domain::auth::{new_token, token_hash};
-use crate::error::ApiError;
-use crate::store::{ms_to_time, now_ms, NewAudit, TokenRow, UserRow};
+use crate::ops::error::OpError;
+use crate::store::{ms_to_time, now_ms, NewAudit, TokenOwner, TokenRow, UserRow};
 
 /// Tokens live 30 days unless revoked.
 pub const TOKEN_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -15,13 +15,30 @@ pub const TOKEN_LIFETIME_MS: i64 = 30 * 24 * 3600 * 1000;
 /// the presence batches on SQLite's single writer).
 pub const TOUCH_EVERY_MS: i64 = 60_000;
 
+/// Whether a use of this token now is worth writing (see [`TOUCH_EVERY_MS`]).
+pub fn needs_touch(owner: &TokenOwner, now: i64) -> bool {
+    owner
+        .last_used_at
+        .is_none_or(|at| now - at >= TOUCH_EVERY_MS)
+}
+
+/// Notes that a token was used from `ip`, at most once per [`TOUCH_EVERY_MS`] (the devices
+/// list shows when and from where); answers whether it wrote.
+pub async fn touch(ctx: &Ctx<'_>, owner: &TokenOwner, ip: &str) -> Result<bool, OpError> {
+    let stale = needs_touch(owner, now_ms());
+    if stale {
+        ctx.store.touch_token(owner.token_id, ip).await?;
+    }
+    Ok(stale)
+}
+
 /// A new login token of `kind` for `user`; the plain token is only in the answer.
 pub async fn issue(
     ctx: &Ctx<'_>,
     user: &UserRow,
     kind: TokenKind,
     ip: Option<&str>,
-) -> Result<String, ApiError> {
+) -> Result<String, OpError> {
     let token = new_token();
     ctx.store
         .insert_token(
@@ -41,10 +58,10 @@ pub async fn list(
     ctx: &Ctx<'_>,
     actor: &Actor,
     user_id: Option<i64>,
-) -> Result<Vec<DeviceToken>, ApiError> {
+) -> Result<Vec<DeviceToken>, OpError> {
     let wanted = user_id.unwrap_or(actor.user.id);
     if wanted != actor.user.id && !actor.user.role.at_least(Role::Admin) {
-        return Err(ApiError::Forbidden(
+        return Err(OpError::Forbidden(
             "Only admins and owners can see other people's devices.",
         ));
     }
@@ -56,7 +73,7 @@ pub async fn list(
             .await?
             .is_none()
     {
-        return Err(ApiError::NotFound("User"));
+        return Err(OpError::NotFound("User"));
     }
     let filter = (wanted != 0).then_some(wanted);
     let rows = ctx.store.list_tokens(actor.user.org_id, filter).await?;
@@ -79,15 +96,15 @@ fn view(row: &TokenRow, current: i64) -> DeviceToken {
 
 /// Revokes one token: one's own, or (admin and up) any of the organization. Its sockets
 /// close at once with 4001. Another organization's token, or a dead one, is not found.
-pub async fn revoke(ctx: &Ctx<'_>, actor: &Actor, token_id: i64) -> Result<(), ApiError> {
+pub async fn revoke(ctx: &Ctx<'_>, actor: &Actor, token_id: i64) -> Result<(), OpError> {
     let org_id = actor.user.org_id;
     let rows = ctx.store.list_tokens(org_id, None).await?;
     let Some(row) = rows.iter().find(|r| r.id == token_id) else {
-        return Err(ApiError::NotFound("Token"));
+        return Err(OpError::NotFound("Token"));
     };
     if row.user_id != actor.user.id && !actor.user.role.at_least(Role::Admin) {
         // Not theirs to see either: as if it did not exist.
-        return Err(ApiError::NotFound("Token"));
+        return Err(OpError::NotFound("Token"));
     }
     let audit = NewAudit {
         org_id,
@@ -102,7 +119,7 @@ pub async fn revoke(ctx: &Ctx<'_>, actor: &Actor, token_id: i64) -> Result<(), A
         .store
         .revoke_token_by_id(org_id, token_id, &audit)
         .await?
-        .ok_or(ApiError::NotFound("Token"))?;
+        .ok_or(OpError::NotFound("Token"))?;
     ctx.publish(published);
     Ok(())
 }

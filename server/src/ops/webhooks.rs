@@ -8,7 +8,7 @@ use crate::domain::webhooks::{
     check_events, check_url, OwnAddresses, MAX_DESCRIPTION_CHARS, MAX_SECRET_CHARS,
     MIN_SECRET_CHARS,
 };
-use crate::error::ApiError;
+use crate::ops::error::OpError;
 use crate::store::{NewAudit, Store, WebhookPatch, WebhookRow};
 use shared::webhooks::{CreateWebhookRequest, UpdateWebhookRequest, TEST_EVENT};
 
@@ -57,7 +57,7 @@ pub async fn create(
     actor: &Actor,
     own: &OwnAddresses,
     req: CreateWebhookRequest,
-) -> Result<(WebhookRow, String), ApiError> {
+) -> Result<(WebhookRow, String), OpError> {
     let mut fields = BTreeMap::new();
     let url = check_url(&req.url, own)
         .map_err(|e| fields.insert("url".into(), e))
@@ -82,9 +82,9 @@ pub async fn create(
         }
         None => new_secret(),
     };
-    ApiError::unless_valid(fields)?;
+    OpError::unless_valid(fields)?;
     let (Some(url), Some(events)) = (url, events) else {
-        return Err(ApiError::BadRequest("url and events are required".into()));
+        return Err(OpError::BadRequest("url and events are required".into()));
     };
     let new = WebhookRow {
         id: 0,
@@ -112,11 +112,11 @@ pub async fn update(
     own: &OwnAddresses,
     id: i64,
     req: UpdateWebhookRequest,
-) -> Result<WebhookRow, ApiError> {
+) -> Result<WebhookRow, OpError> {
     let current = store
         .get_webhook(actor.user.org_id, id)
         .await?
-        .ok_or(ApiError::NotFound("Webhook"))?;
+        .ok_or(OpError::NotFound("Webhook"))?;
     let mut fields = BTreeMap::new();
     let patch = WebhookPatch {
         url: req.url.as_deref().and_then(|u| {
@@ -132,7 +132,7 @@ pub async fn update(
         description: check_description(&mut fields, req.description.as_deref()),
         enabled: req.enabled,
     };
-    ApiError::unless_valid(fields)?;
+    OpError::unless_valid(fields)?;
     let mut changes = serde_json::Map::new();
     if let Some(u) = patch.url.as_ref().filter(|u| **u != current.url) {
         changes.insert(
@@ -161,14 +161,14 @@ pub async fn update(
     store
         .update_webhook(actor.user.org_id, id, &patch, &entry)
         .await?
-        .ok_or(ApiError::NotFound("Webhook"))
+        .ok_or(OpError::NotFound("Webhook"))
 }
 
-pub async fn delete(store: &Store, actor: &Actor, id: i64) -> Result<(), ApiError> {
+pub async fn delete(store: &Store, actor: &Actor, id: i64) -> Result<(), OpError> {
     let current = store
         .get_webhook(actor.user.org_id, id)
         .await?
-        .ok_or(ApiError::NotFound("Webhook"))?;
+        .ok_or(OpError::NotFound("Webhook"))?;
     let entry = audit(
         actor,
         "WEBHOOK_DELETED",
@@ -178,18 +178,18 @@ pub async fn delete(store: &Store, actor: &Actor, id: i64) -> Result<(), ApiErro
     if store.delete_webhook(actor.user.org_id, id, &entry).await? {
         Ok(())
     } else {
-        Err(ApiError::NotFound("Webhook"))
+        Err(OpError::NotFound("Webhook"))
     }
 }
 
 /// Queues a `webhook.test` delivery to this webhook only (even when disabled it is refused).
-pub async fn test(store: &Store, actor: &Actor, id: i64) -> Result<(), ApiError> {
+pub async fn test(store: &Store, actor: &Actor, id: i64) -> Result<(), OpError> {
     let hook = store
         .get_webhook(actor.user.org_id, id)
         .await?
-        .ok_or(ApiError::NotFound("Webhook"))?;
+        .ok_or(OpError::NotFound("Webhook"))?;
     if !hook.enabled {
-        return Err(ApiError::Conflict(
+        return Err(OpError::Conflict(
             "This webhook is disabled: enable it to send a test.".into(),
         ));
     }

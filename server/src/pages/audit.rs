@@ -1,30 +1,23 @@
 //! `/audit` (admins and owners, like `GET /api/audit`; others get 403): one page of the log,
 //! optionally one action only.
 
+use super::signed_in::AuditReaders;
+use super::AtLeast;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{page_response, query_pairs, signed_in, to_login};
+use super::{page_response, query_pairs};
 use crate::app::AppState;
 use crate::error::ApiError;
 use shared::api::Paged;
-use shared::Role;
 use web::data::{AuditPageData, PageData};
 use web::query::AuditQuery;
 
-pub async fn audit_page(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
-    if !me.owner.user.role.at_least(Role::Admin) {
-        let data = PageData {
-            viewer: Some(me.viewer),
-            forbidden: Some("Only admins and owners can read the audit log.".into()),
-            ..PageData::default()
-        };
-        return Ok(page_response(&state, data, req, Some(StatusCode::FORBIDDEN)).await);
-    }
+pub async fn audit_page(
+    State(state): State<AppState>,
+    AtLeast(me, _): AtLeast<AuditReaders>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let pairs = query_pairs(&req);
     let query = AuditQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let (items, total) = state

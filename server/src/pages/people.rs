@@ -1,16 +1,18 @@
 //! The pages of people and access: `/setup` (first run), `/invite/{token}`, `/users`
 //! (admins), `/account`, `/settings/org` (admins).
 
+use super::signed_in::UserManagers;
+use super::AtLeast;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::collections::HashMap;
 
-use super::{page_response, query_pairs, signed_in, to_login, SignedIn};
+use super::{page_response, query_pairs, SignedIn};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::ops;
-use shared::{PresenceStatus, Role};
+use crate::ops::{self, OpError};
+use shared::PresenceStatus;
 use web::data::{
     AccountPageData, InvitePageData, OrgPageData, PageData, SetupPageData, UserRow, UsersPageData,
 };
@@ -46,8 +48,8 @@ pub async fn invite_page(
         .to_string();
     let invite = match ops::people::find_link(&state.ops(), &token).await {
         Ok(link) => Some(ops::people::invite_info(&link)),
-        Err(ApiError::NotFound(_)) => None,
-        Err(e) => return Err(e),
+        Err(OpError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
     };
     let status = invite.is_none().then_some(StatusCode::NOT_FOUND);
     let data = PageData {
@@ -78,13 +80,11 @@ async fn org_timezone(state: &AppState, org_id: i64) -> Result<String, ApiError>
 
 /// `/users` (admins and owners): everyone, their status and devices; invite, change role,
 /// deactivate, game identity, reset link.
-pub async fn users_page(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
-    if !me.owner.user.role.at_least(Role::Admin) {
-        return Ok(forbidden(&state, me, "Only admins and owners can manage users.", req).await);
-    }
+pub async fn users_page(
+    State(state): State<AppState>,
+    AtLeast(me, _): AtLeast<UserManagers>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let org_id = me.owner.user.org_id;
     let actor = me.actor();
     let devices = ops::tokens::list(&state.ops(), &actor, Some(0)).await?;
@@ -126,11 +126,9 @@ pub async fn users_page(State(state): State<AppState>, req: Request) -> Result<R
 /// `/account`: one's own profile, password change and devices.
 pub async fn account_page(
     State(state): State<AppState>,
+    me: SignedIn,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let actor = me.actor();
     let devices = ops::tokens::list(&state.ops(), &actor, None).await?;
     let data = PageData {
@@ -146,15 +144,16 @@ pub async fn account_page(
 }
 
 /// `/settings/org` (admins and owners): name and timezone.
-pub async fn org_page(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
+pub async fn org_page(
+    State(state): State<AppState>,
+    me: SignedIn,
+    req: Request,
+) -> Result<Response, ApiError> {
     let actor = me.actor();
     let org = match ops::orgs::get(&state.ops(), &actor).await {
         Ok(org) => org,
-        Err(ApiError::Forbidden(why)) => return Ok(forbidden(&state, me, why, req).await),
-        Err(e) => return Err(e),
+        Err(OpError::Forbidden(why)) => return Ok(forbidden(&state, me, why, req).await),
+        Err(e) => return Err(e.into()),
     };
     let data = PageData {
         org: Some(OrgPageData {

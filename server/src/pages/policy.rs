@@ -1,10 +1,11 @@
 //! `/settings/policy`: the organization's current policy as the hub holds it (what agents
 //! get); editable for the owner only, read-only for everyone else.
 
+use super::SignedIn;
 use axum::extract::{Request, State};
 use axum::response::Response;
 
-use super::{page_response, signed_in, to_login};
+use super::page_response;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::ms_to_time;
@@ -13,11 +14,9 @@ use web::data::{PageData, PolicyPageData};
 
 pub async fn policy_page(
     State(state): State<AppState>,
+    me: SignedIn,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let policy = me.org.policy();
     let data = PageData {
         policy: Some(PolicyPageData {

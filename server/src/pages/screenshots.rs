@@ -1,10 +1,11 @@
 //! `/screenshots`: one page of the filtered screenshots, like `GET /api/screenshots` —
 //! supervisors and up see the organization, members only their own.
 
+use super::SignedIn;
 use axum::extract::{Request, State};
 use axum::response::Response;
 
-use super::{page_response, query_pairs, signed_in, to_login};
+use super::{page_response, query_pairs};
 use crate::app::AppState;
 use crate::error::ApiError;
 use shared::api::Paged;
@@ -16,11 +17,9 @@ const PICKER_LIMIT: u32 = 500;
 
 pub async fn screenshots_page(
     State(state): State<AppState>,
+    me: SignedIn,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let user = &me.owner.user;
     let org_id = user.org_id;
     let pairs = query_pairs(&req);

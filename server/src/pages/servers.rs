@@ -1,11 +1,12 @@
 //! `/servers` (supervisors and up, like `GET /api/game-servers`; others get 403): every game
 //! server of the organization with who is on it now.
 
+use super::signed_in::ServerReaders;
+use super::AtLeast;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{page_response, signed_in, to_login};
+use super::page_response;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ops::game_servers;
@@ -17,20 +18,10 @@ const MAX_SERVERS: u32 = 500;
 
 pub async fn servers_page(
     State(state): State<AppState>,
+    AtLeast(me, _): AtLeast<ServerReaders>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let user = &me.owner.user;
-    if !user.role.at_least(Role::Supervisor) {
-        let data = PageData {
-            viewer: Some(me.viewer),
-            forbidden: Some("Only supervisors and above can see the game servers.".into()),
-            ..PageData::default()
-        };
-        return Ok(page_response(&state, data, req, Some(StatusCode::FORBIDDEN)).await);
-    }
     let (rows, _) = state
         .store
         .list_game_servers(user.org_id, 1, MAX_SERVERS)

@@ -1,11 +1,12 @@
 //! `/sessions/{id}`: one session with its activity. Scoped like
 //! `GET /api/sessions/{id}/activity`; a session the viewer may not see is not found (404).
 
+use super::SignedIn;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{page_response, signed_in, to_login};
+use super::page_response;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::queries::session_activity::session_activity;
@@ -13,11 +14,9 @@ use web::data::{PageData, SessionPageData};
 
 pub async fn session_page(
     State(state): State<AppState>,
+    me: SignedIn,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let id = req
         .uri()
         .path()

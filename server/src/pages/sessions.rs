@@ -1,10 +1,11 @@
 //! `/sessions`: the filtered first page (filters from the query string), the pickers, and the
 //! viewer's running session. Members see only their own sessions, like `GET /api/sessions`.
 
+use super::SignedIn;
 use axum::extract::{Request, State};
 use axum::response::Response;
 
-use super::{page_response, query_pairs, signed_in, to_login};
+use super::{page_response, query_pairs};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::{SessionFilter, SessionRow};
@@ -17,11 +18,9 @@ const PICKER_LIMIT: u32 = 500;
 
 pub async fn sessions_page(
     State(state): State<AppState>,
+    me: SignedIn,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let user = &me.owner.user;
     let org_id = user.org_id;
     let pairs = query_pairs(&req);

@@ -1,21 +1,23 @@
 //! `/staff/{id}` (supervisors and up, like `GET /api/staff/{id}/details`; others get 403):
 //! the details and one page of server sessions. Another organization's user is a 404 page.
 
+use super::SignedIn;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{page_response, query_pairs, signed_in, to_login};
+use super::{page_response, query_pairs};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::queries::staff_time::{self, SessionQuery};
 use web::data::{PageData, StaffPageData};
 use web::query::StaffQuery;
 
-pub async fn staff_page(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
+pub async fn staff_page(
+    State(state): State<AppState>,
+    me: SignedIn,
+    req: Request,
+) -> Result<Response, ApiError> {
     let id = req
         .uri()
         .path()

@@ -1,11 +1,12 @@
 //! `/tickets` and `/tickets/{id}`. Another organization's ticket is not found (404), as in the
 //! API; a member sees only their own sessions on a ticket.
 
+use super::SignedIn;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{page_response, query_pairs, signed_in, to_login};
+use super::{page_response, query_pairs};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::{SessionFilter, SessionRow};
@@ -20,11 +21,9 @@ fn page_of(req: &Request) -> u32 {
 
 pub async fn tickets_page(
     State(state): State<AppState>,
+    me: SignedIn,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let page = page_of(&req);
     let (items, total) = state
         .store
@@ -47,11 +46,9 @@ pub async fn tickets_page(
 
 pub async fn ticket_page(
     State(state): State<AppState>,
+    me: SignedIn,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let user = &me.owner.user;
     let id = req
         .uri()

@@ -1,11 +1,12 @@
 //! `/timesheets` and `/reports`, with the scoping of `GET /api/timesheets` and
 //! `GET /api/reports/time` (members see their own time).
 
+use super::SignedIn;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use chrono::Utc;
 
-use super::{page_response, query_pairs, signed_in, to_login};
+use super::{page_response, query_pairs};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ops::timesheets::parse_week;
@@ -17,11 +18,9 @@ use web::query::{ReportQuery, TimesheetQuery};
 
 pub async fn timesheets_page(
     State(state): State<AppState>,
+    me: SignedIn,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let user = &me.owner.user;
     let pairs = query_pairs(&req);
     let query = TimesheetQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -74,11 +73,9 @@ pub async fn timesheets_page(
 
 pub async fn reports_page(
     State(state): State<AppState>,
+    me: SignedIn,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let user = &me.owner.user;
     let pairs = query_pairs(&req);
     let query = ReportQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));

@@ -1,14 +1,14 @@
 //! `/settings/webhooks` (admins and owners, like `/api/webhooks`; others get 403): the
 //! organization's webhooks with their recent deliveries.
 
+use super::signed_in::WebhookManagers;
+use super::AtLeast;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{page_response, signed_in, to_login};
+use super::page_response;
 use crate::app::AppState;
 use crate::error::ApiError;
-use shared::Role;
 use web::data::{PageData, WebhookView, WebhooksPageData};
 
 /// Deliveries shown per webhook.
@@ -16,20 +16,10 @@ const RECENT: u32 = 10;
 
 pub async fn webhooks_page(
     State(state): State<AppState>,
+    AtLeast(me, _): AtLeast<WebhookManagers>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let Some(me) = signed_in(&state, req.headers()).await? else {
-        return Ok(to_login());
-    };
     let user = &me.owner.user;
-    if !user.role.at_least(Role::Admin) {
-        let data = PageData {
-            viewer: Some(me.viewer),
-            forbidden: Some("Only admins and owners manage webhooks.".into()),
-            ..PageData::default()
-        };
-        return Ok(page_response(&state, data, req, Some(StatusCode::FORBIDDEN)).await);
-    }
     let mut webhooks = Vec::new();
     for row in state.store.list_webhooks(user.org_id).await? {
         let (recent, _) = state.store.list_deliveries(row.id, 1, RECENT).await?;

@@ -2,26 +2,8 @@
 //! transaction per flush, read by the activity endpoint.
 
 use super::{get, now_ms, Store, StoreResult};
+use super::{AppWrite, SlotWrite};
 use crate::domain::activity::SlotCounts;
-
-/// What one session's slot gained since the last flush.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SlotWrite {
-    pub session_id: i64,
-    pub user_id: i64,
-    pub slot_start: i64,
-    pub counts: SlotCounts,
-}
-
-/// Time one session's app gained since the last flush.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AppWrite {
-    pub session_id: i64,
-    pub user_id: i64,
-    pub app: String,
-    pub active_ms: i64,
-    pub last_title: Option<String>,
-}
 
 /// A stored app row of a session.
 #[derive(Debug, Clone, PartialEq)]

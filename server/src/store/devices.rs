@@ -2,75 +2,14 @@
 //! `GET /api/agents` and `/fleet`.
 
 use super::presence::numbered_rows;
+use super::DeviceWrite;
 use super::{get, ms_to_time, now_ms, Store, StoreResult};
 use shared::fleet::{AgentDevice, CaptureReport};
 
 /// A device's socket is trusted to be open while its node renewed it within this long (a
-/// node renews its devices every [`crate::hub::devices::RENEW_EVERY`]; a crashed node's
+/// node renews its devices every [`crate::hub::RENEW_EVERY`]; a crashed node's
 /// devices turn "last seen" after it).
 pub const CONNECTED_LEASE_MS: i64 = 150_000;
-
-/// What the hub learned of one device since the last flush; `None` keeps the stored value.
-/// Small on purpose: every agent that connects has one pending until the next flush (the
-/// rarely known fields are boxed).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DeviceWrite {
-    pub token_id: i64,
-    pub org_id: i64,
-    pub user_id: i64,
-    pub seen_at: i64,
-    /// Whether a socket of the device is open (every write knows: it comes from one).
-    pub connected: bool,
-    pub connected_at: Option<i64>,
-    pub reported: Option<Box<Reported>>,
-}
-
-/// What the agent said about itself.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Reported {
-    pub agent_version: Option<String>,
-    pub os: Option<String>,
-    pub config_version: Option<i64>,
-    pub config_applied_at: Option<i64>,
-    /// (when, error): `error` empty for a success.
-    pub capture: Option<(i64, String)>,
-}
-
-impl DeviceWrite {
-    /// Folds a later write of the same device into this one.
-    pub fn merge(&mut self, later: DeviceWrite) {
-        self.seen_at = self.seen_at.max(later.seen_at);
-        self.connected = later.connected;
-        if later.connected_at.is_some() {
-            self.connected_at = later.connected_at;
-        }
-        let Some(later) = later.reported else {
-            return;
-        };
-        let mine = self.reported.get_or_insert_with(Box::default);
-        macro_rules! newer {
-            ($($f:ident),*) => { $( if later.$f.is_some() { mine.$f = later.$f; } )* };
-        }
-        newer!(
-            agent_version,
-            os,
-            config_version,
-            config_applied_at,
-            capture
-        );
-    }
-
-    fn reported(&self) -> &Reported {
-        static NONE: Reported = Reported {
-            agent_version: None,
-            os: None,
-            config_version: None,
-            config_applied_at: None,
-            capture: None,
-        };
-        self.reported.as_deref().unwrap_or(&NONE)
-    }
-}
 
 const DEVICE_COLUMNS: &str = "d.token_id, d.user_id, u.name AS user_name, d.agent_version, d.os,
     d.config_version, d.config_applied_at, d.connected, d.connected_at, d.last_seen_at,
@@ -187,6 +126,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Reported;
 
     #[test]
     fn a_later_write_keeps_what_it_does_not_carry() {

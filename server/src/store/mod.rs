@@ -23,10 +23,10 @@ mod tokens;
 mod users;
 mod webhooks;
 
-pub use activity::{AppRow, AppWrite, SlotWrite};
+pub use activity::AppRow;
 pub use audit::{Changes, NewAudit};
 pub use cluster::NodeRow;
-pub use devices::{DeviceWrite, Reported, CONNECTED_LEASE_MS};
+pub use devices::CONNECTED_LEASE_MS;
 pub use game_servers::{GameServerPatch, GameServerRow};
 pub use idle_spans::{discarded_seconds, IdleSpanRow, NewIdleSpan, SpanDecision};
 pub use outbox::{StoredEvent, EVENTS_CHANNEL};
@@ -40,7 +40,7 @@ pub use timesheets::{WeekStateRow, WorkedRow};
 pub use links::{LinkPurpose, PasswordLink};
 pub use orgs::OrgRow;
 pub use policy::{PolicyRow, PolicySave};
-pub use presence::{PresenceWrite, PRESENCE_BATCH_ROWS};
+pub use presence::PRESENCE_BATCH_ROWS;
 pub use screenshots::NewScreenshot;
 pub use tokens::{TokenOwner, TokenRow};
 pub use users::{NewInvite, NewUser, UserAuditActor, UserPatch, UserRow};
@@ -126,6 +126,17 @@ impl Store {
             Backend::Sqlite
         };
         let store = match backend {
+            Backend::Sqlite if is_sqlite_memory(url) => {
+                // `sqlite::memory:` (the operations' unit tests): every connection would open
+                // a database of its own, so reads and writes share one connection.
+                let pool = sqlite_pool("sqlite::memory:", 1, SqliteRole::Writer).await?;
+                Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                    metrics,
+                }
+            }
             Backend::Sqlite => {
                 let url = prepare_sqlite_url(url)?;
                 let write = sqlite_pool(&url, 1, SqliteRole::Writer).await?;
@@ -265,6 +276,13 @@ async fn sqlite_pool(url: &str, max: u32, role: SqliteRole) -> StoreResult<AnyPo
         .await?)
 }
 
+fn is_sqlite_memory(url: &str) -> bool {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    rest.split('?').next() == Some(":memory:")
+}
+
 /// Creates the folder of a SQLite file and asks sqlx to create the file if missing.
 fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
     let rest = url
@@ -319,13 +337,8 @@ where
     row.try_get(column).map_err(StoreError::from)
 }
 
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-pub fn ms_to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
+pub use hub_core::records::{AppWrite, DeviceWrite, PresenceWrite, Reported, SlotWrite};
+pub use hub_core::time::{ms_to_time, now_ms};
 
 /// `page` (1-based) and `per_page` (1..=500) as LIMIT/OFFSET.
 pub fn limit_offset(page: u32, per_page: u32) -> (i64, i64) {

@@ -1,16 +1,8 @@
 //! Write-through of presence: batched, one transaction per flush.
 
+use super::PresenceWrite;
 use super::{get, now_ms, Store, StoreResult};
 use shared::PresenceStatus;
-
-/// The latest known presence of one user, as the coalescing writer hands it over.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PresenceWrite {
-    pub user_id: i64,
-    pub org_id: i64,
-    pub status: PresenceStatus,
-    pub last_activity_at: Option<i64>,
-}
 
 /// The most rows [`Store::write_presence`] should get at once: a transaction short enough
 /// that a force-end queued behind it on the single SQLite writer hardly notices (6 parameters

@@ -414,3 +414,16 @@ pub(super) fn user_row(r: &sqlx::any::AnyRow) -> StoreResult<UserRow> {
         last_activity_at: get(r, "last_activity_at")?,
     })
 }
+
+/// A user as every node's directory needs them.
+impl From<&UserRow> for crate::events::MemberInfo {
+    fn from(u: &UserRow) -> Self {
+        crate::events::MemberInfo {
+            user_id: u.id,
+            name: u.name.clone(),
+            role: u.role,
+            active: u.active,
+            last_activity_at: u.last_activity_at,
+        }
+    }
+}

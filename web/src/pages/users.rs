@@ -29,11 +29,6 @@ use crate::time::absolute;
 /// Roles in the order the pickers list them.
 const ROLES: [Role; 4] = [Role::Member, Role::Supervisor, Role::Admin, Role::Owner];
 
-/// An admin grants any role but owner; only an owner makes owners (the hub's rule).
-fn may_grant(viewer: Role, role: Role) -> bool {
-    viewer == Role::Owner || (viewer.at_least(Role::Admin) && role != Role::Owner)
-}
-
 /// One user of the table: each part changes on its own, the row stays.
 #[derive(Clone, Copy)]
 struct Entry {
@@ -304,7 +299,7 @@ fn ManagePanel(entry: Entry, ctx: Context) -> impl IntoView {
                     <option
                         value=r.as_str()
                         selected=move || role.get() == r
-                        disabled=!may_grant(ctx.viewer_role, r)
+                        disabled=!ctx.viewer_role.may_grant(r)
                     >
                         {role_label(r)}
                     </option>
@@ -582,7 +577,7 @@ fn AddUserForm(viewer_role: Role, on_created: Callback<CreatedUser>) -> impl Int
     };
     let role_options = ROLES
         .iter()
-        .filter(|r| may_grant(viewer_role, **r))
+        .filter(|r| viewer_role.may_grant(**r))
         .map(|r| {
             let r = *r;
             view! {

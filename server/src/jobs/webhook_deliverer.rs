@@ -13,9 +13,14 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use crate::app::AppState;
-use crate::domain::webhooks::{retry_delay, signature, ATTEMPT_TIMEOUT, GIVE_UP_AFTER_MS};
-use crate::store::{now_ms, Attempt, DueDelivery};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::domain::webhooks::{signature, ATTEMPT_TIMEOUT};
+use crate::hub::Hub;
+use crate::jobs::JobCtx;
+use crate::ops;
+use crate::store::{now_ms, DueDelivery};
 
 /// How often due deliveries are looked for.
 const TICK: Duration = Duration::from_millis(250);
@@ -24,7 +29,18 @@ const BATCH: i64 = 32;
 /// How often the organizations wanting `presence.changed` are read again.
 const PRESENCE_ORGS_EVERY: Duration = Duration::from_secs(5);
 
-pub async fn run(state: AppState) {
+/// What the deliverer works with besides the [`JobCtx`].
+struct Deliverer {
+    state: JobCtx,
+    /// The presence changes this node saw (`presence.changed`).
+    hub: Arc<Hub>,
+    /// This hub's listener, never a receiver.
+    bound: SocketAddr,
+}
+
+/// Runs until the hub stops; failed attempts are retried after `base` × 2^tries.
+pub async fn run(state: JobCtx, hub: Arc<Hub>, bound: SocketAddr, base: Duration) {
+    let me = Deliverer { state, hub, bound };
     let client = match reqwest::Client::builder()
         .timeout(ATTEMPT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
@@ -37,25 +53,24 @@ pub async fn run(state: AppState) {
             return;
         }
     };
-    let node: String = match state.events.bus() {
+    let node: String = match me.state.events.bus() {
         Some(bus) => bus.membership().node_id().to_string(),
         None => "local".to_string(),
     };
-    let base = Duration::from_millis(state.config.webhook_retry_base_ms.max(1));
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut presence_orgs = tokio::time::interval(PRESENCE_ORGS_EVERY);
     loop {
         tokio::select! {
-            _ = state.shutdown.cancelled() => break,
-            _ = presence_orgs.tick() => match state.store.orgs_wanting("presence.changed").await {
-                Ok(orgs) => state.hub.presence_hooks.want(orgs),
+            _ = me.state.shutdown.cancelled() => break,
+            _ = presence_orgs.tick() => match me.state.store.orgs_wanting("presence.changed").await {
+                Ok(orgs) => me.hub.presence_hooks.want(orgs),
                 Err(e) => tracing::debug!(error = %e, "webhooks: reading presence subscribers failed"),
             },
             _ = tick.tick() => {
-                enqueue_presence(&state).await;
-                if state.leads_background_work() {
-                    deliver_due(&state, &client, &node, base).await;
+                enqueue_presence(&me).await;
+                if me.state.leads() {
+                    deliver_due(&me, &client, &node, base).await;
                 }
             }
         }
@@ -63,27 +78,24 @@ pub async fn run(state: AppState) {
 }
 
 /// Presence changes this node saw, as deliveries.
-async fn enqueue_presence(state: &AppState) {
-    for change in state.hub.presence_hooks.take() {
+async fn enqueue_presence(me: &Deliverer) {
+    for change in me.hub.presence_hooks.take() {
         let data = serde_json::json!({
             "user_id": change.user_id,
             "name": change.name,
             "status": change.status,
             "at": crate::store::ms_to_time(change.at),
         });
-        if let Err(e) = state
-            .store
-            .enqueue_direct(change.org_id, "presence.changed", &data, None)
-            .await
-        {
+        let queued = ops::deliveries::queue_presence(&me.state.ops(), change.org_id, &data).await;
+        if let Err(e) = queued {
             tracing::warn!(error = %e, "webhooks: a presence change was not queued");
         }
     }
 }
 
-async fn deliver_due(state: &AppState, client: &reqwest::Client, node: &str, base: Duration) {
+async fn deliver_due(me: &Deliverer, client: &reqwest::Client, node: &str, base: Duration) {
     let now = now_ms();
-    let due = match state.store.due_deliveries(now, BATCH).await {
+    let due = match me.state.store.due_deliveries(now, BATCH).await {
         Ok(due) => due,
         Err(e) => {
             tracing::warn!(error = %e, "webhooks: reading due deliveries failed");
@@ -92,54 +104,28 @@ async fn deliver_due(state: &AppState, client: &reqwest::Client, node: &str, bas
     };
     join_all(
         due.into_iter()
-            .map(|d| deliver_one(state, client, node, base, d)),
+            .map(|d| deliver_one(me, client, node, base, d)),
     )
     .await;
 }
 
 async fn deliver_one(
-    state: &AppState,
+    me: &Deliverer,
     client: &reqwest::Client,
     node: &str,
     base: Duration,
     d: DueDelivery,
 ) {
-    let now = now_ms();
-    let hold = (ATTEMPT_TIMEOUT * 3).as_millis() as i64;
-    match state
-        .store
-        .claim_delivery(d.id, node, now, now + hold)
-        .await
-    {
+    let ctx = me.state.ops();
+    match ops::deliveries::claim(&ctx, &d, node, now_ms()).await {
         Ok(true) => {}
         Ok(false) => return,
         Err(e) => return tracing::debug!(error = %e, "webhooks: claim failed"),
     }
-    let attempt = attempt(state, client, &d).await;
-    let attempt = match attempt {
-        Ok(status) => Attempt::Delivered { status },
-        Err((status, error)) => {
-            let tries = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);
-            let retry_at = now_ms() + retry_delay(tries, base).as_millis() as i64;
-            let in_time = retry_at - d.created_at < GIVE_UP_AFTER_MS;
-            tracing::info!(
-                delivery = d.delivery_id,
-                webhook_id = d.webhook_id,
-                status,
-                error,
-                tries,
-                "webhook delivery failed"
-            );
-            Attempt::Failed {
-                status,
-                error,
-                retry_at: in_time.then_some(retry_at),
-            }
-        }
-    };
-    match state.store.record_attempt(d.id, node, &attempt).await {
-        Ok(Some(published)) => state.events.publish(published),
-        Ok(None) => tracing::warn!(
+    let outcome = attempt(me, client, &d).await;
+    match ops::deliveries::record(&ctx, &d, node, outcome, base).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
             delivery = d.delivery_id,
             "webhooks: the claim was lost before the attempt was recorded"
         ),
@@ -151,11 +137,11 @@ async fn deliver_one(
 
 /// One POST: the receiver's 2xx status, or its status (if any) and what went wrong.
 async fn attempt(
-    state: &AppState,
+    me: &Deliverer,
     client: &reqwest::Client,
     d: &DueDelivery,
-) -> Result<i64, (Option<i64>, String)> {
-    refuse_own_address(state, &d.url)
+) -> ops::deliveries::Outcome {
+    refuse_own_address(me, &d.url)
         .await
         .map_err(|e| (None, e))?;
     let answer = client
@@ -193,11 +179,11 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// A name may point at the hub after the webhook was saved: looked up at every attempt.
-async fn refuse_own_address(state: &AppState, raw: &str) -> Result<(), String> {
+async fn refuse_own_address(me: &Deliverer, raw: &str) -> Result<(), String> {
     let url = url::Url::parse(raw).map_err(|e| format!("Not a URL: {e}"))?;
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(80);
-    let own = state.own_addresses();
+    let own = super::own_addresses(&me.state.events, me.bound, &me.state.public_url);
     if own.covers(&host, port) {
         return Err("Refused: this is the hub's own address.".to_string());
     }

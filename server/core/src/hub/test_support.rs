@@ -2,21 +2,29 @@
 
 use std::sync::Arc;
 
-use super::{Hub, HubSettings, OrgDirectory, OrgHub, PolicyState};
+use super::{Hub, HubSettings, Noted, OrgDirectory, OrgHub, PolicyState};
 use crate::events::MemberInfo;
 use crate::metrics::Metrics;
 use shared::{Policy, Role};
 
 /// A hub with no grace period and the policies' own idle thresholds.
 pub fn hub() -> Hub {
-    Hub::new(
+    noting_hub().0
+}
+
+/// [`hub`], with what it hands to the write-behind.
+pub fn noting_hub() -> (Hub, Arc<Noted>) {
+    let noted = Arc::new(Noted::default());
+    let hub = Hub::new(
         HubSettings {
             offline_grace_ms: 0,
             idle_threshold_override_ms: None,
             max_sockets_per_user: 20,
         },
         Metrics::new(),
-    )
+        noted.clone(),
+    );
+    (hub, noted)
 }
 
 /// Organization `id`, named "Org {id}", in UTC, at policy version 1.

@@ -11,21 +11,11 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::activity::SlotCounts;
 use crate::metrics::Metrics;
 use crate::store::{AppWrite, SlotWrite, Store};
+use hub_core::records::BeatActivity;
 
 const SHARDS: usize = 16;
 /// Rows (slots and apps) written per transaction by [`ActivityWriter::flush`].
 pub const ACTIVITY_BATCH_ROWS: usize = 50;
-
-/// One heartbeat's share of a running session's activity.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BeatActivity {
-    pub session_id: i64,
-    pub user_id: i64,
-    pub slot_start: i64,
-    pub counts: SlotCounts,
-    /// The focused app, its window title, and the milliseconds attributed to it.
-    pub app: Option<(String, String, i64)>,
-}
 
 #[derive(Debug, Default)]
 struct PendingApp {
@@ -124,11 +114,6 @@ impl ActivityWriter {
             }
         }
         (slots, apps)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn take_for_tests(&self) -> (Vec<SlotWrite>, Vec<AppWrite>) {
-        self.take()
     }
 
     /// Puts a failed batch back; sums are additive, so it merges with what arrived meanwhile

@@ -1,12 +1,12 @@
 //! Agent heartbeats in the hub: presence first, then — while the sender has a running work
 //! session — the heartbeat's share of the session's activity, handed to the coalescing writer.
 
-use super::activity_writer::BeatActivity;
 use super::{Hub, OrgHub};
 use crate::domain::activity::{
     attributed_ms, clean_label, slot_start, SlotCounts, MAX_APP_CHARS, MAX_TITLE_CHARS,
 };
-use crate::store::now_ms;
+use crate::records::BeatActivity;
+use crate::time::now_ms;
 use shared::protocol::ActiveApp;
 
 /// One agent heartbeat, as received.
@@ -71,7 +71,7 @@ impl Hub {
             .filter(|_| switches.website)
             .and_then(cleaned)
             .map(|(app, title)| (app, title, attributed_ms(previous, now)));
-        self.activity_writer.note(BeatActivity {
+        self.write_behind.activity(BeatActivity {
             session_id,
             user_id,
             slot_start: slot_start(now),
@@ -84,18 +84,19 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::test_support::{hub, member, org_with_policy};
+    use crate::hub::test_support::{member, noting_hub, org_with_policy};
+    use crate::hub::Noted;
     use shared::protocol::SessionInfo;
     use shared::{Policy, Role};
     use std::sync::Arc;
 
-    fn setup(users: i64, policy: Policy) -> (Hub, Arc<OrgHub>) {
-        let hub = hub();
+    fn setup(users: i64, policy: Policy) -> (Hub, Arc<OrgHub>, Arc<Noted>) {
+        let (hub, noted) = noting_hub();
         let org = org_with_policy(&hub, 1, policy);
         for id in 1..=users {
             member(&org, id, Role::Member);
         }
-        (hub, org)
+        (hub, org, noted)
     }
 
     fn run_session(hub: &Hub, org: &OrgHub, user_id: i64, session_id: i64) {
@@ -137,20 +138,21 @@ mod tests {
 
     #[test]
     fn only_running_sessions_collect_and_off_switches_drop_their_fields() {
-        let (hub, org) = setup(2, Policy::default());
+        let (hub, org, noted) = setup(2, Policy::default());
         hub.heartbeat(&org, 1, beat(3));
-        assert_eq!(hub.activity_writer.pending_len(), 0, "no session, no sums");
+        assert!(noted.take_activity().is_empty(), "no session, no sums");
         run_session(&hub, &org, 2, 50);
         hub.heartbeat(&org, 2, beat(3));
         hub.heartbeat(&org, 2, beat(0));
-        assert_eq!(hub.activity_writer.pending_len(), 1);
+        let beats = noted.take_activity();
+        assert_eq!(beats.len(), 2);
         // Keyboard and mouse tracking are off by default: counts are not recorded; the app is.
-        let (slots, apps) = hub.activity_writer.take_for_tests();
-        assert_eq!(slots.len(), 1);
-        assert_eq!(slots[0].counts.heartbeats, 2);
-        assert_eq!(slots[0].counts.counted_heartbeats, 0);
-        assert_eq!(apps.len(), 1);
-        assert_eq!(apps[0].app, "code");
+        for b in &beats {
+            assert_eq!((b.session_id, b.user_id), (50, 2));
+            assert_eq!(b.counts.heartbeats, 1);
+            assert_eq!(b.counts.counted_heartbeats, 0);
+            assert_eq!(b.app.as_ref().map(|(app, _, _)| app.as_str()), Some("code"));
+        }
         // After the end, nothing more.
         hub.apply(
             org.org_id,
@@ -165,10 +167,10 @@ mod tests {
             },
         );
         hub.heartbeat(&org, 2, beat(1));
-        assert_eq!(hub.activity_writer.pending_len(), 0);
+        assert!(noted.take_activity().is_empty(), "nothing after the end");
     }
 
-    /// `cargo test -p server --release --lib heartbeat_throughput -- --ignored --nocapture`
+    /// `cargo test -p hub-core --release --lib heartbeat_throughput -- --ignored --nocapture`
     #[test]
     #[ignore = "a measurement, not a check"]
     fn heartbeat_throughput() {
@@ -177,7 +179,7 @@ mod tests {
             enable_mouse_tracking: true,
             ..Policy::default()
         };
-        let (hub, org) = setup(10_000, policy);
+        let (hub, org, _) = setup(10_000, policy);
         for id in 1..=10_000 {
             run_session(&hub, &org, id, id);
         }

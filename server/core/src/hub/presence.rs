@@ -12,7 +12,8 @@ use super::org::{Member, OrgHub};
 use super::peer::{Outgoing, Peer, PeerKind};
 use super::{Hub, Registration, ACTIVITY_PUSH_MS, AGENT_QUEUE, TAB_QUEUE};
 use crate::domain::presence::NodeView;
-use crate::store::{now_ms, PresenceWrite};
+use crate::records::PresenceWrite;
+use crate::time::now_ms;
 use shared::{PresenceEntry, PresenceStatus, Role};
 
 fn write_of(org_id: i64, user_id: i64, m: &Member) -> PresenceWrite {
@@ -179,7 +180,7 @@ impl Hub {
 
     /// Hands a user's changed presence to the write-through and, in a cluster, to the bus.
     fn note_presence(&self, org_id: i64, user_id: i64, m: &Member) {
-        self.writer.note(write_of(org_id, user_id, m));
+        self.write_behind.presence(write_of(org_id, user_id, m));
         self.announcer.note(org_id, user_id, m.local_view());
         self.presence_hooks
             .note(org_id, user_id, &m.name, m.view().status);
@@ -269,7 +270,7 @@ impl Hub {
         if after == before || (after.status == before.status && !stale_push) {
             return None;
         }
-        self.writer.note(write_of(org_id, user_id, m));
+        self.write_behind.presence(write_of(org_id, user_id, m));
         m.pushed_activity_ms = after.last_activity_ms;
         Some(OrgHub::entry_of(user_id, m))
     }
@@ -337,7 +338,7 @@ impl Hub {
             for m in org.members.iter() {
                 if m.presence.status() != PresenceStatus::Offline {
                     let others = crate::domain::presence::merge(m.remote.iter().map(|(_, v)| *v));
-                    self.writer.note(PresenceWrite {
+                    self.write_behind.presence(PresenceWrite {
                         user_id: *m.key(),
                         org_id: org.org_id,
                         status: others.status,

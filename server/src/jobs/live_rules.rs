@@ -17,12 +17,12 @@ use chrono_tz::Tz;
 use shared::Policy;
 use tokio::sync::mpsc;
 
-use crate::app::AppState;
 use crate::domain::periods::timezone;
 use crate::domain::rules::{deadline, StopRule};
 use crate::domain::sessions::Ending;
-use crate::error::ApiError;
 use crate::events::Event;
+use crate::jobs::JobCtx;
+use crate::ops::OpError;
 use crate::store::{now_ms, StoreResult};
 
 /// How often the schedule is rebuilt from the database.
@@ -210,20 +210,8 @@ impl Schedule {
     }
 }
 
-/// Whether the clock needs to hear of `event`.
-pub fn concerns_rules(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::SessionStarted { .. }
-            | Event::SessionUpdated { .. }
-            | Event::SessionEnded { .. }
-            | Event::ConfigUpdated { .. }
-            | Event::OrgUpdated { .. }
-    )
-}
-
 /// Reads every organization's rules and the running sessions of those with a rule on.
-async fn load(state: &AppState) -> StoreResult<(HashMap<i64, OrgRules>, Vec<(i64, i64, i64)>)> {
+async fn load(state: &JobCtx) -> StoreResult<(HashMap<i64, OrgRules>, Vec<(i64, i64, i64)>)> {
     let zones: HashMap<i64, Tz> = state
         .store
         .list_orgs()
@@ -269,7 +257,7 @@ enum Fired {
 }
 
 /// Ends a due session if, read again now, it is still running and past its moment.
-async fn fire(state: &AppState, due: Due) -> Fired {
+async fn fire(state: &JobCtx, due: Due) -> Fired {
     let ctx = state.ops();
     let session = match state.store.get_session(due.org_id, due.session_id).await {
         Ok(Some(s)) if s.ended_at.is_none() => s,
@@ -316,7 +304,7 @@ async fn fire(state: &AppState, due: Due) -> Fired {
             Fired::Ended
         }
         // Another node, the user or an admin ended it first.
-        Err(ApiError::Conflict(_) | ApiError::NotFound(_)) => Fired::Nothing,
+        Err(OpError::Conflict(_) | OpError::NotFound(_)) => Fired::Nothing,
         Err(e) => {
             tracing::warn!(session_id = due.session_id, error = %e, "automatic stop failed; retrying");
             Fired::Failed
@@ -325,7 +313,7 @@ async fn fire(state: &AppState, due: Due) -> Fired {
 }
 
 /// Runs until the hub stops. `events`: the session and policy events the hub applies.
-pub async fn run(state: AppState, mut events: mpsc::UnboundedReceiver<(i64, Event)>) {
+pub async fn run(state: JobCtx, mut events: mpsc::UnboundedReceiver<(i64, Event)>) {
     let mut schedule = Schedule::default();
     let mut resync = tokio::time::interval(RESYNC_EVERY);
     resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -7,11 +7,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::app::AppState;
+use std::net::SocketAddr;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
 use crate::demo::DEMO_USERS;
-use crate::domain::auth::{new_token, token_hash};
-use crate::ops::tokens::TOKEN_LIFETIME_MS;
-use crate::store::{now_ms, Store, StoreError};
+use crate::domain::auth::token_hash;
+use crate::jobs::JobCtx;
+use crate::ops::{self, Ctx, OpError};
+use shared::people::TokenKind;
 
 /// The people acted out, in order: Alice, Bob, Carol, then Lena (`DEMO_USERS` indexes).
 const ACTED: [usize; 4] = [3, 4, 5, 2];
@@ -29,7 +33,8 @@ fn agent_binary() -> Option<PathBuf> {
 
 /// Device tokens of the acted people: the ones kept from an earlier run while they still
 /// work (so the fleet does not grow a device per restart), else new ones.
-async fn tokens(store: &Store, data_dir: &Path, count: usize) -> Result<Vec<String>, StoreError> {
+async fn tokens(ctx: &Ctx<'_>, data_dir: &Path, count: usize) -> Result<Vec<String>, OpError> {
+    let store = ctx.store;
     let file = data_dir.join(TOKENS_FILE);
     let kept: Vec<String> = std::fs::read_to_string(&file)
         .map(|t| t.lines().map(str::to_string).collect())
@@ -47,17 +52,7 @@ async fn tokens(store: &Store, data_dir: &Path, count: usize) -> Result<Vec<Stri
                 continue;
             }
         }
-        let token = new_token();
-        store
-            .insert_token(
-                &user,
-                &token_hash(&token),
-                "device",
-                now_ms() + TOKEN_LIFETIME_MS,
-                Some("127.0.0.1"),
-            )
-            .await?;
-        out.push(token);
+        out.push(ops::tokens::issue(ctx, &user, TokenKind::Device, Some("127.0.0.1")).await?);
     }
     if let Err(e) = write_private(&file, &out.join("\n")) {
         tracing::warn!(error = %e, "demo agents: cannot keep their tokens");
@@ -78,25 +73,25 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// Starts the simulated agents (if `--demo` and the binary is there); they stop with the hub.
-pub async fn start(state: &AppState) {
-    let count = state.config.demo_agents as usize;
-    if !state.config.demo || count == 0 {
+pub async fn start(state: &JobCtx, config: &Config, bound: SocketAddr, tasks: &TaskTracker) {
+    let count = config.demo_agents as usize;
+    if !config.demo || count == 0 {
         return;
     }
     let Some(bin) = agent_binary() else {
         tracing::warn!("demo agents not started: presence-agent is not next to presence-hub (cargo build --bin presence-agent)");
         return;
     };
-    let data_dir = state.config.data_dir.clone();
+    let data_dir = config.data_dir.clone();
     if let Err(e) = std::fs::create_dir_all(&data_dir) {
         return tracing::warn!(error = %e, "demo agents not started: no data folder");
     }
-    let tokens = match tokens(&state.store, &data_dir, count).await {
+    let tokens = match tokens(&state.ops(), &data_dir, count).await {
         Ok(t) if !t.is_empty() => t,
         Ok(_) => return,
         Err(e) => return tracing::warn!(error = %e, "demo agents not started"),
     };
-    let mut addr = state.bound;
+    let mut addr = bound;
     if addr.ip().is_unspecified() {
         addr.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
     }
@@ -129,7 +124,7 @@ pub async fn start(state: &AppState) {
     };
     tracing::info!(agents = tokens.len(), bin = %bin.display(), "demo agents started");
     let stop = state.shutdown.clone();
-    state.tasks.spawn(async move {
+    tasks.spawn(async move {
         tokio::select! {
             _ = stop.cancelled() => { let _ = child.kill().await; }
             status = child.wait() => tracing::warn!(?status, "demo agents stopped"),

@@ -153,7 +153,7 @@ impl Hub {
     /// without sockets here is not applied, but its rules still run).
     pub fn tell_rules(&self, org_id: i64, event: &Event) {
         if let Some(rules) = self.rule_events.get() {
-            if crate::live_rules::concerns_rules(event) {
+            if event.concerns_rules() {
                 let _ = rules.send((org_id, event.clone()));
             }
         }

@@ -2,7 +2,6 @@
 //! Only the hub writes to sockets (through each connection's bounded queue).
 
 mod activity;
-pub mod activity_writer;
 mod announce;
 mod apply;
 mod close;
@@ -13,15 +12,17 @@ mod org;
 pub mod peer;
 mod presence;
 pub mod presence_hooks;
-#[cfg(test)]
-pub(crate) mod test_support;
-pub mod writer;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
+mod write_behind;
 
 pub use activity::Heartbeat;
 pub use announce::{LocalPresence, PresenceAnnouncer};
 pub use close::CloseCause;
+pub use devices::{DeviceReport, RENEW_EVERY};
 pub use org::{GameContext, Member, OrgHub, PolicyState, TrackingSwitches};
 pub use peer::{clock_ms, ConnControl, ConnEvent, Outgoing, Peer, PeerKind};
+pub use write_behind::{Noted, WriteBehind};
 
 use dashmap::DashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -29,9 +30,7 @@ use std::sync::Arc;
 
 use crate::events::MemberInfo;
 use crate::metrics::Metrics;
-use activity_writer::ActivityWriter;
 use shared::protocol::SessionInfo;
-use writer::PresenceWriter;
 
 /// Queue sizes: a tab gets the snapshot plus bursts of diffs; an agent gets few messages.
 pub const TAB_QUEUE: usize = 128;
@@ -53,11 +52,9 @@ pub struct Hub {
     orgs: DashMap<i64, Arc<OrgHub>>,
     settings: HubSettings,
     pub metrics: Metrics,
-    pub writer: PresenceWriter,
-    /// Running sessions' activity from heartbeats, written coalesced.
-    pub activity_writer: ActivityWriter,
-    /// The agent fleet's rows, written coalesced.
-    pub devices: devices::DeviceWriter,
+    /// Where presence, heartbeats' activity and devices go to be stored (coalesced, beside
+    /// the hub: see [`WriteBehind`]).
+    write_behind: Arc<dyn WriteBehind>,
     /// Presence changes for `presence.changed` webhooks.
     pub presence_hooks: presence_hooks::PresenceHooks,
     /// This node's presence changes for the other nodes (cluster mode).
@@ -95,13 +92,15 @@ pub struct Registration {
 }
 
 impl Hub {
-    pub fn new(settings: HubSettings, metrics: Metrics) -> Self {
+    pub fn new(
+        settings: HubSettings,
+        metrics: Metrics,
+        write_behind: Arc<dyn WriteBehind>,
+    ) -> Self {
         Hub {
             orgs: DashMap::new(),
             settings,
-            writer: PresenceWriter::new(metrics.clone()),
-            activity_writer: ActivityWriter::new(metrics.clone()),
-            devices: devices::DeviceWriter::new(metrics.clone()),
+            write_behind,
             presence_hooks: presence_hooks::PresenceHooks::default(),
             announcer: PresenceAnnouncer::default(),
             metrics,
@@ -110,7 +109,8 @@ impl Hub {
         }
     }
 
-    /// Where the session and policy events this hub applies are copied to (`live_rules`).
+    /// Where the session and policy events this hub applies are copied to (the live rules'
+    /// clock of the server's jobs).
     pub fn send_rule_events_to(
         &self,
         to: tokio::sync::mpsc::UnboundedSender<(i64, crate::events::Event)>,
@@ -282,7 +282,7 @@ mod tests {
         drain(&mut member);
         drain(&mut other);
         let agent = hub.attach(&a, PeerKind::Agent, 2, Role::Member, 2, |_| None);
-        hub.activity(&a, 2, crate::store::now_ms());
+        hub.activity(&a, 2, crate::time::now_ms());
         let seen = drain(&mut admin);
         assert!(seen.iter().any(|m| matches!(m, ServerToTab::PresenceDiff { changes } if changes[0].user_id == 2 && changes[0].status == shared::PresenceStatus::Active)));
         assert!(

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::store::now_ms;
+use crate::time::now_ms;
 
 #[derive(Default)]
 pub struct PresenceHooks {

@@ -9,7 +9,7 @@ use super::peer::{Peer, PeerKind};
 use super::HubSettings;
 use crate::domain::presence::{merge, NodeView, PresenceRules, UserPresence};
 use crate::events::MemberInfo;
-use crate::store::ms_to_time;
+use crate::time::ms_to_time;
 use shared::protocol::SessionInfo;
 use shared::{ContextKind, CustomStatus, Policy, PresenceContext, PresenceEntry, Role};
 
