@@ -14,8 +14,8 @@ validator_version="0.9.0"
 generator_version="0.29.1"
 
 [ -x "$hub_bin" ] || { echo "openapi-tools: $hub_bin is not built" >&2; exit 1; }
-if ! "$venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -qx "Version: $validator_version" ||
-    ! "$venv/bin/pip" show openapi-python-client 2>/dev/null | grep -qx "Version: $generator_version"; then
+if ! "$venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -x "Version: $validator_version" >/dev/null ||
+    ! "$venv/bin/pip" show openapi-python-client 2>/dev/null | grep -x "Version: $generator_version" >/dev/null; then
     echo "openapi-tools: installing openapi-spec-validator $validator_version and openapi-python-client $generator_version into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "openapi-spec-validator==$validator_version" \
@@ -41,7 +41,8 @@ echo "openapi-tools: openapi-spec-validator"
 
 echo "openapi-tools: openapi-python-client generate"
 (cd "$work" && "$venv/bin/openapi-python-client" generate --path openapi.json \
-    --meta none --output-path "$work/client/presence_hub_client" >"$work/generate.log" 2>&1) || {
+    --meta none --output-path "$work/client/presence_hub_client" \
+    --config "$root/e2e/openapi/generator.yml" >"$work/generate.log" 2>&1) || {
     cat "$work/generate.log" >&2
     exit 1
 }
