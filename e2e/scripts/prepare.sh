@@ -59,3 +59,17 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# Testing in the browser also takes axe-core (npm, pinned), the accessibility engine the
+# accessibility test runs in each page (e2e/tests/accessibility.rs reads AXE_CORE_JS or this path).
+if [ "$what" = test ]; then
+    node_dir="${PRESENCE_NODE_DIR:-/var/tmp/presence-hub-node}"
+    axe_version="4.14.1"
+    if ! grep -q "\"version\": \"$axe_version\"" "$node_dir/node_modules/axe-core/package.json" 2>/dev/null; then
+        command -v npm >/dev/null || { echo "prepare: npm is needed for axe-core" >&2; exit 1; }
+        echo "prepare: installing axe-core $axe_version into $node_dir"
+        mkdir -p "$node_dir"
+        npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error "axe-core@$axe_version" >/dev/null
+    fi
+fi
+

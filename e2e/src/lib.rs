@@ -17,6 +17,7 @@
 
 pub mod agent;
 pub mod api;
+pub mod axe;
 pub mod bench;
 pub mod browser;
 pub mod cluster;

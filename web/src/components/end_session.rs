@@ -18,7 +18,9 @@ pub struct EndTarget {
 /// `button.end-session[data-session-id]`: opens the dialog for this session.
 #[component]
 pub fn EndButton(session_id: i64, user_name: String, on_end: Callback<EndTarget>) -> impl IntoView {
-    let label = format!("End {user_name}'s session");
+    // The accessible name starts with the visible label ("End session"), as speech input
+    // users say what they see (WCAG 2.1, 2.5.3).
+    let label = format!("End session of {user_name}");
     view! {
         <button
             type="button"

@@ -89,7 +89,7 @@ pub fn push_status_row(out: &mut String, e: &PresenceEntry, can_end: bool) {
                 out.push_str(&session.id.to_string());
                 out.push_str("\" aria-label=\"");
                 out.push_str(&encode_double_quoted_attribute(&format!(
-                    "End {}'s session",
+                    "End session of {}",
                     e.name
                 )));
                 out.push_str(
@@ -249,7 +249,7 @@ mod tests {
         assert!(!member.contains("end-session"));
         let admin = status_rows_html(&entries, true);
         assert_eq!(admin.matches("class=\"end-session").count(), 2, "{admin}");
-        assert!(admin.contains("aria-label=\"End Cleo's session\""));
+        assert!(admin.contains("aria-label=\"End session of Cleo\""));
         assert_eq!(admin.matches("<tr ").count(), 4);
     }
 }

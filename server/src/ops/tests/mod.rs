@@ -2,6 +2,7 @@
 //! a publisher that records what would have gone to the hub — no hub, no HTTP, no sockets.
 //! (The same operations run against real hub processes in `server/tests/` and `e2e/`.)
 
+mod corrections;
 mod deliveries;
 mod people;
 mod policy;
@@ -12,6 +13,7 @@ mod status;
 mod tickets;
 mod timesheets;
 mod tokens;
+mod webhooks;
 
 use std::sync::Mutex;
 
