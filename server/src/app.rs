@@ -5,7 +5,6 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -14,17 +13,15 @@ use tokio_util::task::TaskTracker;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
-use crate::domain::auth::token_hash;
-use crate::error::ApiError;
 use crate::events::bus::Bus;
 use crate::events::nodes::{Liveness, Membership};
 use crate::events::Events;
-use crate::hub::{Hub, HubSettings, OrgHub};
+use crate::hub::{Hub, HubSettings};
 use crate::metrics::Metrics;
 use crate::ops::accounts::LoginLimiter;
-use crate::store::{now_ms, Backend, Store, StoreError, TokenOwner, UserRow};
+use crate::state::{AppInner, AppState};
+use crate::store::{now_ms, Backend, Store, StoreError};
 use crate::write_behind::Writers;
-use crate::ws::connection::SocketLimits;
 use crate::{api, demo, pages, ws};
 
 /// How often time-driven presence changes (idle, offline) are checked.
@@ -45,129 +42,6 @@ const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 const LISTEN_BACKLOG: u32 = 4096;
 /// Largest accepted request body (screenshot uploads have their own limit).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-pub struct AppInner {
-    pub config: Config,
-    pub store: Store,
-    pub hub: Arc<Hub>,
-    /// What the hub noted, on its way to the database (coalesced).
-    pub writers: Arc<Writers>,
-    /// Where operations publish their events (the hub, through the cluster bus on PostgreSQL).
-    pub events: Events,
-    pub login_limiter: LoginLimiter,
-    pub leptos: leptos::config::LeptosOptions,
-    /// Cancelled when the hub stops: sockets close with 1012, background tasks end.
-    pub shutdown: CancellationToken,
-    /// Every socket task, so shutdown can wait for them to finish.
-    pub tasks: TaskTracker,
-    pub epoch: i64,
-    /// Where people reach the hub, for the links it hands out (`--public-url`).
-    pub public_url: String,
-    /// The first-run link, while the database holds no organization.
-    pub setup_link: Option<String>,
-    /// The address the hub's listener is bound to.
-    pub bound: SocketAddr,
-}
-
-#[derive(Clone)]
-pub struct AppState(Arc<AppInner>);
-
-impl Deref for AppState {
-    type Target = AppInner;
-    fn deref(&self) -> &AppInner {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// The user behind a bearer token or cookie value, if the token is live.
-    pub async fn authenticate(&self, token: &str) -> Result<Option<TokenOwner>, StoreError> {
-        self.store.token_owner(&token_hash(token)).await
-    }
-
-    /// The user behind a token, noting (at most once a minute) that it was used from `ip`:
-    /// the devices list shows when and from where.
-    pub async fn authenticate_from(
-        &self,
-        token: &str,
-        ip: std::net::IpAddr,
-    ) -> Result<Option<TokenOwner>, StoreError> {
-        let owner = self.authenticate(token).await?;
-        if let Some(owner) = owner
-            .clone()
-            .filter(|o| crate::ops::tokens::needs_touch(o, now_ms()))
-        {
-            let (store, public_url) = (self.store.clone(), self.public_url.clone());
-            // Off the request's path: the answer does not wait for this write.
-            tokio::spawn(async move {
-                let ctx = crate::ops::Ctx {
-                    store: &store,
-                    events: None,
-                    public_url: &public_url,
-                };
-                if let Err(e) = crate::ops::tokens::touch(&ctx, &owner, &ip.to_string()).await {
-                    tracing::debug!(error = %e, "token use not recorded");
-                }
-            });
-        }
-        Ok(owner)
-    }
-
-    /// Where this hub (and in a cluster every node) answers: webhooks never deliver there.
-    pub fn own_addresses(&self) -> crate::domain::webhooks::OwnAddresses {
-        crate::jobs::own_addresses(&self.events, self.bound, &self.public_url)
-    }
-
-    /// What the background jobs work with.
-    pub fn jobs(&self) -> crate::jobs::JobCtx {
-        crate::jobs::JobCtx {
-            store: self.store.clone(),
-            events: self.events.clone(),
-            public_url: self.public_url.clone(),
-            shutdown: self.shutdown.clone(),
-        }
-    }
-
-    /// What the operations of `crate::ops` work with, in this process.
-    pub fn ops(&self) -> crate::ops::Ctx<'_> {
-        crate::ops::Ctx {
-            store: &self.store,
-            events: Some(&self.events),
-            public_url: &self.public_url,
-        }
-    }
-
-    /// The hub's copy of `user`'s organization, loaded from the store if it has none yet.
-    /// The user's organization as this node holds it. In a cluster, first brought up to
-    /// every event committed so far, so that a `hello`, a snapshot or a page shows what another
-    /// node acknowledged before this request (the bus alone lags by a few milliseconds).
-    pub async fn org_for(&self, user: &UserRow) -> Result<Arc<OrgHub>, StoreError> {
-        let bus = self.events.bus();
-        let org =
-            crate::ops::directory::org_for(&self.store, &self.hub, bus.map(|b| &**b), user).await?;
-        if let Some(bus) = bus {
-            bus.sync(org.org_id).await;
-        }
-        Ok(org)
-    }
-
-    pub fn refuse_when_stopping(&self) -> Result<(), ApiError> {
-        if self.shutdown.is_cancelled() {
-            Err(ApiError::Unavailable)
-        } else {
-            Ok(())
-        }
-    }
-
-    pub fn socket_limits(&self) -> SocketLimits {
-        SocketLimits {
-            ping_every: Duration::from_secs(self.config.ws_ping_seconds.max(1)),
-            idle_timeout: Duration::from_secs(self.config.ws_idle_timeout_seconds.max(1)),
-            messages_per_second: self.config.ws_messages_per_second,
-            write_timeout: Duration::from_secs(10),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -285,7 +159,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
             <= 1
     });
     let epoch = store.begin_epoch(alone).await?;
-    crate::ops::directory::load_all(&store, &hub, events.bus().map(|b| &**b)).await?;
+    crate::events::directory::load_all(&store, &hub, events.bus().map(|b| &**b)).await?;
     let public_url = config.public_url_for(addr);
     let setup_link = crate::ops::Ctx {
         store: &store,
@@ -295,7 +169,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
     let setup_link = crate::ops::orgs::setup_link_if_empty(&setup_link)
         .await
         .map_err(|e| StartError::Setup(e.to_string()))?;
-    let state = AppState(Arc::new(AppInner {
+    let state = AppState::new(AppInner {
         login_limiter: LoginLimiter::new(config.login_attempts_per_minute),
         public_url,
         setup_link,
@@ -309,7 +183,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         shutdown: CancellationToken::new(),
         tasks: TaskTracker::new(),
         epoch,
-    }));
+    });
     let background = spawn_background(&state);
     crate::jobs::demo_agents::start(&state.jobs(), &state.config, state.bound, &state.tasks).await;
     let app = router(state.clone());
@@ -391,7 +265,7 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
     });
     let cleanup = every(state, CLEANUP_EVERY, |s| async move { cleanup(&s).await });
     let keepalive = {
-        let limits = state.socket_limits();
+        let limits = crate::ws::socket_limits(&state.config);
         let mut pass = 0u64;
         every(state, KEEPALIVE_EVERY, move |s| {
             s.hub.keep_alive(

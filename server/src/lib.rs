@@ -19,6 +19,7 @@ pub mod ops;
 pub mod origin;
 pub mod pages;
 pub mod queries;
+pub mod state;
 pub mod store;
 pub mod web_render;
 pub mod write_behind;

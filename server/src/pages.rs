@@ -39,9 +39,9 @@ use axum::Form;
 use serde::Deserialize;
 
 use crate::api::extract::{client_ip, cookie_token};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ops::{accounts, OpError};
+use crate::state::AppState;
 use crate::store::TokenOwner;
 use crate::web_render::render_page;
 use web::data::{PageData, StatusPageData, Viewer};

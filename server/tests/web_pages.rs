@@ -193,7 +193,7 @@ async fn sessions_page_holds_the_scoped_filtered_list() {
     assert!(html.contains("id=\"stop-session\""), "{html}");
     let (_, html) = page(&hub, &o.admin, "/sessions").await;
     let button = format!(
-        "<button type=\"button\" data-session-id=\"{}\" aria-label=\"End bob",
+        "<button type=\"button\" data-session-id=\"{}\" aria-label=\"End session of bob\"",
         o.running
     );
     assert!(html.contains(&button), "{html}");

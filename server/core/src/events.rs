@@ -106,3 +106,9 @@ pub struct Published {
     pub seq: Option<i64>,
     pub event: Event,
 }
+
+/// Where an operation hands its committed events: the server's publisher (this node's hub,
+/// through the cluster bus on PostgreSQL), or a recorder in the operations' unit tests.
+pub trait Publisher: Send + Sync {
+    fn publish(&self, published: Published);
+}

@@ -205,12 +205,8 @@ impl Metrics {
         }
     }
 
-    /// The counter of sockets refused for `cause`.
-    pub fn connections_refused(&self, cause: crate::hub::CloseCause) -> IntCounter {
-        let reason = match cause {
-            crate::hub::CloseCause::TooManyConnections => "too_many_connections",
-            _ => "other",
-        };
+    /// The counter of sockets refused for `reason` (a close cause's `metric_label`).
+    pub fn connections_refused(&self, reason: &str) -> IntCounter {
         self.refused.with_label_values(&[reason])
     }
 

@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::Json;
 
 use super::extract::{Caller, IdPath};
-use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::queries::session_activity::session_activity;
+use crate::state::AppState;
 use shared::activity::SessionActivity;
 
 #[utoipa::path(

@@ -5,8 +5,8 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::extract::{ApiQuery, Caller, Paging};
-use crate::app::AppState;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use shared::api::{AuditEntry, Paged};
 use shared::Role;
 

@@ -8,9 +8,9 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::extract::{ApiJson, Caller, ClientIp};
-use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::ops::accounts;
+use crate::state::AppState;
 use crate::store::UserRow;
 use shared::api::{LoginResponse, UserInfo};
 use shared::people::TokenKind;

@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::Json;
 
 use super::extract::Caller;
-use crate::app::AppState;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use crate::store::ms_to_time;
 
 pub use shared::policy::ConfigView;

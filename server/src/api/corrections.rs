@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::extract::{ApiJson, Caller, ClientIp, IdPath};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{corrections, idle};
+use crate::state::AppState;
 use crate::store::Created;
 use shared::protocol::SessionInfo;
 use shared::timesheets::{

@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::Json;
 
 use super::extract::Caller;
-use crate::app::AppState;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use shared::fleet::AgentList;
 use shared::Role;
 

@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::extract::{ApiJson, ApiQuery, Caller, IdPath, Paging};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::game_servers;
+use crate::state::AppState;
 use shared::api::Paged;
 use shared::game_servers::{CreateGameServerRequest, GameServer, UpdateGameServerRequest};
 use shared::Role;

@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::Backend;
 
 /// What `/healthz` reports: the database, and in a cluster this node and what it sees.

@@ -28,8 +28,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The REST API with its OpenAPI description: every route is registered through
 /// `routes!`, from the handler's `#[utoipa::path]`, so the two cannot drift apart (a test in

@@ -9,9 +9,9 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::extract::{ApiJson, ApiQuery, Caller, ClientIp, IdPath};
-use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::ops;
+use crate::state::AppState;
 use crate::store::UserRow;
 use shared::api::LoginResponse;
 use shared::people::{

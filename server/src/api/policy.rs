@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::config::ConfigView;
 use super::extract::{ApiJson, Caller};
 use super::openapi::PolicyPatch;
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::ms_to_time;
 
 #[utoipa::path(

@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::extract::{ApiQuery, Caller, IdPath, Paging};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::{self, screenshots::Stored};
+use crate::state::AppState;
 use shared::api::{Paged, Screenshot};
 
 /// The route's body limit: the policy's largest allowed screenshot.

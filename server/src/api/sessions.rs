@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::extract::{ApiJson, ApiQuery, Caller, ClientIp, IdPath, Paging};
-use crate::app::AppState;
 use crate::domain::sessions::Ending;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::sessions as work_sessions;
+use crate::state::AppState;
 use crate::store::{Created, SessionFilter, SessionRow};
 use shared::api::{
     EndSessionRequest, ManualSessionRequest, Paged, StartSessionRequest, StopSessionRequest,

@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::extract::{ApiQuery, Caller, IdPath, Paging};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::queries::staff_time::{self, SessionQuery};
+use crate::state::AppState;
 use shared::api::Paged;
 use shared::game_servers::{Period, ServerSession, StaffDetails, StaffStats};
 
@@ -27,8 +27,8 @@ pub async fn details(
     caller: Caller,
     IdPath(id): IdPath,
 ) -> ApiResult<Json<StaffDetails>> {
-    let user = staff_time::staff_member(&state, &caller.user, id).await?;
-    Ok(Json(staff_time::details(&state, &user).await?))
+    let user = staff_time::staff_member(&state.store, &caller.user, id).await?;
+    Ok(Json(staff_time::details(&state.store, &user).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -67,7 +67,7 @@ pub async fn server_sessions(
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<SessionsQuery>,
 ) -> ApiResult<Json<Paged<ServerSession>>> {
-    let user = staff_time::staff_member(&state, &caller.user, id).await?;
+    let user = staff_time::staff_member(&state.store, &caller.user, id).await?;
     let (page, per_page) = Paging {
         page: q.page,
         per_page: q.per_page,
@@ -81,7 +81,9 @@ pub async fn server_sessions(
         page,
         per_page,
     };
-    Ok(Json(staff_time::sessions(&state, &user, &query).await?))
+    Ok(Json(
+        staff_time::sessions(&state.store, &user, &query).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -106,7 +108,7 @@ pub async fn stats(
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<StaffStats>> {
-    let user = staff_time::staff_member(&state, &caller.user, id).await?;
+    let user = staff_time::staff_member(&state.store, &caller.user, id).await?;
     let period = match q.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         None => Period::AllTime,
         Some(p) => Period::parse(p).ok_or_else(|| {
@@ -114,6 +116,6 @@ pub async fn stats(
         })?,
     };
     Ok(Json(
-        staff_time::stats(&state, &user, period, q.server).await?,
+        staff_time::stats(&state.store, &user, period, q.server).await?,
     ))
 }

@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::Json;
 
 use super::extract::{ApiJson, Caller};
-use crate::app::AppState;
 use crate::error::ApiResult;
 use crate::ops::status;
+use crate::state::AppState;
 use shared::presence::{MyStatus, SetStatusRequest};
 
 #[utoipa::path(

@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::extract::{ApiJson, ApiQuery, Caller, IdPath, Paging};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::ops;
+use crate::state::AppState;
 use shared::api::{CreateTicketRequest, Paged, Ticket};
 use shared::people::UpdateTicketRequest;
 

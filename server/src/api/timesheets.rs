@@ -9,10 +9,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiQuery, Caller, ClientIp};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::timesheets::{self as weeks, WeekAction};
 use crate::queries::timesheets::{self, ReportRequest};
+use crate::state::AppState;
 use shared::timesheets::{GroupBy, TimeReport, TimesheetWeek};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::extract::{ApiJson, ApiQuery, Caller, IdPath, Paging};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::ops;
+use crate::state::AppState;
 use crate::store::ms_to_time;
 use shared::api::{CreateUserRequest, Paged, UpdateUserRequest, UserRecord};
 use shared::people::{CreatedUser, LinkResponse};

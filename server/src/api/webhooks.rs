@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use super::extract::{ApiJson, ApiQuery, Caller, IdPath, Paging};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::ops::webhooks;
+use crate::state::AppState;
 use crate::store::WebhookRow;
 use shared::api::Paged;
 use shared::webhooks::{

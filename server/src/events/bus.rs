@@ -209,7 +209,7 @@ impl Bus {
     }
 
     async fn reload(&self, org_id: i64, seq: i64) -> StoreResult<()> {
-        let directory = crate::ops::directory::read(&self.store, org_id).await?;
+        let directory = crate::events::directory::read(&self.store, org_id).await?;
         {
             let mut cursors = lock(&self.cursors);
             let cursor = cursors.entry(org_id).or_default();

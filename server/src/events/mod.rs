@@ -8,13 +8,14 @@
 //! organization's events to the hub once, in commit order.
 
 pub mod bus;
+pub mod directory;
 pub mod nodes;
 pub mod presence;
 
 use std::sync::Arc;
 
 use crate::hub::Hub;
-pub use hub_core::events::{Event, MemberInfo, Published};
+pub use hub_core::events::{Event, MemberInfo, Published, Publisher};
 
 /// The publisher every operation ends with.
 #[derive(Clone)]
@@ -63,5 +64,11 @@ impl Events {
 
     pub fn bus(&self) -> Option<&Arc<bus::Bus>> {
         self.bus.as_ref()
+    }
+}
+
+impl Publisher for Events {
+    fn publish(&self, published: Published) {
+        Events::publish(self, published);
     }
 }

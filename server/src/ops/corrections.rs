@@ -7,11 +7,11 @@ use std::net::IpAddr;
 use super::Ctx;
 use crate::domain::sessions::{check_edit, may_correct, EditRefusal};
 use crate::domain::weeks::IsoWeek;
-use crate::events::Event;
 use crate::ops::error::{OpError, OpResult};
 use crate::store::{
     ms_to_time, now_ms, Changes, NewAudit, SessionCorrection, SessionDeletion, SessionRow, UserRow,
 };
+use hub_core::events::Event;
 use shared::protocol::SessionDeleted;
 use shared::timesheets::{CorrectSessionRequest, DeleteSessionRequest};
 

@@ -2,9 +2,9 @@
 //! `idle_time_handling` decides (keep, discard, or ask the user), and the user's answer.
 
 use super::Ctx;
-use crate::events::Event;
 use crate::ops::error::{OpError, OpResult};
 use crate::store::{now_ms, Created, IdleSpanRow, NewIdleSpan, SpanDecision, UserRow};
+use hub_core::events::Event;
 use shared::policy::IdleTimeHandling;
 use shared::timesheets::{IdleDecision, IdleSpan, IdleSpanReport};
 

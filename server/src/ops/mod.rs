@@ -8,7 +8,6 @@
 pub mod accounts;
 pub mod corrections;
 pub mod deliveries;
-pub mod directory;
 pub mod error;
 pub mod game_servers;
 pub mod idle;
@@ -27,24 +26,13 @@ pub mod tokens;
 pub mod webhooks;
 
 use crate::domain::auth::{hash_password, new_token, token_hash};
-use crate::events::{Events, Published};
 use crate::store::{now_ms, Store, UserAuditActor, UserRow};
 pub use error::{OpError, OpResult};
+use hub_core::events::Published;
+pub use hub_core::events::Publisher;
 
 /// How long an invite or reset link works.
 pub const LINK_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
-
-/// Where an operation hands its committed events: this process's hub (through the cluster
-/// bus on PostgreSQL), or a recorder in the operations' unit tests.
-pub trait Publisher: Send + Sync {
-    fn publish(&self, published: Published);
-}
-
-impl Publisher for Events {
-    fn publish(&self, published: Published) {
-        Events::publish(self, published);
-    }
-}
 
 /// What an operation works with: the store, where its events go, and where people reach the
 /// hub. Never the transport (no axum, no cookies, no `AppState`).

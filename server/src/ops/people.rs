@@ -11,12 +11,12 @@ use crate::domain::people::{
     check_email, check_optional_text, check_password, check_text, check_timezone, clean_optional,
     normalize_email, FieldProblems,
 };
-use crate::events::{Event, Published};
 use crate::ops::error::OpError;
 use crate::store::{
     ms_to_time, LinkPurpose, NewAudit, NewInvite, NewUser, PasswordLink, UserAuditActor, UserPatch,
     UserRow,
 };
+use hub_core::events::{Event, Published};
 
 /// The stored hash of a user who has not set a password yet: no password verifies against it.
 pub const NO_PASSWORD: &str = "!";

@@ -4,9 +4,9 @@
 use serde_json::{Map, Value};
 
 use super::{Actor, Ctx};
-use crate::events::Event;
 use crate::ops::error::{OpError, OpResult};
 use crate::store::{NewAudit, PolicyRow, PolicySave};
+use hub_core::events::Event;
 use shared::policy::FieldErrors;
 use shared::protocol::ConfigUpdated;
 use shared::Role;

@@ -8,8 +8,8 @@ use crate::domain::coverage::{self, CoverageNews, CoverageState};
 use crate::domain::server_presence::{
     match_staff, plan_poll, PollContext, PollOutcome, MISSES_BEFORE_CLOSE,
 };
-use crate::events::Event;
 use crate::store::{ms_to_time, GameServerRow, PollRecord};
+use hub_core::events::Event;
 use shared::game_servers::CoverageCleared;
 
 /// What a server answered to one poll.

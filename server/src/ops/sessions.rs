@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use super::Ctx;
 use crate::domain::sessions::{check_manual, effective_end, may_end, Ending, ManualRefusal};
 use crate::domain::weeks::IsoWeek;
-use crate::events::Event;
 use crate::ops::error::{OpError, OpResult};
 use crate::store::{now_ms, Created, NewAudit, NewSession, SessionEnd, SessionRow, UserRow};
+use hub_core::events::Event;
 use shared::api::{ManualSessionRequest, StartSessionRequest};
 use shared::protocol::SessionEnded;
 

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 
 use super::Ctx;
 use crate::domain::weeks::IsoWeek;
-use crate::events::Event;
 use crate::ops::error::{OpError, OpResult};
 use crate::store::{ms_to_time, NewAudit, UserRow, WeekStateRow};
+use hub_core::events::Event;
 use shared::protocol::TimesheetUpdated;
 use shared::Role;
 

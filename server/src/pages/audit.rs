@@ -7,8 +7,8 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 
 use super::{page_response, query_pairs};
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use shared::api::Paged;
 use web::data::{AuditPageData, PageData};
 use web::query::AuditQuery;

@@ -9,9 +9,9 @@ use axum::response::Response;
 use std::collections::HashMap;
 
 use super::{page_response, query_pairs, SignedIn};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ops::{self, OpError};
+use crate::state::AppState;
 use shared::PresenceStatus;
 use web::data::{
     AccountPageData, InvitePageData, OrgPageData, PageData, SetupPageData, UserRow, UsersPageData,

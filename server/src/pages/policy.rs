@@ -6,8 +6,8 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 
 use super::page_response;
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::ms_to_time;
 use shared::Role;
 use web::data::{PageData, PolicyPageData};

@@ -7,9 +7,9 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 
 use super::page_response;
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ops::game_servers;
+use crate::state::AppState;
 use shared::Role;
 use web::data::{PageData, ServersPageData, UserOption};
 

@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::page_response;
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::queries::session_activity::session_activity;
+use crate::state::AppState;
 use web::data::{PageData, SessionPageData};
 
 pub async fn session_page(

@@ -10,9 +10,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::{get_request, page_response, to_login, viewer_data, viewer_of};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::hub::OrgHub;
+use crate::state::AppState;
 use crate::store::TokenOwner;
 use shared::Role;
 use web::data::{PageData, Viewer};

@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{page_response, query_pairs};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::queries::staff_time::{self, SessionQuery};
+use crate::state::AppState;
 use web::data::{PageData, StaffPageData};
 use web::query::StaffQuery;
 
@@ -24,7 +24,7 @@ pub async fn staff_page(
         .strip_prefix("/staff/")
         .and_then(|id| id.parse::<i64>().ok())
         .unwrap_or(0);
-    let user = match staff_time::staff_member(&state, &me.owner.user, id).await {
+    let user = match staff_time::staff_member(&state.store, &me.owner.user, id).await {
         Ok(user) => user,
         Err(ApiError::Forbidden(why)) => {
             let data = PageData {
@@ -45,9 +45,9 @@ pub async fn staff_page(
     };
     let pairs = query_pairs(&req);
     let query = StaffQuery::parse(user.id, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let details = staff_time::details(&state, &user).await?;
+    let details = staff_time::details(&state.store, &user).await?;
     let sessions = staff_time::sessions(
-        &state,
+        &state.store,
         &user,
         &SessionQuery {
             active_only: query.active_only,

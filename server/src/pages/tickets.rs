@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{page_response, query_pairs};
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::{SessionFilter, SessionRow};
 use shared::api::Paged;
 use web::data::{PageData, TicketPageData, TicketsPageData};

@@ -7,10 +7,10 @@ use axum::response::Response;
 use chrono::Utc;
 
 use super::{page_response, query_pairs};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ops::timesheets::parse_week;
 use crate::queries::timesheets::{self, ReportRequest};
+use crate::state::AppState;
 use crate::store::{ms_to_time, SessionFilter};
 use shared::Role;
 use web::data::{PageData, ReportsPageData, TimesheetsPageData};

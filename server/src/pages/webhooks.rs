@@ -7,8 +7,8 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 
 use super::page_response;
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 use web::data::{PageData, WebhookView, WebhooksPageData};
 
 /// Deliveries shown per webhook.

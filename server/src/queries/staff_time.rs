@@ -5,11 +5,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::app::AppState;
 use crate::domain::periods::{average_seconds, date_range_ms, period_bounds, timezone};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
-    ms_to_time, ServerSessionFilter, ServerSessionRow, ServerSums, TimeScope, TimeSums, UserRow,
+    ms_to_time, ServerSessionFilter, ServerSessionRow, ServerSums, Store, TimeScope, TimeSums,
+    UserRow,
 };
 use shared::api::Paged;
 use shared::game_servers::{
@@ -21,22 +21,20 @@ use shared::Role;
 pub const RECENT_SESSIONS: u32 = 10;
 
 /// The staff member `user_id` of the caller's organization, if the caller may read staff time.
-pub async fn staff_member(state: &AppState, caller: &UserRow, user_id: i64) -> ApiResult<UserRow> {
+pub async fn staff_member(store: &Store, caller: &UserRow, user_id: i64) -> ApiResult<UserRow> {
     if !caller.role.at_least(Role::Supervisor) {
         return Err(ApiError::Forbidden(
             "Only supervisors and above can see staff details.",
         ));
     }
-    state
-        .store
+    store
         .get_user(caller.org_id, user_id)
         .await?
         .ok_or(ApiError::NotFound("User"))
 }
 
-async fn org_timezone(state: &AppState, org_id: i64) -> ApiResult<(String, Tz)> {
-    let name = state
-        .store
+async fn org_timezone(store: &Store, org_id: i64) -> ApiResult<(String, Tz)> {
+    let name = store
         .get_org(org_id)
         .await?
         .map(|o| o.timezone)
@@ -64,7 +62,7 @@ fn server_time(s: ServerSums) -> ServerTime {
 
 /// The current `period` (in the organization's timezone), over all servers or one.
 async fn period_stats(
-    state: &AppState,
+    store: &Store,
     user: &UserRow,
     period: Period,
     server_id: Option<i64>,
@@ -87,9 +85,8 @@ async fn period_stats(
         timezone: tz_name.to_string(),
         period_start: bounds.map(|(a, _)| a),
         period_end: bounds.map(|(_, b)| b),
-        totals: totals(state.store.time_sums(&scope).await?),
-        per_server: state
-            .store
+        totals: totals(store.time_sums(&scope).await?),
+        per_server: store
             .time_sums_per_server(&scope)
             .await?
             .into_iter()
@@ -99,33 +96,31 @@ async fn period_stats(
 }
 
 pub async fn stats(
-    state: &AppState,
+    store: &Store,
     user: &UserRow,
     period: Period,
     server_id: Option<i64>,
 ) -> ApiResult<StaffStats> {
     if let Some(id) = server_id {
-        state
-            .store
+        store
             .get_game_server(user.org_id, id)
             .await?
             .ok_or(ApiError::NotFound("Game server"))?;
     }
-    let (name, tz) = org_timezone(state, user.org_id).await?;
-    period_stats(state, user, period, server_id, (&name, tz), Utc::now()).await
+    let (name, tz) = org_timezone(store, user.org_id).await?;
+    period_stats(store, user, period, server_id, (&name, tz), Utc::now()).await
 }
 
-pub async fn details(state: &AppState, user: &UserRow) -> ApiResult<StaffDetails> {
-    let (tz_name, tz) = org_timezone(state, user.org_id).await?;
+pub async fn details(store: &Store, user: &UserRow) -> ApiResult<StaffDetails> {
+    let (tz_name, tz) = org_timezone(store, user.org_id).await?;
     let now = Utc::now();
-    let extras = state.store.staff_extras(user.org_id, user.id).await?;
+    let extras = store.staff_extras(user.org_id, user.id).await?;
     let mut periods = Vec::new();
     for period in Period::ALL {
-        periods.push(period_stats(state, user, period, None, (&tz_name, tz), now).await?);
+        periods.push(period_stats(store, user, period, None, (&tz_name, tz), now).await?);
     }
     let all_time = periods.pop().ok_or(ApiError::NotFound("Statistics"))?;
-    let (recent, _) = state
-        .store
+    let (recent, _) = store
         .list_server_sessions(
             user.org_id,
             &ServerSessionFilter {
@@ -149,15 +144,11 @@ pub async fn details(state: &AppState, user: &UserRow) -> ApiResult<StaffDetails
             timezone: tz_name,
         },
         totals: all_time.totals,
-        last_join: state
-            .store
-            .last_join(user.org_id, user.id)
-            .await?
-            .map(ms_to_time),
+        last_join: store.last_join(user.org_id, user.id).await?.map(ms_to_time),
         per_server: all_time.per_server,
         recent_sessions: recent.iter().map(ServerSessionRow::api).collect(),
         periods,
-        work: state.store.work_summary(user.org_id, user.id).await?,
+        work: store.work_summary(user.org_id, user.id).await?,
     })
 }
 
@@ -173,11 +164,11 @@ pub struct SessionQuery {
 }
 
 pub async fn sessions(
-    state: &AppState,
+    store: &Store,
     user: &UserRow,
     q: &SessionQuery,
 ) -> ApiResult<Paged<ServerSession>> {
-    let (_, tz) = org_timezone(state, user.org_id).await?;
+    let (_, tz) = org_timezone(store, user.org_id).await?;
     let (from, to) = date_range_ms(q.start_date, q.end_date, tz)
         .map_err(|e| ApiError::invalid_field("end_date", e.to_string()))?;
     let filter = ServerSessionFilter {
@@ -187,8 +178,7 @@ pub async fn sessions(
         to,
         open_only: q.active_only,
     };
-    let (rows, total) = state
-        .store
+    let (rows, total) = store
         .list_server_sessions(user.org_id, &filter, q.page, q.per_page)
         .await?;
     Ok(Paged {

@@ -3,7 +3,7 @@
 use super::{get, limit_offset, ms_to_time, now_ms, unique, NewAudit, Store, StoreResult};
 use crate::domain::coverage::{CoverageRule, CoverageState};
 use crate::domain::server_presence::EndReason;
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 use shared::game_servers::{CoverageAlert, GameServer, GameServerUpdate, StaffOnline};
 
 /// A game server's row inside a write's transaction.

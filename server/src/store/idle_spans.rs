@@ -4,7 +4,7 @@
 
 use super::sessions::{Created, SessionRow};
 use super::{get, now_ms, Store, StoreError, StoreResult};
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdleSpanRow {

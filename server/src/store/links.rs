@@ -3,7 +3,7 @@
 
 use super::users::{user_row, COLUMNS};
 use super::{get, now_ms, NewAudit, Store, StoreError, StoreResult, UserRow};
-use crate::events::Published;
+use hub_core::events::Published;
 
 /// What a link is for (the `kind` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use super::users::insert_user;
 use super::{get, now_ms, NewAudit, NewUser, Store, StoreError, StoreResult, UserRow};
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 use shared::Policy;
 
 #[derive(Debug, Clone)]

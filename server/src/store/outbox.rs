@@ -6,7 +6,7 @@
 use sqlx::AnyConnection;
 
 use super::{get, now_ms, Backend, Store, StoreError, StoreResult};
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 
 /// The channel the other nodes listen on; the payload is `org_id:seq`.
 pub const EVENTS_CHANNEL: &str = "hub_events";

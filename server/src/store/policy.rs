@@ -1,7 +1,7 @@
 //! The organization's tracking policy row.
 
 use super::{get, Store, StoreError, StoreResult};
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 use shared::Policy;
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 
 use super::{get, limit_offset, ms_to_time, now_ms, Store, StoreResult};
 use crate::domain::server_presence::{OpenSession, Plan};
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 use shared::game_servers::{GameServerUpdate, ServerSession, StaffOnline};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use super::{
     get, is_constraint_conflict, limit_offset, ms_to_time, now_ms, NewAudit, Store, StoreError,
     StoreResult,
 };
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 use shared::protocol::SessionInfo;
 
 pub const ACTIVE_SESSION_MESSAGE: &str =

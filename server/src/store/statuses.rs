@@ -1,7 +1,7 @@
 //! Users' custom statuses and breaks (the `status_*` columns of `users`).
 
 use super::{get, ms_to_time, now_ms, Store, StoreResult};
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 use shared::{ContextKind, CustomStatus};
 
 const STATUS_COLUMNS: &str =

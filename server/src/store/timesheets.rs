@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{get, now_ms, NewAudit, Store, StoreError, StoreResult};
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeekStateRow {

@@ -2,8 +2,8 @@
 
 use super::users::user_row;
 use super::{get, now_ms, NewAudit, Store, StoreResult};
-use crate::events::{Event, Published};
 use crate::store::UserRow;
+use hub_core::events::{Event, Published};
 
 /// The user a valid token belongs to.
 #[derive(Debug, Clone)]

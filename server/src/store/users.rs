@@ -1,7 +1,7 @@
 //! Users of an organization.
 
 use super::{get, limit_offset, now_ms, unique, Changes, NewAudit, Store, StoreError, StoreResult};
-use crate::events::{Event, MemberInfo, Published};
+use hub_core::events::{Event, MemberInfo, Published};
 use shared::api::{UserInfo, UserRecord};
 use shared::Role;
 
@@ -416,9 +416,9 @@ pub(super) fn user_row(r: &sqlx::any::AnyRow) -> StoreResult<UserRow> {
 }
 
 /// A user as every node's directory needs them.
-impl From<&UserRow> for crate::events::MemberInfo {
+impl From<&UserRow> for hub_core::events::MemberInfo {
     fn from(u: &UserRow) -> Self {
-        crate::events::MemberInfo {
+        hub_core::events::MemberInfo {
             user_id: u.id,
             name: u.name.clone(),
             role: u.role,

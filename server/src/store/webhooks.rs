@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 
 use super::{get, limit_offset, ms_to_time, now_ms, Backend, NewAudit, Store, StoreResult};
 use crate::domain::webhooks::kind_and_data;
-use crate::events::{Event, Published};
+use hub_core::events::{Event, Published};
 use shared::webhooks::{Webhook, WebhookDelivery};
 
 /// A webhook as stored (with its secret, which only the deliverer reads).

@@ -10,10 +10,10 @@ use super::connection::MessageHandler;
 use super::upgrade::SocketUpgrade;
 use super::{accept, explain};
 use crate::api::extract::{bearer_token, ClientIp};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::hub::devices::DeviceReport;
 use crate::hub::{Heartbeat, Hub, OrgHub, PeerKind};
+use crate::state::AppState;
 use shared::protocol::{AgentToServer, ServerToAgent, SocketError};
 
 pub async fn agent_socket(

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 use tungstenite::protocol::WebSocketConfig;
 
-use crate::app::AppState;
 use crate::hub::{OrgHub, Outgoing, PeerKind};
+use crate::state::AppState;
 use crate::store::TokenOwner;
 use connection::{Connection, MessageHandler, MAX_MESSAGE_BYTES};
 use shared::protocol::SocketError;
@@ -54,7 +54,7 @@ where
 {
     // Only what the connection needs for its whole life is kept: not the user's row.
     let (user_id, role, token_id) = (owner.user.id, owner.user.role, owner.token_id);
-    let limits = state.socket_limits();
+    let limits = socket_limits(&state.config);
     let hub = state.hub.clone();
     upgrade.accept(&state.tasks, socket_config(), move |socket: Socket| {
         let reg = hub.attach(&org, kind, user_id, role, token_id, greeting);
@@ -85,5 +85,15 @@ fn explain(text: &str, known: &[&str], error: serde_json::Error) -> SocketError 
             code: "invalid_message".into(),
             message: format!("Invalid {:?} message: {error}", t.r#type),
         },
+    }
+}
+
+/// Each socket's limits, from the hub's flags.
+pub fn socket_limits(config: &crate::config::Config) -> connection::SocketLimits {
+    connection::SocketLimits {
+        ping_every: std::time::Duration::from_secs(config.ws_ping_seconds.max(1)),
+        idle_timeout: std::time::Duration::from_secs(config.ws_idle_timeout_seconds.max(1)),
+        messages_per_second: config.ws_messages_per_second,
+        write_timeout: std::time::Duration::from_secs(10),
     }
 }

@@ -10,9 +10,9 @@ use super::connection::MessageHandler;
 use super::upgrade::SocketUpgrade;
 use super::{accept, explain};
 use crate::api::extract::{bearer_token, cookie_token, ClientIp};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::hub::{Hub, OrgHub, PeerKind};
+use crate::state::AppState;
 use crate::store::now_ms;
 use shared::protocol::{ServerToTab, SocketError, TabToServer};
 

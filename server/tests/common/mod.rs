@@ -116,7 +116,7 @@ impl TestHub {
         }
     }
 
-    pub fn state(&self) -> &server::app::AppState {
+    pub fn state(&self) -> &server::state::AppState {
         &self.hub.as_ref().expect("running").state
     }
 

@@ -25,6 +25,15 @@ pub enum CloseCause {
 }
 
 impl CloseCause {
+    /// The `reason` label of `presence_hub_connections_refused_total` for a socket refused
+    /// with this cause.
+    pub fn metric_label(self) -> &'static str {
+        match self {
+            CloseCause::TooManyConnections => "too_many_connections",
+            _ => "other",
+        }
+    }
+
     const ALL: [CloseCause; 7] = [
         CloseCause::Normal,
         CloseCause::IdleTimeout,

@@ -324,7 +324,7 @@ mod tests {
         assert_eq!(refused.control.queued(), 0, "no greeting, only the close");
         assert_eq!(
             hub.metrics
-                .connections_refused(CloseCause::TooManyConnections)
+                .connections_refused(CloseCause::TooManyConnections.metric_label())
                 .get(),
             1
         );

@@ -65,7 +65,7 @@ impl Hub {
             // Never registered: no greeting, no presence change; its detach finds nothing.
             control.close(CloseCause::TooManyConnections);
             self.metrics
-                .connections_refused(CloseCause::TooManyConnections)
+                .connections_refused(CloseCause::TooManyConnections.metric_label())
                 .inc();
             return registration;
         }

@@ -3,10 +3,10 @@
 use chrono::{Duration, Utc};
 
 use super::Fixture;
-use crate::events::Event;
 use crate::ops::timesheets::{set_week, WeekAction};
 use crate::ops::{corrections, sessions, OpError};
 use crate::store::{Created, SessionRow, StoreError, UserRow};
+use hub_core::events::Event;
 use shared::api::ManualSessionRequest;
 use shared::timesheets::{CorrectSessionRequest, DeleteSessionRequest};
 use shared::Role;

@@ -18,10 +18,10 @@ mod webhooks;
 use std::sync::Mutex;
 
 use super::{Actor, Ctx, Publisher};
-use crate::events::{Event, Published};
 use crate::metrics::Metrics;
 use crate::ops;
 use crate::store::{Store, UserAuditActor, UserRow};
+use hub_core::events::{Event, Published};
 use shared::api::CreateUserRequest;
 use shared::Role;
 

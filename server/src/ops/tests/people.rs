@@ -1,10 +1,10 @@
 //! Users: created, changed, and the rules about roles.
 
 use super::{actor, Fixture};
-use crate::events::Event;
 use crate::ops::people::{create_user, update_user};
 use crate::ops::OpError;
 use crate::store::{StoreError, UserAuditActor};
+use hub_core::events::Event;
 use shared::api::{CreateUserRequest, UpdateUserRequest};
 use shared::Role;
 

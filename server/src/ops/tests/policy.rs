@@ -3,8 +3,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{actor, Fixture};
-use crate::events::Event;
 use crate::ops::{policy, OpError};
+use hub_core::events::Event;
 use shared::Role;
 
 fn patch(value: Value) -> Map<String, Value> {

@@ -1,10 +1,10 @@
 //! The A2S poller's writes: staff sessions opened and closed from what a server answers.
 
 use super::Fixture;
-use crate::events::Event;
 use crate::ops::game_servers;
 use crate::ops::polls::{record, PollAnswer};
 use crate::store::{now_ms, GameServerRow};
+use hub_core::events::Event;
 use shared::game_servers::CreateGameServerRequest;
 use shared::Role;
 

@@ -4,9 +4,9 @@ use chrono::{Duration, Utc};
 
 use super::Fixture;
 use crate::domain::sessions::Ending;
-use crate::events::Event;
 use crate::ops::{sessions, OpError};
 use crate::store::{Created, StoreError};
+use hub_core::events::Event;
 use shared::api::{ManualSessionRequest, StartSessionRequest};
 use shared::Role;
 

@@ -3,8 +3,8 @@
 use chrono::{Duration, Utc};
 
 use super::Fixture;
-use crate::events::Event;
 use crate::ops::{status, OpError};
+use hub_core::events::Event;
 use shared::presence::SetStatusRequest;
 use shared::Role;
 

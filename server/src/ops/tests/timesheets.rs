@@ -1,9 +1,9 @@
 //! Approving and reopening weeks.
 
 use super::Fixture;
-use crate::events::Event;
 use crate::ops::timesheets::{set_week, WeekAction};
 use crate::ops::OpError;
+use hub_core::events::Event;
 use shared::Role;
 
 #[tokio::test]

@@ -2,9 +2,9 @@
 
 use super::{actor, Fixture};
 use crate::domain::auth::token_hash;
-use crate::events::Event;
 use crate::ops::{tokens, OpError};
 use crate::store::now_ms;
+use hub_core::events::Event;
 use shared::people::TokenKind;
 use shared::Role;
 

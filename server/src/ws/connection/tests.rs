@@ -513,7 +513,7 @@ async fn a_socket_over_the_per_user_limit_gets_1008_too_many_connections_first()
     assert_eq!(
         h.hub
             .metrics
-            .connections_refused(CloseCause::TooManyConnections)
+            .connections_refused(CloseCause::TooManyConnections.metric_label())
             .get(),
         1
     );

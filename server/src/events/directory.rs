@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::events::bus::Bus;
-use crate::events::MemberInfo;
+use super::bus::Bus;
+use super::MemberInfo;
 use crate::hub::{GameContext, Hub, OrgDirectory, OrgHub, PolicyState};
 use crate::store::{
     ms_to_time, OrgRow, PolicyRow, SessionRow, Store, StoreError, StoreResult, UserRow,
