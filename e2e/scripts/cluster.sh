@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cluster mode at home: several presence-hub processes on one PostgreSQL, behind HAProxy
-# (SPEC §13) — the same layout as the cluster tests (e2e/tests/cluster.rs), from the same
+# (SPEC §13) — the same layout as the cluster tests (e2e/tests/cluster/), from the same
 # HAProxy template (e2e/cluster/haproxy.cfg.template).
 #
 # Usage:
