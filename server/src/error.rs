@@ -48,24 +48,9 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// 422 naming `field`, worded as the operations word it ([`OpError::invalid_field`]).
     pub fn invalid_field(field: &str, what: impl Into<String>) -> Self {
-        let what = what.into();
-        ApiError::Invalid {
-            message: format!("Invalid {field}: {what}."),
-            fields: BTreeMap::from([(field.to_string(), what)]),
-        }
-    }
-
-    /// 422 naming each field with what is wrong with it; `Ok` when `fields` is empty.
-    pub fn unless_valid(fields: BTreeMap<String, String>) -> Result<(), ApiError> {
-        if fields.is_empty() {
-            return Ok(());
-        }
-        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
-        Err(ApiError::Invalid {
-            message: format!("Invalid value for {}.", names.join(", ")),
-            fields,
-        })
+        OpError::invalid_field(field, what).into()
     }
 
     /// The HTTP status this error is answered with.
