@@ -25,7 +25,12 @@ fn time(v: &Value) -> DateTime<Utc> {
 
 /// Monday 00:00 UTC of the week `weeks_back` weeks before this one, and its ISO name.
 fn monday(weeks_back: i64) -> (DateTime<Utc>, String) {
-    let today = Utc::now().date_naive();
+    monday_of(Utc::now().date_naive(), weeks_back)
+}
+
+/// The same for the week that holds `today` (a date in the organization's timezone when the
+/// week is the organization's: in Berlin, Sunday 23:30 UTC is already Monday).
+fn monday_of(today: chrono::NaiveDate, weeks_back: i64) -> (DateTime<Utc>, String) {
     let monday = today
         - Span::days(i64::from(today.weekday().num_days_from_monday()))
         - Span::weeks(weeks_back);
@@ -441,7 +446,7 @@ async fn an_approved_week_refuses_changes_until_an_admin_reopens_it() {
 
     // A replayed offline start inside an approved week is refused too (the agent is told
     // the 409): this week, approved while Ann is offline, and her start from earlier in it.
-    let (this_monday, this_week) = monday(0);
+    let (this_monday, this_week) = monday_of(Utc::now().with_timezone(&berlin).date_naive(), 0);
     let this_start = berlin
         .from_local_datetime(&this_monday.naive_utc())
         .earliest()
