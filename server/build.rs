@@ -68,7 +68,10 @@ fn main() {
         "Cargo.lock",
         "Cargo.toml",
     ] {
-        println!("cargo:rerun-if-changed={}", workspace.join(path).display());
+        // Relative to this package (cargo resolves it so): an absolute path would tie the
+        // fingerprint to one checkout, and a shared target folder used from another checkout
+        // (CI's clone, a second worktree) would keep serving the first one's web app.
+        println!("cargo:rerun-if-changed=../{path}");
     }
 
     // The fuzz targets (server/fuzz, built with `--cfg fuzzing`) never serve the web app: empty

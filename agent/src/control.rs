@@ -2,37 +2,65 @@
 //! `presence-agent start [--ticket N]` and `presence-agent stop` talk to the running agent.
 
 use std::path::Path;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
 use crate::engine::Command;
 
-/// Accepts one-line commands ("start", "start 12", "stop") until the agent stops.
+/// Accepts one-line commands ("start", "start 12", "stop") until the agent stops: on a Unix
+/// socket at `path` (mode 0600), or on Windows on the named pipe [`pipe_name`] of `path`.
+#[cfg(unix)]
 pub async fn serve(path: &Path, commands: mpsc::Sender<Command>) -> std::io::Result<()> {
     let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path)?;
-    #[cfg(unix)]
+    let listener = tokio::net::UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     loop {
         let (stream, _) = listener.accept().await?;
-        let commands = commands.clone();
-        tokio::spawn(async move {
-            let (read, mut write) = stream.into_split();
-            let mut line = String::new();
-            if BufReader::new(read).read_line(&mut line).await.is_err() {
-                return;
-            }
-            let reply = match parse(line.trim()) {
-                Some(cmd) => match execute(&commands, cmd).await {
-                    Some(notice) => format!("ok {notice}\n"),
-                    None => "error: the agent is stopping\n".to_string(),
-                },
-                None => format!("error: unknown command {:?}\n", line.trim()),
-            };
-            let _ = write.write_all(reply.as_bytes()).await;
-        });
+        tokio::spawn(answer(stream, commands.clone()));
     }
+}
+
+/// Windows: a named pipe, local clients only (tokio refuses remote ones by default); its
+/// default security lets only this user, administrators and the system write to it.
+#[cfg(windows)]
+pub async fn serve(path: &Path, commands: mpsc::Sender<Command>) -> std::io::Result<()> {
+    use tokio::net::windows::named_pipe::ServerOptions;
+    let name = pipe_name(path);
+    let mut server = ServerOptions::new()
+        .first_pipe_instance(true)
+        .create(&name)?;
+    loop {
+        server.connect().await?;
+        // The next client needs an instance of its own before this one is handed off.
+        let connected = std::mem::replace(&mut server, ServerOptions::new().create(&name)?);
+        tokio::spawn(answer(connected, commands.clone()));
+    }
+}
+
+/// The pipe for the agent whose control path is `path`: one per agent folder.
+#[cfg(windows)]
+pub fn pipe_name(path: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut hasher);
+    format!(r"\\.\pipe\presence-agent-{:016x}", hasher.finish())
+}
+
+/// Reads one command, executes it, writes the answer.
+async fn answer<S: AsyncRead + AsyncWrite>(stream: S, commands: mpsc::Sender<Command>) {
+    let (read, mut write) = tokio::io::split(stream);
+    let mut line = String::new();
+    if BufReader::new(read).read_line(&mut line).await.is_err() {
+        return;
+    }
+    let reply = match parse(line.trim()) {
+        Some(cmd) => match execute(&commands, cmd).await {
+            Some(notice) => format!("ok {notice}\n"),
+            None => "error: the agent is stopping\n".to_string(),
+        },
+        None => format!("error: unknown command {:?}\n", line.trim()),
+    };
+    let _ = write.write_all(reply.as_bytes()).await;
 }
 
 /// Sends `cmd`, then waits until the engine has done it: the notice it left, if any.
@@ -58,11 +86,35 @@ fn parse(line: &str) -> Option<Command> {
 /// Sends one command to the running agent; returns its answer (`ok [notice]` once done, or
 /// `error: …`).
 pub async fn send(path: &Path, line: &str) -> std::io::Result<String> {
-    let mut stream = UnixStream::connect(path).await?;
-    stream.write_all(format!("{line}\n").as_bytes()).await?;
+    #[cfg(unix)]
+    let stream = tokio::net::UnixStream::connect(path).await?;
+    #[cfg(windows)]
+    let stream = open_pipe(path).await?;
+    let (read, mut write) = tokio::io::split(stream);
+    write.write_all(format!("{line}\n").as_bytes()).await?;
     let mut answer = String::new();
-    BufReader::new(stream).read_line(&mut answer).await?;
+    BufReader::new(read).read_line(&mut answer).await?;
     Ok(answer.trim().to_string())
+}
+
+/// The agent's pipe; while all its instances are busy (another command), waits a little.
+#[cfg(windows)]
+async fn open_pipe(
+    path: &Path,
+) -> std::io::Result<tokio::net::windows::named_pipe::NamedPipeClient> {
+    use tokio::net::windows::named_pipe::ClientOptions;
+    // ERROR_PIPE_BUSY
+    const PIPE_BUSY: i32 = 231;
+    let name = pipe_name(path);
+    for _ in 0..50 {
+        match ClientOptions::new().open(&name) {
+            Err(e) if e.raw_os_error() == Some(PIPE_BUSY) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+    ClientOptions::new().open(&name)
 }
 
 #[cfg(test)]

@@ -1,14 +1,10 @@
 //! `presence-agent`: log in once, then run (with a window, or `--headless`).
 
 use agent::client::api::HubApi;
-use agent::client::credentials::Credentials;
+use agent::client::credentials::{Credentials, TokenPlace};
 use agent::engine::{Command, Engine, SocketEndpoint};
 use agent::paths::{read_json, AgentPaths};
 use agent::state::AgentState;
-use agent::tracking::focus::X11Focus;
-use agent::tracking::idle::DesktopIdle;
-use agent::tracking::input::X11Input;
-use agent::tracking::screenshots::Desktop;
 use clap::{Parser, Subcommand};
 use std::io::Read;
 use std::process::ExitCode;
@@ -20,6 +16,9 @@ use tokio::sync::mpsc;
 #[derive(Parser)]
 #[command(name = "presence-agent", version, about = "Presence Hub desktop agent")]
 struct Cli {
+    /// The agent's folder (login, queue, logs); default: the user's config folder.
+    #[arg(long, global = true, env = "PRESENCE_AGENT_HOME")]
+    home: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -52,6 +51,10 @@ enum Cmd {
     },
     /// Ask the running agent to stop its session.
     Stop,
+    /// Start the agent (with its window) when this user logs in; no administrator rights.
+    Install,
+    /// No longer start the agent at login.
+    Uninstall,
     /// Run N simulated agents (load tests): real protocol, no window, no capture.
     Swarm {
         #[arg(long)]
@@ -86,7 +89,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let paths = match AgentPaths::resolve() {
+    let paths = match AgentPaths::resolve(cli.home.clone()) {
         Ok(p) => p,
         Err(e) => return fail(&format!("no config folder: {e}")),
     };
@@ -113,6 +116,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|| "start".into()),
         )),
         Cmd::Stop => runtime.block_on(control(&paths, "stop")),
+        Cmd::Install => install(cli.home.as_deref()),
+        Cmd::Uninstall => uninstall(),
         Cmd::Run { headless } => run(runtime, paths, headless),
         Cmd::Swarm {
             count,
@@ -173,14 +178,17 @@ async fn login(paths: &AgentPaths, server: &str, email: &str, password_stdin: bo
                 user_id: res.user.id,
                 email: res.user.email,
                 name: res.user.name.clone(),
+                token_in: TokenPlace::File,
             };
-            if let Err(e) = creds.save(paths) {
-                return fail(&format!("cannot store the device token: {e}"));
-            }
+            let place = match creds.save(paths) {
+                Ok(place) => place,
+                Err(e) => return fail(&format!("cannot store the device token: {e}")),
+            };
             println!(
-                "Logged in as {} ({}). Token stored in {}.",
+                "Logged in as {} ({}). Device token kept {}; login in {}.",
                 res.user.name,
                 res.user.role,
+                place.describe(),
                 paths.credentials().display()
             );
             ExitCode::SUCCESS
@@ -209,9 +217,33 @@ async fn logout(paths: &AgentPaths) -> ExitCode {
     }
 }
 
-fn process_alive(pid: u32) -> bool {
-    // Signal 0 checks for existence without touching the process.
-    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+fn install(home: Option<&std::path::Path>) -> ExitCode {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return fail(&format!("cannot tell where this program is: {e}")),
+    };
+    let home = match home.map(std::path::absolute).transpose() {
+        Ok(home) => home,
+        Err(e) => return fail(&format!("cannot resolve --home: {e}")),
+    };
+    match agent::os::autostart::install(&exe, home.as_deref()) {
+        Ok(()) => {
+            let at = agent::os::autostart::location().unwrap_or_default();
+            println!("The agent starts when you log in ({at}).");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("cannot set the agent to start at login: {e}")),
+    }
+}
+
+fn uninstall() -> ExitCode {
+    match agent::os::autostart::uninstall() {
+        Ok(()) => {
+            println!("The agent no longer starts when you log in.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("cannot remove the start at login: {e}")),
+    }
 }
 
 fn status(paths: &AgentPaths) -> ExitCode {
@@ -220,7 +252,7 @@ fn status(paths: &AgentPaths) -> ExitCode {
         return ExitCode::FAILURE;
     };
     match read_json::<AgentState>(&paths.status()) {
-        Some(state) if process_alive(state.pid) => {
+        Some(state) if agent::os::process::alive(state.pid) => {
             println!("agent:           running (pid {})", state.pid);
             for line in state.describe(chrono::Utc::now()) {
                 println!("{line}");
@@ -245,14 +277,15 @@ fn run(runtime: tokio::runtime::Runtime, paths: AgentPaths, headless: bool) -> E
     let api = HubApi::new(&creds.server, Some(creds.token.clone()));
     let (commands, command_rx) = mpsc::channel(16);
     let socket = SocketEndpoint::of(&api);
+    let desktop = agent::tracking::desktop();
     let (engine, state) = Engine::new(
         api.clone(),
         api.base(),
         paths.clone(),
-        Box::new(DesktopIdle::new(None)),
-        Box::new(Desktop),
+        desktop.idle,
+        desktop.screen,
     );
-    let engine = engine.with_activity(Box::new(X11Input::new(None)), Box::new(X11Focus::new(None)));
+    let engine = engine.with_activity(desktop.input, desktop.focus);
     let control_path = paths.control_socket();
     let engine_task = runtime.spawn(engine.run(command_rx, socket));
     {

@@ -1,5 +1,9 @@
-//! Where the agent keeps its files: `$PRESENCE_AGENT_HOME`, else the user's config folder
-//! (`~/.config/presence-agent` on Linux).
+//! Where the agent keeps its files. `--home` / `$PRESENCE_AGENT_HOME` puts them all in one
+//! folder; otherwise they follow the platform (the `directories` crate): the login and the
+//! policy in the user's config folder (`~/.config/presence-agent`, `%APPDATA%\presence-agent\config`,
+//! `~/Library/Application Support/presence-agent`), the queue, the screenshots waiting for upload
+//! and the logs in the local data folder (`~/.local/share/presence-agent`,
+//! `%LOCALAPPDATA%\presence-agent\data`), which does not roam between computers.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -8,30 +12,39 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct AgentPaths {
+    /// The login, the policy, what the running agent shows; also names the agent (one login
+    /// per folder).
     pub root: PathBuf,
+    /// What this computer alone needs: writes and screenshots waiting for the hub, logs.
+    pub data: PathBuf,
 }
 
 impl AgentPaths {
-    pub fn resolve() -> std::io::Result<AgentPaths> {
-        let root = match std::env::var_os("PRESENCE_AGENT_HOME") {
-            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-            _ => dirs::config_dir()
-                .ok_or_else(|| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        "no config folder for this user",
-                    )
-                })?
-                .join("presence-agent"),
-        };
-        Ok(AgentPaths::at(root))
+    /// `home` when given (the `--home` option, or `$PRESENCE_AGENT_HOME`), else the platform's
+    /// folders for this user.
+    pub fn resolve(home: Option<PathBuf>) -> std::io::Result<AgentPaths> {
+        if let Some(home) = home.filter(|h| !h.as_os_str().is_empty()) {
+            return Ok(AgentPaths::at(home));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "presence-agent").ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no home folder for this user")
+        })?;
+        Ok(AgentPaths {
+            root: dirs.config_dir().to_path_buf(),
+            data: dirs.data_local_dir().to_path_buf(),
+        })
     }
 
+    /// Everything in `root`.
     pub fn at(root: PathBuf) -> AgentPaths {
-        AgentPaths { root }
+        AgentPaths {
+            data: root.clone(),
+            root,
+        }
     }
 
-    /// The device token and server URL (mode 0600).
+    /// The server URL and who logged in; the device token too where there is no credential
+    /// store (mode 0600).
     pub fn credentials(&self) -> PathBuf {
         self.root.join("credentials.json")
     }
@@ -41,22 +54,23 @@ impl AgentPaths {
     }
     /// Writes waiting for the hub (starts, stops), one JSON object per line.
     pub fn queue(&self) -> PathBuf {
-        self.root.join("queue.jsonl")
+        self.data.join("queue.jsonl")
     }
     /// Screenshots waiting for upload.
     pub fn pending_screenshots(&self) -> PathBuf {
-        self.root.join("pending-screenshots")
+        self.data.join("pending-screenshots")
     }
     /// What the running agent shows; `presence-agent status` reads it.
     pub fn status(&self) -> PathBuf {
         self.root.join("status.json")
     }
-    /// The running agent's control socket (`presence-agent start|stop`).
+    /// The running agent's control channel (`presence-agent start|stop`): a Unix socket here,
+    /// or on Windows the name of a pipe made from this path.
     pub fn control_socket(&self) -> PathBuf {
         self.root.join("control.sock")
     }
     pub fn logs(&self) -> PathBuf {
-        self.root.join("logs")
+        self.data.join("logs")
     }
 }
 

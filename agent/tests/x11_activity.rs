@@ -1,9 +1,12 @@
+#![cfg(all(unix, not(target_os = "macos")))]
 //! Input counts and the focused app against a real X server (Xvfb): xdotool types and moves
 //! the pointer, and the counter sees it; a window named the way a window manager would name it
 //! is read as the focused app. Skipped, with the reason printed, where Xvfb is not installed.
 
-use agent::tracking::focus::{FocusSource, X11Focus};
-use agent::tracking::input::{InputSource, X11Input};
+use agent::tracking::focus::FocusSource;
+use agent::tracking::input::InputSource;
+use agent::tracking::x11::focus::X11Focus;
+use agent::tracking::x11::input::x11_input;
 use shared::protocol::ActiveApp;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -80,7 +83,7 @@ fn counts_input_and_reads_the_focused_window() {
     };
     let display = x.display.clone();
 
-    let mut input = X11Input::new(Some(display.clone()));
+    let mut input = x11_input(Some(display.clone()));
     input.set_counting(true, true);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !input.is_listening() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Presence Hub needs on a fresh Debian machine of this kind,
-# idempotently: the wasm32 target and the Debian packages below.
+# idempotently: the Rust targets (wasm32 for the web app; Windows and macOS for the agent) and
+# the Debian packages below.
 # Usage: e2e/scripts/prepare.sh [build|test]    install what is missing
 #        e2e/scripts/prepare.sh packages [build|test]   print the package list (one a line)
 #
@@ -18,11 +19,15 @@ build_packages=(
     libpipewire-0.3-dev libclang-dev libgbm-dev
     libxss-dev libx11-dev libxcb1-dev libegl-dev libxkbcommon-dev
 )
+# The Windows agent, built and tested from here: the mingw-w64 cross compiler (Rust's
+# x86_64-pc-windows-gnu linker), Wine to run it, NSIS for its installer.
+windows_packages=(gcc-mingw-w64-x86-64 wine wine64 nsis)
 # Testing: the browser and its driver, a virtual display for the agent's window, pictures of it
 # (imagemagick's import) and input on it (xdotool), PostgreSQL, HAProxy (cluster tests), curl,
 # and a C++ compiler for libFuzzer (libfuzzer-sys builds it from source for the fuzz targets).
 test_packages=(
     chromium chromium-driver xvfb imagemagick xdotool postgresql haproxy curl g++
+    "${windows_packages[@]}"
 )
 
 packages_for() {
@@ -42,10 +47,17 @@ build | test) what="${1:-build}" ;;
     ;;
 esac
 
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-    echo "prepare: adding the wasm32-unknown-unknown target"
-    rustup target add wasm32-unknown-unknown
-fi
+# wasm32: the web app's browser half. Testing also builds the agent for Windows and checks
+# that its macOS code compiles.
+rust_targets=(wasm32-unknown-unknown)
+[ "$what" = test ] && rust_targets+=(x86_64-pc-windows-gnu aarch64-apple-darwin)
+installed_targets=$(rustup target list --installed 2>/dev/null || true)
+for target in "${rust_targets[@]}"; do
+    if ! grep -qx "$target" <<<"$installed_targets"; then
+        echo "prepare: adding the $target target"
+        rustup target add "$target"
+    fi
+done
 
 need=()
 while read -r pkg; do

@@ -1,6 +1,7 @@
 //! The real `presence-agent` binary, used as a person would: `login`, `run` (headless, or with
 //! its window on an X display), `start`/`stop`, `status`. Each [`AgentHome`] is a fresh config
-//! folder (`PRESENCE_AGENT_HOME`), so tests never touch the user's own.
+//! folder (`PRESENCE_AGENT_HOME`), so tests never touch the user's own. The same tests drive
+//! the Linux binary and the Windows one (`presence-agent.exe` under Wine, [`Platform`]).
 
 use crate::output_dir;
 use crate::process::ChildProcess;
@@ -9,6 +10,7 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 /// `PRESENCE_AGENT_BIN`, else `presence-agent` in the build folder (see [`crate::binary`]).
 pub fn binary() -> anyhow::Result<PathBuf> {
@@ -19,10 +21,69 @@ pub fn binary() -> anyhow::Result<PathBuf> {
     )
 }
 
+/// `PRESENCE_AGENT_EXE`, else the Windows build of e2e/scripts/windows-agent.sh.
+pub fn windows_binary() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("PRESENCE_AGENT_EXE") {
+        return Ok(PathBuf::from(path));
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| crate::workspace_root().join("target"));
+    let exe = target.join("x86_64-pc-windows-gnu/release/presence-agent.exe");
+    if !exe.is_file() {
+        bail!(
+            "{} is missing; build it with e2e/scripts/windows-agent.sh (or set PRESENCE_AGENT_EXE)",
+            exe.display()
+        );
+    }
+    Ok(exe)
+}
+
+/// Which build of the agent runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// The Linux binary, directly.
+    Linux,
+    /// `presence-agent.exe` under Wine, in the test prefix of e2e/scripts/wine-prefix.sh.
+    Windows,
+}
+
+/// The Wine environment (`WINEPREFIX`, …) of the test prefix, made once per test process.
+pub fn wine_env() -> anyhow::Result<&'static [(String, String)]> {
+    static ENV: OnceLock<Result<Vec<(String, String)>, String>> = OnceLock::new();
+    let made = ENV.get_or_init(|| {
+        let script = crate::workspace_root().join("e2e/scripts/wine-prefix.sh");
+        let out = Command::new(&script)
+            .arg("--env-lines")
+            .output()
+            .map_err(|e| format!("run {}: {e}", script.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{} failed: {}",
+                script.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    });
+    made.as_deref()
+        .map_err(|e| anyhow::anyhow!("the Wine prefix: {e}"))
+}
+
+/// `/tmp/x` as a Windows program under Wine sees it: `Z:\tmp\x`.
+pub fn wine_path(path: &Path) -> String {
+    format!("Z:{}", path.display().to_string().replace('/', "\\"))
+}
+
 /// One device: a config folder and the agent binary.
 pub struct AgentHome {
     dir: tempfile::TempDir,
     binary: PathBuf,
+    pub platform: Platform,
 }
 
 /// How `presence-agent run` is started.
@@ -36,12 +97,26 @@ pub enum Display<'a> {
 }
 
 impl AgentHome {
+    /// A Linux agent.
     pub fn new() -> anyhow::Result<AgentHome> {
+        AgentHome::on(Platform::Linux)
+    }
+
+    /// An agent of `platform`.
+    pub fn on(platform: Platform) -> anyhow::Result<AgentHome> {
+        let binary = match platform {
+            Platform::Linux => binary()?,
+            Platform::Windows => {
+                wine_env()?;
+                windows_binary()?
+            }
+        };
         Ok(AgentHome {
             dir: tempfile::Builder::new()
                 .prefix("presence-agent-e2e.")
                 .tempdir()?,
-            binary: binary()?,
+            binary,
+            platform,
         })
     }
 
@@ -51,9 +126,24 @@ impl AgentHome {
 
     /// `presence-agent ARGS` in this home (no display).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = match self.platform {
+            Platform::Linux => {
+                let mut cmd = Command::new(&self.binary);
+                cmd.env("PRESENCE_AGENT_HOME", self.dir.path());
+                cmd
+            }
+            Platform::Windows => {
+                let mut cmd = Command::new("wine");
+                cmd.arg(&self.binary)
+                    .env("PRESENCE_AGENT_HOME", wine_path(self.dir.path()));
+                // Made before the home: `on` fails without it.
+                for (key, value) in wine_env().unwrap_or_default() {
+                    cmd.env(key, value);
+                }
+                cmd
+            }
+        };
         cmd.args(args)
-            .env("PRESENCE_AGENT_HOME", self.dir.path())
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env("NO_COLOR", "1")
@@ -99,6 +189,21 @@ impl AgentHome {
             "--password-stdin",
         ]);
         self.finish(cmd, Some(&format!("{password}\n")))
+    }
+
+    /// `presence-agent login` with no arguments: the hub, e-mail and password come from
+    /// `PRESENCE_SERVER`, `PRESENCE_EMAIL` and `PRESENCE_PASSWORD`.
+    pub fn login_from_env(
+        &self,
+        server: &str,
+        email: &str,
+        password: &str,
+    ) -> anyhow::Result<String> {
+        let mut cmd = self.command(&["login"]);
+        cmd.env("PRESENCE_SERVER", server)
+            .env("PRESENCE_EMAIL", email)
+            .env("PRESENCE_PASSWORD", password);
+        self.finish(cmd, None)
     }
 
     /// What `presence-agent status` prints.

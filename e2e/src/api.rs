@@ -64,6 +64,21 @@ impl ApiSession {
         Ok((status, res.json().await.unwrap_or(Value::Null)))
     }
 
+    /// [`ApiSession::send_json`] that fails unless the hub answers 2xx: the JSON answer.
+    pub async fn call(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<Value> {
+        let (status, answer) = self.send_json(method.clone(), base, path, body).await?;
+        if !(200..300).contains(&status) {
+            bail!("{method} {path}: {status} {answer}");
+        }
+        Ok(answer)
+    }
+
     /// `GET {base}{path}` with the Bearer token, as JSON.
     pub async fn get_json(&self, base: &str, path: &str) -> anyhow::Result<Value> {
         let res = reqwest::Client::new()

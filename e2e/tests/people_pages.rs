@@ -5,54 +5,154 @@
 //! `/users`: an owner's row locked, a role and game name saved, a reset link, a deactivation,
 //! the hub's 409 shown next to the form. A member gets 403 on the admin pages.
 //! Screenshots: `e2e/output/account-page.png`, `users-admin-dark.png`, `ticket-edit.png`.
+//!
+//! `scenario` lists the steps in order; each step is one thing a user does or sees, and they
+//! share one hub, so a step starts where the one before it left the pages and the data.
 
 use anyhow::{ensure, Context};
-use e2e::dashboard::{
-    clear_failure, click, dump_failure, mark_page, no_page_errors, open, same_page, save_console,
-    screenshot, type_into, visible_text, wait_until,
-};
 use e2e::hub::DEMO_PASSWORD;
-use e2e::{ApiSession, Browser, ChromeDriver, Hub, HubOptions};
-use reqwest::Method;
+use e2e::{ApiSession, BrowserTest, Hub, HubOptions, Page};
 use serde_json::{json, Value};
 
 const NEW_OWNER_PASSWORD: &str = "owner-new-pass-1";
+const TICKET_TITLE: &str = "Login page answers slowly";
+const TICKET_DESCRIPTION: &str = "Seen on the VPN only.";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_org_ticket_server_and_users_pages_work() {
-    for who in ["people-owner", "people-admin", "people-member"] {
-        clear_failure(who);
-    }
-    let hub = Hub::start(HubOptions {
-        label: "people-pages-hub".into(),
-        ..HubOptions::default()
-    })
-    .await
-    .expect("the hub starts");
-    let driver = ChromeDriver::start("people-pages-chromedriver")
-        .await
-        .expect("chromedriver starts (Chromium is needed)");
-    let owner = driver.browser("browser (owner)").await.expect("browser");
-    let admin = driver.browser("browser (admin)").await.expect("browser");
-    let member = driver.browser("browser (alice)").await.expect("browser");
+    let test = BrowserTest::start(
+        "people-pages",
+        HubOptions::default(),
+        &["owner", "admin", "member"],
+    )
+    .await;
+    let outcome = scenario(&test.hub, test.page(0), test.page(1), test.page(2)).await;
+    test.finish(outcome).await;
+}
 
-    let outcome = scenario(&hub, &owner, &admin, &member).await;
-    save_console(&owner, "people-console-owner.log").await;
-    save_console(&admin, "people-console-admin.log").await;
-    if outcome.is_err() {
-        dump_failure(&owner, "people-owner").await;
-        dump_failure(&admin, "people-admin").await;
-        dump_failure(&member, "people-member").await;
-        eprintln!("hub log (tail):\n{}", hub.log_tail(40));
+async fn scenario(
+    hub: &Hub,
+    owner: Page<'_>,
+    admin: Page<'_>,
+    member: Page<'_>,
+) -> anyhow::Result<()> {
+    let demo = Demo::fetch(hub).await?;
+
+    // /account: devices and the password change.
+    let others = OtherLogins::open(hub).await?;
+    owner.sign_in("owner@demo.test", DEMO_PASSWORD).await?;
+    account_shows_the_owner(owner).await?;
+    account_lists_devices_and_revokes_one(hub, owner, &others).await?;
+    wrong_current_password_is_refused(owner).await?;
+    password_change_signs_out_the_other_logins(hub, owner, &others).await?;
+
+    // /settings/org: rename; the header shows it after a reload.
+    org_form_refuses_a_timezone_that_is_not_iana(owner).await?;
+    org_rename_shows_in_the_header(hub, owner, &demo).await?;
+
+    // A ticket edited and closed.
+    let ticket_id = demo.first_id(hub, "/api/tickets", "a demo ticket").await?;
+    ticket_is_edited_and_closed_without_a_reload(owner, ticket_id).await?;
+    closed_ticket_stays_closed_after_a_reload(owner, ticket_id).await?;
+
+    // A game server edited, then deleted: gone live from the admin's page too.
+    let server_id = demo
+        .first_id(hub, "/api/game-servers", "the demo server")
+        .await?;
+    let row = format!("#servers-table tr[data-server-id='{server_id}']");
+    admin_watches_the_servers_page(admin).await?;
+    owner_renames_the_server(owner, &row).await?;
+    deleted_server_leaves_both_pages(hub, owner, admin, &demo, &row).await?;
+
+    // An admin on /users.
+    admin_opens_users_with_every_panel_open(admin).await?;
+    admin_cannot_touch_the_owner(admin, &demo).await?;
+    admin_makes_alice_a_supervisor_with_a_game_name(hub, admin, &demo).await?;
+    emptied_game_name_is_cleared(hub, admin, &demo).await?;
+    admin_gets_a_reset_link_for_bob(admin, &demo).await?;
+    admin_deactivates_carol(hub, admin, &demo).await?;
+    duplicate_email_is_refused_next_to_the_form(admin).await?;
+    users_page_in_dark_mode(admin, &demo).await?;
+
+    // A member: the admin pages answer 403; their own account works.
+    member.sign_in("bob@demo.test", DEMO_PASSWORD).await?;
+    member_sees_their_own_account(member).await?;
+    member_is_refused_admin_pages(member).await?;
+    Ok(())
+}
+
+// ---- What the steps share ----
+
+/// The admin's API session and the demo people's ids, fetched once.
+struct Demo {
+    admin_api: ApiSession,
+    owner_id: i64,
+    alice_id: i64,
+    bob_id: i64,
+    carol_id: i64,
+}
+
+impl Demo {
+    async fn fetch(hub: &Hub) -> anyhow::Result<Demo> {
+        let admin_api = ApiSession::login(&hub.url, "admin@demo.test", DEMO_PASSWORD).await?;
+        let users = admin_api
+            .get_json(&hub.url, "/api/users?per_page=50")
+            .await?;
+        let id_of = |email: &str| -> anyhow::Result<i64> {
+            users["items"]
+                .as_array()
+                .and_then(|a| a.iter().find(|u| u["email"] == email))
+                .and_then(|u| u["id"].as_i64())
+                .with_context(|| format!("no user {email}"))
+        };
+        Ok(Demo {
+            owner_id: id_of("owner@demo.test")?,
+            alice_id: id_of("alice@demo.test")?,
+            bob_id: id_of("bob@demo.test")?,
+            carol_id: id_of("carol@demo.test")?,
+            admin_api,
+        })
     }
-    for b in [owner, admin, member] {
-        let _ = b.close().await;
+
+    /// `GET path` as the admin: the JSON of a 2xx answer, else an error.
+    async fn get(&self, hub: &Hub, path: &str) -> anyhow::Result<Value> {
+        self.admin_api.get_json(&hub.url, path).await
     }
-    drop(driver);
-    if let Err(e) = outcome {
-        panic!("{e:#}");
+
+    /// The id of the first item `GET path` lists (`what` names it in the error).
+    async fn first_id(&self, hub: &Hub, path: &str, what: &str) -> anyhow::Result<i64> {
+        let list = self.get(hub, path).await?;
+        list["items"][0]["id"]
+            .as_i64()
+            .with_context(|| what.to_string())
     }
-    hub.stop().expect("the hub stops cleanly on SIGTERM");
+}
+
+/// Two more logins of the owner, through the API.
+struct OtherLogins {
+    first: ApiSession,
+    /// The id of `first`'s token, as `/api/auth/tokens` lists it.
+    first_token_id: i64,
+    second: ApiSession,
+}
+
+impl OtherLogins {
+    async fn open(hub: &Hub) -> anyhow::Result<OtherLogins> {
+        let first = ApiSession::login(&hub.url, "owner@demo.test", DEMO_PASSWORD).await?;
+        let second = ApiSession::login(&hub.url, "owner@demo.test", DEMO_PASSWORD).await?;
+        let first_token_id = first
+            .get_json(&hub.url, "/api/auth/tokens")
+            .await?
+            .as_array()
+            .and_then(|a| a.iter().find(|t| t["current"] == true))
+            .and_then(|t| t["id"].as_i64())
+            .context("the token lists itself as current")?;
+        Ok(OtherLogins {
+            first,
+            first_token_id,
+            second,
+        })
+    }
 }
 
 /// The status of `GET /api/auth/me` with `token`: 200 while it works, 401 once revoked.
@@ -66,84 +166,48 @@ async fn me_status(hub: &Hub, token: &str) -> anyhow::Result<u16> {
         .as_u16())
 }
 
-async fn call(hub: &Hub, who: &ApiSession, method: Method, path: &str) -> anyhow::Result<Value> {
-    let (status, body) = who
-        .send_json(method.clone(), &hub.url, path, &Value::Null)
-        .await?;
-    ensure!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {body}"
-    );
-    Ok(body)
+/// `#user-{id}-{part}`: a control of a user's manage panel on `/users`.
+fn user(id: i64, part: &str) -> String {
+    format!("#user-{id}-{part}")
 }
 
-/// The number of rows in `table` (a css selector).
-async fn rows(browser: &Browser, table: &str) -> anyhow::Result<i64> {
-    let n = browser
+/// A cell of a user's row on `/users` (`column`: its class, `role` or `account`).
+fn user_cell(id: i64, column: &str) -> String {
+    format!("tbody[data-user-id='{id}'] td.{column}")
+}
+
+/// True when every element of `selectors` is disabled (an error if one is missing).
+async fn all_disabled(page: Page<'_>, selectors: &[String]) -> anyhow::Result<bool> {
+    let all = page
         .js(
-            "return document.querySelectorAll(arguments[0] + ' tbody tr').length;",
-            vec![json!(table)],
+            "return arguments[0].every((css) => document.querySelector(css).disabled);",
+            vec![json!(selectors)],
         )
         .await?;
-    n.as_i64().context("a count")
+    Ok(all == json!(true))
 }
 
-async fn wait_text(browser: &Browser, css: &str, needle: &str, secs: u64) -> anyhow::Result<()> {
-    wait_until(
-        browser,
-        &format!("{css} shows {needle:?}"),
-        secs,
-        "const e = document.querySelector(arguments[0]);
-         return !!e && !e.hidden && e.textContent.includes(arguments[1]);",
-        vec![json!(css), json!(needle)],
-    )
-    .await
-    .map(|_| ())
-}
+// ---- /account ----
 
-async fn scenario(
-    hub: &Hub,
-    owner: &Browser,
-    admin: &Browser,
-    member: &Browser,
-) -> anyhow::Result<()> {
-    let admin_api = ApiSession::login(&hub.url, "admin@demo.test", DEMO_PASSWORD).await?;
-    let users = call(hub, &admin_api, Method::GET, "/api/users?per_page=50").await?;
-    let id_of = |email: &str| -> anyhow::Result<i64> {
-        users["items"]
-            .as_array()
-            .and_then(|a| a.iter().find(|u| u["email"] == email))
-            .and_then(|u| u["id"].as_i64())
-            .with_context(|| format!("no user {email}"))
-    };
-    let (owner_id, alice_id, bob_id, carol_id) = (
-        id_of("owner@demo.test")?,
-        id_of("alice@demo.test")?,
-        id_of("bob@demo.test")?,
-        id_of("carol@demo.test")?,
-    );
-
-    // ---- /account: devices and the password change ----
-    let other1 = ApiSession::login(&hub.url, "owner@demo.test", DEMO_PASSWORD).await?;
-    let other2 = ApiSession::login(&hub.url, "owner@demo.test", DEMO_PASSWORD).await?;
-    let other1_id = call(hub, &other1, Method::GET, "/api/auth/tokens")
-        .await?
-        .as_array()
-        .and_then(|a| a.iter().find(|t| t["current"] == true))
-        .and_then(|t| t["id"].as_i64())
-        .context("the token lists itself as current")?;
-    owner
-        .login(&hub.url, "owner@demo.test", DEMO_PASSWORD)
-        .await?;
-    open(owner, &hub.url, "/account").await?;
-    ensure!(visible_text(owner, "#account-name").await?.as_deref() == Some("Olivia Owner"));
-    ensure!(visible_text(owner, "#account-role").await?.as_deref() == Some("Owner"));
-    let tz = visible_text(owner, "#account-timezone")
-        .await?
-        .unwrap_or_default();
+/// `/account` shows who is signed in: name, role, and the organization's timezone.
+async fn account_shows_the_owner(owner: Page<'_>) -> anyhow::Result<()> {
+    owner.open("/account").await?;
+    ensure!(owner.text("#account-name").await?.as_deref() == Some("Olivia Owner"));
+    ensure!(owner.text("#account-role").await?.as_deref() == Some("Owner"));
+    let tz = owner.text("#account-timezone").await?.unwrap_or_default();
     ensure!(tz.starts_with("organization's: "), "timezone {tz:?}");
+    Ok(())
+}
+
+/// The devices are this browser (marked, not revocable here) and the two API logins; revoking
+/// one takes it off the list and stops its token, the other keeps working.
+async fn account_lists_devices_and_revokes_one(
+    hub: &Hub,
+    owner: Page<'_>,
+    others: &OtherLogins,
+) -> anyhow::Result<()> {
     ensure!(
-        rows(owner, "#account-devices").await? == 3,
+        owner.rows("#account-devices").await? == 3,
         "this browser and two API logins"
     );
     let current = owner
@@ -157,378 +221,409 @@ async fn scenario(
         current == json!(true),
         "this browser is marked and not revocable here"
     );
-    screenshot(owner, "account-page.png").await?;
-    click(
-        owner,
-        &format!("#account-devices tr[data-token-id='{other1_id}'] button.revoke"),
-    )
-    .await?;
-    wait_until(
-        owner,
-        "the revoked login leaves the list",
-        5,
-        "return document.querySelectorAll('#account-devices tbody tr').length === 2;",
-        vec![],
-    )
-    .await?;
+    owner.screenshot("account-page.png").await?;
+    let first = others.first_token_id;
+    owner
+        .click(&format!(
+            "#account-devices tr[data-token-id='{first}'] button.revoke"
+        ))
+        .await?;
+    // The revoked login leaves the list.
+    owner.wait_count("#account-devices tbody tr", 2, 5).await?;
     ensure!(
-        me_status(hub, &other1.token).await? == 401,
+        me_status(hub, &others.first.token).await? == 401,
         "the revoked token stops working"
     );
     ensure!(
-        me_status(hub, &other2.token).await? == 200,
+        me_status(hub, &others.second.token).await? == 200,
         "the other one still works"
     );
+    Ok(())
+}
 
-    type_into(owner, "#current-password", "not-my-password").await?;
-    type_into(owner, "#new-password", NEW_OWNER_PASSWORD).await?;
-    type_into(owner, "#new-password-confirm", NEW_OWNER_PASSWORD).await?;
-    click(owner, "#password-save").await?;
-    wait_text(
-        owner,
-        "#current-password-error",
-        "not your current password",
-        5,
-    )
-    .await?;
-    type_into(owner, "#current-password", DEMO_PASSWORD).await?;
-    click(owner, "#password-save").await?;
-    wait_text(
-        owner,
-        "#password-changed",
-        "Password changed. 1 other login was signed out.",
-        10,
-    )
-    .await?;
+/// A wrong current password is refused next to its field.
+async fn wrong_current_password_is_refused(owner: Page<'_>) -> anyhow::Result<()> {
+    owner
+        .type_into("#current-password", "not-my-password")
+        .await?;
+    owner.type_into("#new-password", NEW_OWNER_PASSWORD).await?;
+    owner
+        .type_into("#new-password-confirm", NEW_OWNER_PASSWORD)
+        .await?;
+    owner.click("#password-save").await?;
+    owner
+        .wait_text("#current-password-error", "not your current password", 5)
+        .await
+}
+
+/// With the right current password the change is saved and the other logins are signed out;
+/// this browser stays signed in.
+async fn password_change_signs_out_the_other_logins(
+    hub: &Hub,
+    owner: Page<'_>,
+    others: &OtherLogins,
+) -> anyhow::Result<()> {
+    owner.type_into("#current-password", DEMO_PASSWORD).await?;
+    owner.click("#password-save").await?;
+    owner
+        .wait_text(
+            "#password-changed",
+            "Password changed. 1 other login was signed out.",
+            10,
+        )
+        .await?;
     ensure!(
-        me_status(hub, &other2.token).await? == 401,
+        me_status(hub, &others.second.token).await? == 401,
         "other logins are signed out"
     );
     ensure!(
-        rows(owner, "#account-devices").await? == 1,
+        owner.rows("#account-devices").await? == 1,
         "only this browser is left"
     );
-    open(owner, &hub.url, "/account").await?; // this browser stays signed in
-    no_page_errors(owner).await?;
+    owner.open("/account").await?; // this browser stays signed in
+    owner.no_errors().await
+}
 
-    // ---- /settings/org: rename; the header shows it after a reload ----
-    open(owner, &hub.url, "/settings/org").await?;
-    let name = owner
-        .js("return document.querySelector('#org-name').value;", vec![])
-        .await?;
+// ---- /settings/org ----
+
+/// The form starts with the organization's name; a timezone that is not IANA is refused next
+/// to its field.
+async fn org_form_refuses_a_timezone_that_is_not_iana(owner: Page<'_>) -> anyhow::Result<()> {
+    owner.open("/settings/org").await?;
+    let name = owner.value("#org-name").await?;
     ensure!(
-        name == json!("Demo Co"),
-        "the form starts with the name: {name}"
+        name.as_deref() == Some("Demo Co"),
+        "the form starts with the name: {name:?}"
     );
-    type_into(owner, "#org-timezone", "Mars/Olympus").await?;
-    click(owner, "#org-save").await?;
-    wait_text(owner, "#org-timezone-error", "IANA", 5).await?;
-    type_into(owner, "#org-timezone", "Europe/Berlin").await?;
-    type_into(owner, "#org-name", "Renamed Co").await?;
-    click(owner, "#org-save").await?;
-    wait_text(owner, "#org-saved", "Saved: Renamed Co (Europe/Berlin)", 5).await?;
-    open(owner, &hub.url, "/settings/org").await?;
-    let header = visible_text(owner, ".org-name").await?;
+    owner.type_into("#org-timezone", "Mars/Olympus").await?;
+    owner.click("#org-save").await?;
+    owner.wait_text("#org-timezone-error", "IANA", 5).await
+}
+
+/// A new name and a valid timezone are saved; the header shows the name after a reload, and
+/// the API answers both.
+async fn org_rename_shows_in_the_header(
+    hub: &Hub,
+    owner: Page<'_>,
+    demo: &Demo,
+) -> anyhow::Result<()> {
+    owner.type_into("#org-timezone", "Europe/Berlin").await?;
+    owner.type_into("#org-name", "Renamed Co").await?;
+    owner.click("#org-save").await?;
+    owner
+        .wait_text("#org-saved", "Saved: Renamed Co (Europe/Berlin)", 5)
+        .await?;
+    owner.open("/settings/org").await?;
+    let header = owner.text(".org-name").await?;
     ensure!(
         header.as_deref() == Some("Renamed Co"),
         "header after reload: {header:?}"
     );
-    let org = call(hub, &admin_api, Method::GET, "/api/org").await?;
+    let org = demo.get(hub, "/api/org").await?;
     ensure!(
         org["name"] == "Renamed Co" && org["timezone"] == "Europe/Berlin",
         "{org}"
     );
+    Ok(())
+}
 
-    // ---- A ticket edited and closed ----
-    let tickets = call(hub, &admin_api, Method::GET, "/api/tickets").await?;
-    let ticket_id = tickets["items"][0]["id"]
-        .as_i64()
-        .context("a demo ticket")?;
-    open(owner, &hub.url, &format!("/tickets/{ticket_id}")).await?;
-    mark_page(owner).await?;
-    type_into(owner, "#ticket-edit-title", "Login page answers slowly").await?;
-    type_into(owner, "#ticket-edit-description", "Seen on the VPN only.").await?;
-    click(owner, "#ticket-save").await?;
-    wait_text(owner, "#ticket-heading", "Login page answers slowly", 5).await?;
-    wait_text(owner, "#ticket-description", "Seen on the VPN only.", 5).await?;
-    click(owner, "#ticket-toggle-status").await?;
-    wait_text(owner, "#ticket-status", "closed", 5).await?;
-    wait_text(owner, "#ticket-toggle-status", "Reopen ticket", 5).await?;
+// ---- A ticket ----
+
+/// The ticket's title and description are edited, then it is closed, all without a reload;
+/// closing leaves the description as it was.
+async fn ticket_is_edited_and_closed_without_a_reload(
+    owner: Page<'_>,
+    ticket_id: i64,
+) -> anyhow::Result<()> {
+    owner.open(&format!("/tickets/{ticket_id}")).await?;
+    owner.mark().await?;
+    owner.type_into("#ticket-edit-title", TICKET_TITLE).await?;
+    owner
+        .type_into("#ticket-edit-description", TICKET_DESCRIPTION)
+        .await?;
+    owner.click("#ticket-save").await?;
+    owner.wait_text("#ticket-heading", TICKET_TITLE, 5).await?;
+    owner
+        .wait_text("#ticket-description", TICKET_DESCRIPTION, 5)
+        .await?;
+    owner.click("#ticket-toggle-status").await?;
+    owner.wait_text("#ticket-status", "closed", 5).await?;
+    owner
+        .wait_text("#ticket-toggle-status", "Reopen ticket", 5)
+        .await?;
     // Closing changes the status only: the description stays.
-    wait_text(owner, "#ticket-description", "Seen on the VPN only.", 5).await?;
-    ensure!(same_page(owner).await?, "edits happen without a reload");
-    screenshot(owner, "ticket-edit.png").await?;
-    open(owner, &hub.url, &format!("/tickets/{ticket_id}")).await?;
-    wait_text(owner, "#ticket-heading", "Login page answers slowly", 5).await?;
-    wait_text(owner, "#ticket-status", "closed", 5).await?;
-    wait_text(owner, "#ticket-description", "Seen on the VPN only.", 5).await?;
-    open(owner, &hub.url, "/tickets").await?;
-    let status = visible_text(
-        owner,
-        &format!("#tickets-table tr[data-ticket-id='{ticket_id}'] td.status"),
-    )
-    .await?;
+    owner
+        .wait_text("#ticket-description", TICKET_DESCRIPTION, 5)
+        .await?;
+    owner
+        .expect_same_page("edits happen without a reload")
+        .await?;
+    owner.screenshot("ticket-edit.png").await
+}
+
+/// Opened again, the ticket shows the edits and is closed; `/tickets` lists it closed.
+async fn closed_ticket_stays_closed_after_a_reload(
+    owner: Page<'_>,
+    ticket_id: i64,
+) -> anyhow::Result<()> {
+    owner.open(&format!("/tickets/{ticket_id}")).await?;
+    owner.wait_text("#ticket-heading", TICKET_TITLE, 5).await?;
+    owner.wait_text("#ticket-status", "closed", 5).await?;
+    owner
+        .wait_text("#ticket-description", TICKET_DESCRIPTION, 5)
+        .await?;
+    owner.open("/tickets").await?;
+    let status = owner
+        .text(&format!(
+            "#tickets-table tr[data-ticket-id='{ticket_id}'] td.status"
+        ))
+        .await?;
     ensure!(
         status.as_deref() == Some("closed"),
         "/tickets shows {status:?}"
     );
-    no_page_errors(owner).await?;
+    owner.no_errors().await
+}
 
-    // ---- A game server edited, then deleted: gone live from the admin's page too ----
-    let servers = call(hub, &admin_api, Method::GET, "/api/game-servers").await?;
-    let server_id = servers["items"][0]["id"]
-        .as_i64()
-        .context("the demo server")?;
-    let row = format!("#servers-table tr[data-server-id='{server_id}']");
-    admin
-        .login(&hub.url, "admin@demo.test", DEMO_PASSWORD)
+// ---- A game server ----
+
+/// The admin signs in and keeps `/servers` open (marked: it must not reload).
+async fn admin_watches_the_servers_page(admin: Page<'_>) -> anyhow::Result<()> {
+    admin.sign_in("admin@demo.test", DEMO_PASSWORD).await?;
+    admin.open("/servers").await?;
+    admin.mark().await
+}
+
+/// The owner renames the server (its table row `row`) in the edit dialog.
+async fn owner_renames_the_server(owner: Page<'_>, row: &str) -> anyhow::Result<()> {
+    owner.open("/servers").await?;
+    owner.click(&format!("{row} button.edit-server")).await?;
+    owner
+        .wait_for(
+            "the edit dialog opens",
+            5,
+            "return document.querySelector('#edit-server-dialog').open;",
+            vec![],
+        )
         .await?;
-    open(admin, &hub.url, "/servers").await?;
-    mark_page(admin).await?;
-    open(owner, &hub.url, "/servers").await?;
-    click(owner, &format!("{row} button.edit-server")).await?;
-    wait_until(
-        owner,
-        "the edit dialog opens",
-        5,
-        "return document.querySelector('#edit-server-dialog').open;",
-        vec![],
-    )
-    .await?;
-    type_into(owner, "#edit-server-name", "EU Main").await?;
-    click(owner, "#edit-server-save").await?;
-    wait_text(owner, &format!("{row} .server-title"), "EU Main", 5).await?;
-    click(owner, &format!("{row} button.delete-server")).await?;
-    wait_text(
-        owner,
-        "#delete-server-text",
-        "Its staff sessions are kept",
-        5,
-    )
-    .await?;
-    click(owner, "#delete-server-confirm").await?;
-    wait_until(
-        owner,
-        "the deleted server leaves the page",
-        5,
-        "return !document.querySelector(arguments[0]);",
-        vec![json!(row)],
-    )
-    .await?;
-    wait_until(
-        admin,
-        "the deleted server leaves the admin's open page",
-        5,
-        "return !document.querySelector(arguments[0]);",
-        vec![json!(row)],
-    )
-    .await?;
-    ensure!(same_page(admin).await?, "the admin's page was not reloaded");
-    let servers = call(hub, &admin_api, Method::GET, "/api/game-servers").await?;
-    ensure!(servers["total"] == 0, "{servers}");
-    no_page_errors(owner).await?;
-    no_page_errors(admin).await?;
+    owner.type_into("#edit-server-name", "EU Main").await?;
+    owner.click("#edit-server-save").await?;
+    owner
+        .wait_text(&format!("{row} .server-title"), "EU Main", 5)
+        .await
+}
 
-    // ---- An admin on /users ----
-    open(admin, &hub.url, "/users").await?;
-    let manage = |id: i64| format!("#user-{id}-manage");
+/// The owner deletes the server (the dialog says its staff sessions are kept): its row leaves
+/// the owner's page and, live, the admin's; the hub has no server left.
+async fn deleted_server_leaves_both_pages(
+    hub: &Hub,
+    owner: Page<'_>,
+    admin: Page<'_>,
+    demo: &Demo,
+    row: &str,
+) -> anyhow::Result<()> {
+    owner.click(&format!("{row} button.delete-server")).await?;
+    owner
+        .wait_text("#delete-server-text", "Its staff sessions are kept", 5)
+        .await?;
+    owner.click("#delete-server-confirm").await?;
+    owner.wait_gone(row, 5).await?;
+    admin.wait_gone(row, 5).await?;
+    admin
+        .expect_same_page("the admin's page was not reloaded")
+        .await?;
+    let servers = demo.get(hub, "/api/game-servers").await?;
+    ensure!(servers["total"] == 0, "{servers}");
+    owner.no_errors().await?;
+    admin.no_errors().await
+}
+
+// ---- An admin on /users ----
+
+/// The admin opens `/users` and every user's manage panel.
+async fn admin_opens_users_with_every_panel_open(admin: Page<'_>) -> anyhow::Result<()> {
+    admin.open("/users").await?;
     admin
         .js(
             "for (const d of document.querySelectorAll('details.manage')) d.open = true; return null;",
             vec![],
         )
         .await?;
-    // The owner's account: locked, with the reason.
-    wait_text(
-        admin,
-        &format!("#user-{owner_id}-locked"),
-        "Only an owner",
-        5,
-    )
-    .await?;
-    let locked = admin
-        .js(
-            "const ids = arguments[0];
-             return ids.every((id) => document.querySelector(id).disabled);",
-            vec![json!([
-                format!("#user-{owner_id}-name"),
-                format!("#user-{owner_id}-role"),
-                format!("#user-{owner_id}-active"),
-                format!("#user-{owner_id}-save"),
-            ])],
-        )
+    Ok(())
+}
+
+/// The owner's account is locked for an admin, with the reason; an admin can neither make
+/// someone an owner nor invite one.
+async fn admin_cannot_touch_the_owner(admin: Page<'_>, demo: &Demo) -> anyhow::Result<()> {
+    let owner_id = demo.owner_id;
+    admin
+        .wait_text(&user(owner_id, "locked"), "Only an owner", 5)
         .await?;
+    let controls = ["name", "role", "active", "save"].map(|part| user(owner_id, part));
     ensure!(
-        locked == json!(true),
+        all_disabled(admin, &controls).await?,
         "the owner's controls are disabled for an admin"
     );
-    let owner_option = admin
-        .js(
-            "return document.querySelector(arguments[0] + ' option[value=owner]').disabled;",
-            vec![json!(format!("#user-{alice_id}-role"))],
-        )
-        .await?;
-    ensure!(owner_option == json!(true), "an admin cannot pick owner");
-    let add_owner = admin
-        .js(
-            "return !!document.querySelector('#add-user-role option[value=owner]');",
-            vec![],
-        )
-        .await?;
-    ensure!(add_owner == json!(false), "nor invite an owner");
+    let owner_option = format!("{} option[value=owner]", user(demo.alice_id, "role"));
+    ensure!(
+        all_disabled(admin, &[owner_option]).await?,
+        "an admin cannot pick owner"
+    );
+    ensure!(
+        admin.count("#add-user-role option[value=owner]").await? == 0,
+        "nor invite an owner"
+    );
+    Ok(())
+}
 
-    // Alice: supervisor, with a game name; then the game name cleared.
+/// Alice made a supervisor, with a game name and a Discord name: saved, shown in her row, and
+/// stored.
+async fn admin_makes_alice_a_supervisor_with_a_game_name(
+    hub: &Hub,
+    admin: Page<'_>,
+    demo: &Demo,
+) -> anyhow::Result<()> {
+    let alice = demo.alice_id;
+    admin.select(&user(alice, "role"), "supervisor").await?;
+    admin.type_into(&user(alice, "game-name"), "AliceA").await?;
     admin
-        .js(
-            "const s = document.querySelector(arguments[0]);
-             s.value = 'supervisor'; s.dispatchEvent(new Event('change', { bubbles: true }));
-             return null;",
-            vec![json!(format!("#user-{alice_id}-role"))],
-        )
+        .type_into(&user(alice, "discord"), "alice#0001")
         .await?;
-    type_into(admin, &format!("#user-{alice_id}-game-name"), "AliceA").await?;
-    type_into(admin, &format!("#user-{alice_id}-discord"), "alice#0001").await?;
-    click(admin, &format!("#user-{alice_id}-save")).await?;
-    wait_text(
-        admin,
-        &format!("#user-{alice_id}-saved"),
-        "Saved Alice Archer.",
-        5,
-    )
-    .await?;
-    wait_text(
-        admin,
-        &format!("tbody[data-user-id='{alice_id}'] td.role"),
-        "Supervisor",
-        5,
-    )
-    .await?;
-    let alice = call(
-        hub,
-        &admin_api,
-        Method::GET,
-        &format!("/api/users/{alice_id}"),
-    )
-    .await?;
-    ensure!(
-        alice["role"] == "supervisor" && alice["game_name"] == "AliceA",
-        "{alice}"
-    );
-    // Emptied as a user does it (WebDriver's clear() fires no input event).
+    admin.click(&user(alice, "save")).await?;
     admin
-        .js(
-            "const i = document.querySelector(arguments[0]);
-             i.value = ''; i.dispatchEvent(new Event('input', { bubbles: true }));
-             return null;",
-            vec![json!(format!("#user-{alice_id}-game-name"))],
-        )
+        .wait_text(&user(alice, "saved"), "Saved Alice Archer.", 5)
         .await?;
-    click(admin, &format!("#user-{alice_id}-save")).await?;
-    wait_until(
-        admin,
-        "the cleared game name is saved",
-        5,
-        "return document.querySelector(arguments[0]).textContent.includes('Saved');",
-        vec![json!(format!("#user-{alice_id}-saved"))],
-    )
-    .await?;
-    let alice = call(
-        hub,
-        &admin_api,
-        Method::GET,
-        &format!("/api/users/{alice_id}"),
-    )
-    .await?;
+    admin
+        .wait_text(&user_cell(alice, "role"), "Supervisor", 5)
+        .await?;
+    let stored = demo.get(hub, &format!("/api/users/{alice}")).await?;
     ensure!(
-        alice["game_name"].is_null(),
-        "an empty field clears it: {alice}"
+        stored["role"] == "supervisor" && stored["game_name"] == "AliceA",
+        "{stored}"
     );
-    ensure!(
-        alice["discord"] == "alice#0001" && alice["role"] == "supervisor",
-        "fields left alone are kept: {alice}"
-    );
+    Ok(())
+}
 
-    // Bob: a reset-password link to copy.
-    click(admin, &format!("#user-{bob_id}-reset")).await?;
-    let link = wait_until(
-        admin,
-        "the reset link",
-        5,
-        "const i = document.querySelector(arguments[0]); return !!i && i.value;",
-        vec![json!(format!("#user-{bob_id}-reset-link"))],
-    )
-    .await?;
+/// Alice's game name emptied and saved: the hub clears it and keeps the fields left alone.
+async fn emptied_game_name_is_cleared(
+    hub: &Hub,
+    admin: Page<'_>,
+    demo: &Demo,
+) -> anyhow::Result<()> {
+    let alice = demo.alice_id;
+    admin.set_value(&user(alice, "game-name"), "").await?;
+    admin.click(&user(alice, "save")).await?;
+    // The cleared game name is saved.
+    admin.wait_text(&user(alice, "saved"), "Saved", 5).await?;
+    let stored = demo.get(hub, &format!("/api/users/{alice}")).await?;
+    ensure!(
+        stored["game_name"].is_null(),
+        "an empty field clears it: {stored}"
+    );
+    ensure!(
+        stored["discord"] == "alice#0001" && stored["role"] == "supervisor",
+        "fields left alone are kept: {stored}"
+    );
+    Ok(())
+}
+
+/// Bob's reset-password link shows, to copy.
+async fn admin_gets_a_reset_link_for_bob(admin: Page<'_>, demo: &Demo) -> anyhow::Result<()> {
+    admin.click(&user(demo.bob_id, "reset")).await?;
+    let link = admin
+        .wait_for(
+            "the reset link",
+            5,
+            "const i = document.querySelector(arguments[0]); return !!i && i.value;",
+            vec![json!(user(demo.bob_id, "reset-link"))],
+        )
+        .await?;
     ensure!(
         link.as_str().is_some_and(|l| l.contains("/invite/")),
         "reset link {link}"
     );
+    Ok(())
+}
 
-    // Carol: deactivated.
-    click(admin, &format!("#user-{carol_id}-active")).await?;
-    wait_text(
-        admin,
-        &format!("tbody[data-user-id='{carol_id}'] td.account"),
-        "deactivated",
-        5,
-    )
-    .await?;
-    wait_text(admin, &format!("#user-{carol_id}-active"), "Activate", 5).await?;
+/// Carol deactivated: her row says so, the button offers to activate her again, and she can
+/// no longer sign in.
+async fn admin_deactivates_carol(hub: &Hub, admin: Page<'_>, demo: &Demo) -> anyhow::Result<()> {
+    let carol = demo.carol_id;
+    admin.click(&user(carol, "active")).await?;
+    admin
+        .wait_text(&user_cell(carol, "account"), "deactivated", 5)
+        .await?;
+    admin
+        .wait_text(&user(carol, "active"), "Activate", 5)
+        .await?;
     let refused = ApiSession::login(&hub.url, "carol@demo.test", DEMO_PASSWORD).await;
     ensure!(refused.is_err(), "a deactivated user cannot sign in");
+    Ok(())
+}
 
-    // The hub's refusal shows next to the form: an e-mail already in use (409).
-    type_into(admin, "#add-user-name", "Second Alice").await?;
-    type_into(admin, "#add-user-email", "alice@demo.test").await?;
-    click(admin, "#add-user-submit").await?;
-    let error = wait_until(
-        admin,
-        "the duplicate e-mail is refused",
-        5,
-        "const e = document.querySelector('#add-user-error'); return !e.hidden && e.textContent;",
-        vec![],
-    )
-    .await?;
+/// The hub's refusal shows next to the form: an e-mail already in use (409); nobody is added.
+async fn duplicate_email_is_refused_next_to_the_form(admin: Page<'_>) -> anyhow::Result<()> {
+    admin.type_into("#add-user-name", "Second Alice").await?;
+    admin
+        .type_into("#add-user-email", "alice@demo.test")
+        .await?;
+    admin.click("#add-user-submit").await?;
+    let error = admin
+        .wait_for(
+            "the duplicate e-mail is refused",
+            5,
+            "const e = document.querySelector('#add-user-error'); return !e.hidden && e.textContent;",
+            vec![],
+        )
+        .await?;
     eprintln!("[people_pages] duplicate e-mail: {error}");
     ensure!(
-        admin
-            .js(
-                "return document.querySelectorAll('#users-table tbody.user-entry').length;",
-                vec![]
-            )
-            .await?
-            == json!(6),
+        admin.count("#users-table tbody.user-entry").await? == 6,
         "nobody was added"
     );
-    no_page_errors(admin).await?;
-    admin.color_scheme(true).await?;
+    admin.no_errors().await
+}
+
+/// `/users` in the dark scheme with only the owner's (locked) panel open:
+/// `users-admin-dark.png`. The light scheme is back afterwards.
+async fn users_page_in_dark_mode(admin: Page<'_>, demo: &Demo) -> anyhow::Result<()> {
+    admin.browser.color_scheme(true).await?;
     admin
         .js(
             "for (const d of document.querySelectorAll('details.manage')) d.open = false;
              document.querySelector(arguments[0]).open = true;
              document.querySelector(arguments[0]).scrollIntoView();
              return null;",
-            vec![json!(manage(owner_id))],
+            vec![json!(user(demo.owner_id, "manage"))],
         )
         .await?;
-    screenshot(admin, "users-admin-dark.png").await?;
-    admin.color_scheme(false).await?;
+    admin.screenshot("users-admin-dark.png").await?;
+    admin.browser.color_scheme(false).await
+}
 
-    // ---- A member: the admin pages answer 403; their own account works ----
-    member
-        .login(&hub.url, "bob@demo.test", DEMO_PASSWORD)
-        .await?;
-    open(member, &hub.url, "/account").await?;
-    ensure!(visible_text(member, "#account-name").await?.as_deref() == Some("Bob Baker"));
-    let nav = visible_text(member, ".main-nav").await?.unwrap_or_default();
+// ---- A member ----
+
+/// A member's own account works; the navigation offers no admin pages.
+async fn member_sees_their_own_account(member: Page<'_>) -> anyhow::Result<()> {
+    member.open("/account").await?;
+    ensure!(member.text("#account-name").await?.as_deref() == Some("Bob Baker"));
+    let nav = member.text(".main-nav").await?.unwrap_or_default();
     ensure!(
         !nav.contains("Users") && !nav.contains("Organization"),
         "a member's navigation: {nav}"
     );
-    for path in ["/users", "/settings/org"] {
-        member.client.goto(&hub.http_url(path)).await?;
-        let why = visible_text(member, "#forbidden-message").await?;
-        ensure!(why.is_some(), "{path} is refused for a member");
-    }
-    no_page_errors(member).await?;
     Ok(())
+}
+
+/// `/users` and `/settings/org` answer a member with the 403 page.
+async fn member_is_refused_admin_pages(member: Page<'_>) -> anyhow::Result<()> {
+    for path in ["/users", "/settings/org"] {
+        let shown = member.visit(path).await?;
+        let why = member.text("#forbidden-message").await?;
+        ensure!(
+            why.is_some(),
+            "{path} is refused for a member (it shows {shown:?})"
+        );
+    }
+    member.no_errors().await
 }

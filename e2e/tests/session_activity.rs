@@ -5,15 +5,11 @@
 //! changes live. Screenshots: `e2e/output/page-session-activity-{light|dark}[-phone].png`.
 
 use anyhow::{ensure, Context};
-use e2e::dashboard::{
-    clear_failure, click, dump_failure, no_page_errors, open, screenshot, visible_text, wait_live,
-    wait_until,
-};
 use e2e::hub::DEMO_PASSWORD;
-use e2e::{ApiSession, Browser, ChromeDriver, Hub, HubOptions};
+use e2e::{ApiSession, BrowserTest, Hub, HubOptions, Page};
 use futures_util::SinkExt;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -21,69 +17,85 @@ use tokio_tungstenite::tungstenite::Message;
 
 const PHONE: (u32, u32) = (390, 844);
 
+/// Alice's agent socket, driven by hand: its heartbeats carry input counts and the focused
+/// app, which [`e2e::AgentSocket`] does not send.
+type AgentWs =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_page_shows_activity_and_top_apps() {
-    clear_failure("session-activity");
-    let hub = Hub::start(HubOptions {
-        label: "session-activity-hub".into(),
+    let options = HubOptions {
         env: vec![("HUB_ACTIVITY_FLUSH_MS".into(), "200".into())],
         ..HubOptions::default()
+    };
+    let test = BrowserTest::start("session-activity", options, &["lead"]).await;
+    let outcome = scenario(&test.hub, test.page(0)).await;
+    test.finish(outcome).await;
+}
+
+/// The owner's and Alice's API logins, made once.
+struct Logins {
+    owner: ApiSession,
+    alice: ApiSession,
+}
+
+async fn scenario(hub: &Hub, lead: Page<'_>) -> anyhow::Result<()> {
+    let logins = api_logins(hub).await?;
+    the_owner_turns_on_input_tracking(hub, &logins.owner).await?;
+    let session_id = alice_starts_a_session(hub, &logins.alice).await?;
+    let mut agent = alices_agent_connects(hub, &logins.alice).await?;
+    the_agent_sends_three_heartbeats(&mut agent).await?;
+    the_hub_writes_the_activity(hub, &logins.owner, session_id).await?;
+    the_lead_follows_the_link_to_the_session(lead, session_id).await?;
+    the_page_shows_the_bars_and_top_apps(lead).await?;
+    screenshots_light_and_dark(lead).await?;
+    alice_stops_and_the_page_follows(hub, &logins.alice, lead, session_id).await?;
+    let _ = agent.close(None).await;
+    Ok(())
+}
+
+async fn api_logins(hub: &Hub) -> anyhow::Result<Logins> {
+    Ok(Logins {
+        owner: ApiSession::login(&hub.url, "owner@demo.test", DEMO_PASSWORD).await?,
+        alice: ApiSession::login(&hub.url, "alice@demo.test", DEMO_PASSWORD).await?,
     })
-    .await
-    .expect("the hub starts");
-    let driver = ChromeDriver::start("session-activity-chromedriver")
-        .await
-        .expect("chromedriver starts (Chromium is needed)");
-    let lead = driver.browser("browser (lead)").await.expect("browser");
-    let outcome = scenario(&hub, &lead).await;
-    if outcome.is_err() {
-        dump_failure(&lead, "session-activity").await;
-        eprintln!("hub log (tail):\n{}", hub.log_tail(40));
-    }
-    let _ = lead.close().await;
-    drop(driver);
-    if let Err(e) = outcome {
-        panic!("{e:#}");
-    }
-    hub.stop().expect("the hub stops cleanly on SIGTERM");
 }
 
-async fn call(
-    hub: &Hub,
-    who: &ApiSession,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> anyhow::Result<Value> {
-    let (status, answer) = who.send_json(method.clone(), &hub.url, path, &body).await?;
-    ensure!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {answer}"
-    );
-    Ok(answer)
+/// The owner's policy counts keyboard and mouse input.
+async fn the_owner_turns_on_input_tracking(hub: &Hub, owner: &ApiSession) -> anyhow::Result<()> {
+    owner
+        .call(
+            &hub.url,
+            Method::PUT,
+            "/api/policy",
+            &json!({"enable_keyboard_tracking": true, "enable_mouse_tracking": true}),
+        )
+        .await?;
+    Ok(())
 }
 
-async fn scenario(hub: &Hub, lead: &Browser) -> anyhow::Result<()> {
-    let owner = ApiSession::login(&hub.url, "owner@demo.test", DEMO_PASSWORD).await?;
-    let alice = ApiSession::login(&hub.url, "alice@demo.test", DEMO_PASSWORD).await?;
-    call(
-        hub,
-        &owner,
-        Method::PUT,
-        "/api/policy",
-        json!({"enable_keyboard_tracking": true, "enable_mouse_tracking": true}),
-    )
-    .await?;
-    let session = call(hub, &alice, Method::POST, "/api/sessions/start", json!({})).await?;
-    let session_id = session["id"].as_i64().context("session id")?;
+/// Alice starts a session; answers its id.
+async fn alice_starts_a_session(hub: &Hub, alice: &ApiSession) -> anyhow::Result<i64> {
+    let session = alice
+        .call(&hub.url, Method::POST, "/api/sessions/start", &json!({}))
+        .await?;
+    session["id"].as_i64().context("session id")
+}
 
-    // Alice's agent: heartbeats with counts and the focused app, as the real agent sends them.
+/// Alice's agent connects (Bearer token).
+async fn alices_agent_connects(hub: &Hub, alice: &ApiSession) -> anyhow::Result<AgentWs> {
     let mut request = hub.ws_url("/ws/agent").into_client_request()?;
     request.headers_mut().insert(
         "authorization",
         HeaderValue::from_str(&format!("Bearer {}", alice.token))?,
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(ws)
+}
+
+/// Heartbeats with counts and the focused app, as the real agent sends them, 1.1 s apart and
+/// inside one 10-minute slot.
+async fn the_agent_sends_three_heartbeats(agent: &mut AgentWs) -> anyhow::Result<()> {
     wait_clear_of_slot_boundary().await;
     let beats = [
         (12, 40, "Code", "engine.rs — presence-hub"),
@@ -93,9 +105,18 @@ async fn scenario(hub: &Hub, lead: &Browser) -> anyhow::Result<()> {
     for (keys, mouse, app, title) in beats {
         let beat = json!({"type": "heartbeat", "idle_seconds": 0, "key_presses": keys,
             "mouse_events": mouse, "active_app": {"app": app, "title": title}});
-        ws.send(Message::Text(beat.to_string().into())).await?;
+        agent.send(Message::Text(beat.to_string().into())).await?;
         tokio::time::sleep(Duration::from_millis(1100)).await;
     }
+    Ok(())
+}
+
+/// Within 10 s the API shows the written activity (slots, two apps): 67 % active.
+async fn the_hub_writes_the_activity(
+    hub: &Hub,
+    owner: &ApiSession,
+    session_id: i64,
+) -> anyhow::Result<()> {
     let path = format!("/api/sessions/{session_id}/activity");
     let activity = e2e::wait_for(
         "the activity to be written",
@@ -110,25 +131,34 @@ async fn scenario(hub: &Hub, lead: &Browser) -> anyhow::Result<()> {
     )
     .await?;
     ensure!(activity["activity_percent"] == 67, "{activity}");
+    Ok(())
+}
 
-    lead.login(&hub.url, "lead@demo.test", DEMO_PASSWORD)
-        .await?;
-    open(lead, &hub.url, "/sessions").await?;
-    click(
-        lead,
-        &format!("tr[data-session-id='{session_id}'] a.session-link"),
-    )
+/// The supervisor signs in, opens `/sessions` and follows the session's link: its page
+/// hydrates and goes live without errors.
+async fn the_lead_follows_the_link_to_the_session(
+    lead: Page<'_>,
+    session_id: i64,
+) -> anyhow::Result<()> {
+    lead.sign_in("lead@demo.test", DEMO_PASSWORD).await?;
+    lead.open("/sessions").await?;
+    lead.click(&format!(
+        "tr[data-session-id='{session_id}'] a.session-link"
+    ))
     .await?;
-    wait_until(
-        lead,
+    lead.wait_for(
         "the session page",
         10,
         "return location.pathname === arguments[0];",
         vec![json!(format!("/sessions/{session_id}"))],
     )
     .await?;
-    wait_live(lead).await?;
-    no_page_errors(lead).await?;
+    lead.wait_live().await?;
+    lead.no_errors().await
+}
+
+/// One 10-minute bar at 67 %, the two apps, and 67 % overall.
+async fn the_page_shows_the_bars_and_top_apps(lead: Page<'_>) -> anyhow::Result<()> {
     let bars = lead
         .js(
             "return [...document.querySelectorAll('#activity-slots li.activity-slot')].map(e => e.dataset.percent);",
@@ -147,41 +177,54 @@ async fn scenario(hub: &Hub, lead: &Browser) -> anyhow::Result<()> {
         "apps: {apps}"
     );
     ensure!(
-        visible_text(lead, "#session-activity").await?.as_deref() == Some("67%"),
+        lead.text("#session-activity").await?.as_deref() == Some("67%"),
         "overall activity"
     );
+    Ok(())
+}
+
+/// The page light and dark, on the window and on a phone; then the window, light, again.
+async fn screenshots_light_and_dark(lead: Page<'_>) -> anyhow::Result<()> {
     for (phone, suffix) in [(false, ""), (true, "-phone")] {
-        lead.viewport(phone.then_some(PHONE)).await?;
+        lead.browser.viewport(phone.then_some(PHONE)).await?;
         for dark in [false, true] {
-            lead.color_scheme(dark).await?;
+            lead.browser.color_scheme(dark).await?;
             let scheme = if dark { "dark" } else { "light" };
-            screenshot(lead, &format!("page-session-activity-{scheme}{suffix}.png")).await?;
+            lead.screenshot(&format!("page-session-activity-{scheme}{suffix}.png"))
+                .await?;
         }
     }
-    lead.viewport(None).await?;
-    lead.color_scheme(false).await?;
+    lead.browser.viewport(None).await?;
+    lead.browser.color_scheme(false).await
+}
 
-    // The hydrated page follows the session's end.
-    call(
-        hub,
-        &alice,
-        Method::POST,
-        "/api/sessions/stop",
-        json!({"session_id": session_id}),
-    )
-    .await?;
-    wait_until(
-        lead,
+/// Alice stops her session: the hydrated page follows, its state turns Completed, without
+/// errors.
+async fn alice_stops_and_the_page_follows(
+    hub: &Hub,
+    alice: &ApiSession,
+    lead: Page<'_>,
+    session_id: i64,
+) -> anyhow::Result<()> {
+    alice
+        .call(
+            &hub.url,
+            Method::POST,
+            "/api/sessions/stop",
+            &json!({"session_id": session_id}),
+        )
+        .await?;
+    lead.wait_for(
         "the state to turn Completed",
         10,
         "const e = document.querySelector('#session-state'); return !!e && e.textContent.trim() === 'Completed';",
         vec![],
     )
     .await?;
-    no_page_errors(lead).await?;
-    let _ = ws.close(None).await;
-    Ok(())
+    lead.no_errors().await
 }
+
+// ---- helpers ----
 
 /// The three heartbeats take about 3.3 s and must land in one 10-minute activity slot (the
 /// test asserts a single bar); a run that starts just before a slot boundary waits for it.

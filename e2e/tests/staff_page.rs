@@ -3,81 +3,84 @@
 //! servers, the page hydrates and goes live, a staff member joining the fake server shows up
 //! on both pages without a reload (with a running timer), the All/Active filter works, and a
 //! leave takes the session off the Active list live. A member gets the 403 page.
+//!
+//! The test reads as its `scenario`: one step function per thing a user does or sees.
 
 use anyhow::{ensure, Context};
-use e2e::dashboard::{
-    clear_failure, click, dump_failure, mark_page, no_page_errors, open, same_page, screenshot,
-    visible_text, wait_until,
-};
 use e2e::hub::DEMO_PASSWORD;
-use e2e::{ApiSession, Browser, ChromeDriver, FakeA2s, FakeA2sOptions, Hub, HubOptions};
+use e2e::{ApiSession, BrowserTest, FakeA2s, FakeA2sOptions, Hub, HubOptions, Page};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const PHONE: (u32, u32) = (390, 844);
 
+/// The server bars of `/staff/{id}`: name, `data-percent`, and whether the bar is drawn.
+const BARS: &str = "return Array.from(document.querySelectorAll('#server-bars li')).map(li =>
+   [li.querySelector('.server-bar-name').textContent, li.getAttribute('data-percent'),
+    li.querySelector('.bar-fill').getBoundingClientRect().width > 0]);";
+
+/// The rows of the session history: session id and `data-open`.
+const SESSIONS: &str =
+    "return Array.from(document.querySelectorAll('#server-sessions tbody tr')).map(r =>
+   [Number(r.getAttribute('data-session-id')), r.getAttribute('data-open')]);";
+
+/// The staff with a game name, as `/servers` links them: name and href.
+const STAFF_LINKS: &str = "return Array.from(document.querySelectorAll('#staff-links a')).map(a => [a.textContent, a.getAttribute('href')]);";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_page_shows_server_time_and_follows_joins_live() {
-    clear_failure("staff-page");
     let fake = FakeA2s::start(FakeA2sOptions::default())
         .await
         .expect("the fake game server starts");
-    let hub = Hub::start(HubOptions {
-        label: "staff-page-hub".into(),
+    let options = HubOptions {
         env: vec![
             ("HUB_A2S_POLL_MS".into(), "300".into()),
             ("HUB_A2S_TIMEOUT_MS".into(), "150".into()),
         ],
         ..HubOptions::default()
-    })
-    .await
-    .expect("the hub starts");
-    let driver = ChromeDriver::start("staff-page-chromedriver")
-        .await
-        .expect("chromedriver starts (Chromium is needed)");
-    let lead = driver.browser("browser (lead)").await.expect("browser");
-
-    let outcome = scenario(&hub, &fake, &lead).await;
-    if outcome.is_err() {
-        dump_failure(&lead, "staff-page").await;
-        eprintln!("hub log (tail):\n{}", hub.log_tail(40));
-    }
-    let _ = lead.close().await;
-    drop(driver);
-    if let Err(e) = outcome {
-        panic!("{e:#}");
-    }
-    hub.stop().expect("the hub stops cleanly on SIGTERM");
+    };
+    let test = BrowserTest::start("staff-page", options, &["lead"]).await;
+    let outcome = scenario(&test.hub, &fake, test.page(0)).await;
+    test.finish(outcome).await;
 }
 
-async fn rows(browser: &Browser) -> anyhow::Result<Vec<(i64, String)>> {
-    let v = browser
-        .js(
-            "return Array.from(document.querySelectorAll('#server-sessions tbody tr')).map(r =>
-               [Number(r.getAttribute('data-session-id')), r.getAttribute('data-open')]);",
-            vec![],
-        )
-        .await?;
-    Ok(serde_json::from_value(v)?)
+/// What the steps share: the fake server's entry on the hub and Alice's staff page.
+struct Staff {
+    server_id: i64,
+    alice_id: i64,
+    /// `/staff/{alice_id}`
+    path: String,
 }
 
-async fn shots(browser: &Browser, name: &str) -> anyhow::Result<()> {
-    for (phone, suffix) in [(false, ""), (true, "-phone")] {
-        browser.viewport(phone.then_some(PHONE)).await?;
-        for dark in [false, true] {
-            browser.color_scheme(dark).await?;
-            let scheme = if dark { "dark" } else { "light" };
-            screenshot(browser, &format!("page-{name}-{scheme}{suffix}.png")).await?;
-        }
+impl Staff {
+    /// The fake server's row on `/servers`.
+    fn server_row(&self) -> String {
+        format!("#servers-table tr[data-server-id='{}']", self.server_id)
     }
-    browser.viewport(None).await?;
-    browser.color_scheme(false).await?;
-    Ok(())
 }
 
-async fn scenario(hub: &Hub, fake: &FakeA2s, b: &Browser) -> anyhow::Result<()> {
+async fn scenario(hub: &Hub, fake: &FakeA2s, lead: Page<'_>) -> anyhow::Result<()> {
     let admin = ApiSession::login(&hub.url, "admin@demo.test", DEMO_PASSWORD).await?;
     let alice = ApiSession::login(&hub.url, "alice@demo.test", DEMO_PASSWORD).await?;
+    let staff = admin_adds_the_fake_server(hub, fake, &admin, alice.user_id).await?;
+    a_member_gets_the_403_page(hub, &alice, &staff).await?;
+    lead.sign_in("lead@demo.test", DEMO_PASSWORD).await?;
+    the_first_render_holds_the_demo_sessions(lead, &staff).await?;
+    let first_run = alice_joins_and_a_running_session_appears(lead, fake).await?;
+    servers_page_shows_her_on_the_server(lead, &staff).await?;
+    servers_page_follows_her_leaving_and_coming_back(lead, fake, &staff).await?;
+    the_active_filter_lists_only_the_running_session(lead, &staff, &first_run).await?;
+    her_leaving_empties_the_active_list(lead, fake).await?;
+    all_lists_the_four_sessions_ended(lead).await
+}
+
+/// The admin adds the fake game server through the API.
+async fn admin_adds_the_fake_server(
+    hub: &Hub,
+    fake: &FakeA2s,
+    admin: &ApiSession,
+    alice_id: i64,
+) -> anyhow::Result<Staff> {
     let (status, server) = admin
         .send_json(
             Method::POST,
@@ -87,125 +90,143 @@ async fn scenario(hub: &Hub, fake: &FakeA2s, b: &Browser) -> anyhow::Result<()> 
         )
         .await?;
     ensure!(status == 201, "add the fake server: {status} {server}");
-    let server_id = server["id"].as_i64().context("server id")?;
-    let staff_path = format!("/staff/{}", alice.user_id);
+    Ok(Staff {
+        server_id: server["id"].as_i64().context("server id")?,
+        alice_id,
+        path: format!("/staff/{alice_id}"),
+    })
+}
 
-    // A member may not open the page (403), as in the API.
+/// A member may not open the page (403), as in the API.
+async fn a_member_gets_the_403_page(
+    hub: &Hub,
+    member: &ApiSession,
+    staff: &Staff,
+) -> anyhow::Result<()> {
     let res = reqwest::Client::new()
-        .get(hub.http_url(&staff_path))
-        .header("cookie", format!("ph_session={}", alice.token))
+        .get(hub.http_url(&staff.path))
+        .header("cookie", format!("ph_session={}", member.token))
         .send()
         .await?;
     ensure!(res.status() == 403, "a member got {}", res.status());
+    Ok(())
+}
 
-    b.login(&hub.url, "lead@demo.test", DEMO_PASSWORD).await?;
-
-    // The first render holds the demo's two finished sessions (2 h + 1 h on Demo EU #1).
-    open(b, &hub.url, &staff_path).await?;
-    no_page_errors(b).await?;
-    ensure!(visible_text(b, "#staff-heading").await?.as_deref() == Some("Alice Archer"));
-    ensure!(visible_text(b, "#staff-total").await?.as_deref() == Some("3:00:00"));
-    ensure!(visible_text(b, "#staff-session-count").await?.as_deref() == Some("2"));
-    ensure!(visible_text(b, "#staff-average").await?.as_deref() == Some("1:30:00"));
-    ensure!(visible_text(b, "#staff-game-name").await?.as_deref() == Some("Alice Archer"));
-    let bars = b
-        .js(
-            "return Array.from(document.querySelectorAll('#server-bars li')).map(li =>
-               [li.querySelector('.server-bar-name').textContent, li.getAttribute('data-percent'),
-                li.querySelector('.bar-fill').getBoundingClientRect().width > 0]);",
-            vec![],
-        )
-        .await?;
+/// The first render holds the demo's two finished sessions (2 h + 1 h on Demo EU #1).
+async fn the_first_render_holds_the_demo_sessions(
+    b: Page<'_>,
+    staff: &Staff,
+) -> anyhow::Result<()> {
+    b.open(&staff.path).await?;
+    b.no_errors().await?;
+    for (css, want) in [
+        ("#staff-heading", "Alice Archer"),
+        ("#staff-total", "3:00:00"),
+        ("#staff-session-count", "2"),
+        ("#staff-average", "1:30:00"),
+        ("#staff-game-name", "Alice Archer"),
+    ] {
+        expect_shows(b, css, want).await?;
+    }
+    let bars = b.js(BARS, vec![]).await?;
     ensure!(bars == json!([["Demo EU #1", "100", true]]), "bars: {bars}");
-    let first = rows(b).await?;
+    let first = sessions(b).await?;
     ensure!(
         first.len() == 2 && first.iter().all(|(_, open)| open == "false"),
         "history: {first:?}"
     );
-    shots(b, "staff").await?;
+    shots(b, "staff").await
+}
 
-    // Alice joins the fake server: a running session appears on the open page, no reload.
-    mark_page(b).await?;
+/// Alice joins the fake server: a running session appears at the top of the open page, no
+/// reload, its timer running from zero. Answers its id.
+async fn alice_joins_and_a_running_session_appears(
+    b: Page<'_>,
+    fake: &FakeA2s,
+) -> anyhow::Result<Value> {
+    b.mark().await?;
     fake.set_players(&["Someone Else", "Alice Archer"]);
-    let new_id = wait_until(
-        b,
-        "a running session at the top of the history",
-        10,
-        "const r = document.querySelector('#server-sessions tbody tr');
-         return r && r.getAttribute('data-open') === 'true' ? Number(r.getAttribute('data-session-id')) : null;",
-        vec![],
-    )
-    .await?;
-    ensure!(same_page(b).await?, "the page reloaded");
-    ensure!(visible_text(b, "#staff-session-count").await?.as_deref() == Some("3"));
-    let timer = visible_text(b, "#server-sessions tbody tr[data-open=true] .duration")
+    let new_id = b
+        .wait_for(
+            "a running session at the top of the history",
+            10,
+            "const r = document.querySelector('#server-sessions tbody tr');
+             return r && r.getAttribute('data-open') === 'true' ? Number(r.getAttribute('data-session-id')) : null;",
+            vec![],
+        )
+        .await?;
+    b.expect_same_page("a running session appeared").await?;
+    expect_shows(b, "#staff-session-count", "3").await?;
+    let timer = b
+        .text("#server-sessions tbody tr[data-open=true] .duration")
         .await?
         .unwrap_or_default();
     ensure!(
         timer.starts_with("0:00:"),
         "the running session's timer: {timer:?}"
     );
-    ensure!(
-        visible_text(b, "#server-sessions tbody tr[data-open=true] .server")
-            .await?
-            .as_deref()
-            == Some("E2E Server")
-    );
+    expect_shows(
+        b,
+        "#server-sessions tbody tr[data-open=true] .server",
+        "E2E Server",
+    )
+    .await?;
+    Ok(new_id)
+}
 
-    // /servers shows her on the server now, and follows her leaving live.
-    open(b, &hub.url, "/servers").await?;
-    no_page_errors(b).await?;
-    let row = format!("#servers-table tr[data-server-id='{server_id}']");
-    let on_now = visible_text(b, &format!("{row} .staff-online")).await?;
-    ensure!(
-        on_now.as_deref() == Some("Alice Archer"),
-        "staff on now: {on_now:?}"
-    );
-    ensure!(visible_text(b, &format!("{row} .map")).await?.as_deref() == Some("de_dust2"));
-    ensure!(
-        visible_text(b, &format!("{row} .players"))
-            .await?
-            .as_deref()
-            == Some("2 / 32")
-    );
-    let links = b
-        .js("return Array.from(document.querySelectorAll('#staff-links a')).map(a => [a.textContent, a.getAttribute('href')]);", vec![])
-        .await?;
+/// `/servers` shows her on the fake server now (with its map and players), and links the
+/// staff that have a game name.
+async fn servers_page_shows_her_on_the_server(b: Page<'_>, staff: &Staff) -> anyhow::Result<()> {
+    b.open("/servers").await?;
+    b.no_errors().await?;
+    let row = staff.server_row();
+    expect_shows(b, &format!("{row} .staff-online"), "Alice Archer").await?;
+    expect_shows(b, &format!("{row} .map"), "de_dust2").await?;
+    expect_shows(b, &format!("{row} .players"), "2 / 32").await?;
+    let links = b.js(STAFF_LINKS, vec![]).await?;
     ensure!(
         links
             == json!([
-                ["Alice Archer", staff_path],
-                ["Bob Baker", format!("/staff/{}", alice.user_id + 1)]
+                ["Alice Archer", staff.path],
+                ["Bob Baker", format!("/staff/{}", staff.alice_id + 1)]
             ]),
         "staff with a game name: {links}"
     );
-    shots(b, "servers").await?;
-    mark_page(b).await?;
+    shots(b, "servers").await
+}
+
+/// `/servers` follows her leaving the fake server and coming back, live.
+async fn servers_page_follows_her_leaving_and_coming_back(
+    b: Page<'_>,
+    fake: &FakeA2s,
+    staff: &Staff,
+) -> anyhow::Result<()> {
+    let on_now = format!("{} .staff-online", staff.server_row());
+    b.mark().await?;
     fake.set_players(&["Someone Else"]);
-    wait_until(
-        b,
-        "nobody on the fake server",
-        10,
-        "const c = document.querySelector(arguments[0]); return !!c && c.textContent.trim() === 'nobody';",
-        vec![json!(format!("{row} .staff-online"))],
-    )
-    .await?;
-    ensure!(same_page(b).await?, "/servers reloaded");
+    wait_text_is(b, "nobody on the fake server", &on_now, "nobody", 10).await?;
+    b.expect_same_page("/servers after she left").await?;
     fake.set_players(&["Alice Archer"]);
-    wait_until(
+    wait_text_is(
         b,
         "Alice back on the fake server",
+        &on_now,
+        "Alice Archer",
         10,
-        "const c = document.querySelector(arguments[0]); return !!c && c.textContent.trim() === 'Alice Archer';",
-        vec![json!(format!("{row} .staff-online"))],
     )
-    .await?;
+    .await
+}
 
-    // The Active filter lists only the running session; her leaving empties it live.
-    open(b, &hub.url, &staff_path).await?;
-    click(b, "#filter-active").await?;
-    wait_until(
-        b,
+/// The Active filter lists only the running session: the one that appeared first (`first_run`)
+/// has ended since she left and came back.
+async fn the_active_filter_lists_only_the_running_session(
+    b: Page<'_>,
+    staff: &Staff,
+    first_run: &Value,
+) -> anyhow::Result<()> {
+    b.open(&staff.path).await?;
+    b.click("#filter-active").await?;
+    b.wait_for(
         "the Active filter applied",
         10,
         "return location.search.includes('active_only=true') &&
@@ -214,15 +235,19 @@ async fn scenario(hub: &Hub, fake: &FakeA2s, b: &Browser) -> anyhow::Result<()> 
         vec![],
     )
     .await?;
-    let active = rows(b).await?;
+    let active = sessions(b).await?;
     ensure!(
-        active.len() == 1 && active[0].1 == "true" && active[0].0 != new_id,
-        "active rows: {active:?} (first session {new_id} had ended)"
+        active.len() == 1 && active[0].1 == "true" && active[0].0 != *first_run,
+        "active rows: {active:?} (first session {first_run} had ended)"
     );
-    mark_page(b).await?;
+    Ok(())
+}
+
+/// Her leaving empties the Active list live.
+async fn her_leaving_empties_the_active_list(b: Page<'_>, fake: &FakeA2s) -> anyhow::Result<()> {
+    b.mark().await?;
     fake.set_players(&[]);
-    wait_until(
-        b,
+    b.wait_for(
         "the Active list empty after she left",
         10,
         "return document.querySelectorAll('#server-sessions tbody tr').length === 0 &&
@@ -230,10 +255,13 @@ async fn scenario(hub: &Hub, fake: &FakeA2s, b: &Browser) -> anyhow::Result<()> 
         vec![],
     )
     .await?;
-    ensure!(same_page(b).await?, "the page reloaded");
-    click(b, "#filter-all").await?;
-    wait_until(
-        b,
+    b.expect_same_page("the Active list emptied").await
+}
+
+/// All lists her four sessions, all ended.
+async fn all_lists_the_four_sessions_ended(b: Page<'_>) -> anyhow::Result<()> {
+    b.click("#filter-all").await?;
+    b.wait_for(
         "All shows the four sessions, all ended",
         10,
         "const r = Array.from(document.querySelectorAll('#server-sessions tbody tr'));
@@ -243,6 +271,58 @@ async fn scenario(hub: &Hub, fake: &FakeA2s, b: &Browser) -> anyhow::Result<()> 
         vec![],
     )
     .await?;
-    no_page_errors(b).await?;
+    b.no_errors().await
+}
+
+/// The session history's rows: session id and `data-open` (`"true"` while it runs).
+async fn sessions(page: Page<'_>) -> anyhow::Result<Vec<(i64, String)>> {
+    let v = page.js(SESSIONS, vec![]).await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// Fails unless `css` is shown with exactly the (trimmed) text `want`.
+async fn expect_shows(page: Page<'_>, css: &str, want: &str) -> anyhow::Result<()> {
+    let shown = page.text(css).await?;
+    ensure!(
+        shown.as_deref() == Some(want),
+        "{}: {css} shows {shown:?}, not {want:?}",
+        page.name()
+    );
+    Ok(())
+}
+
+/// Waits up to `secs` seconds until the trimmed text of `css` is exactly `text` (not merely
+/// holds it, as [`Page::wait_text`] checks).
+async fn wait_text_is(
+    page: Page<'_>,
+    what: &str,
+    css: &str,
+    text: &str,
+    secs: u64,
+) -> anyhow::Result<()> {
+    page.wait_for(
+        what,
+        secs,
+        "const c = document.querySelector(arguments[0]); return !!c && c.textContent.trim() === arguments[1];",
+        vec![json!(css), json!(text)],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `e2e/output/page-{name}-{light,dark}[-phone].png`: the page in both colour schemes, in the
+/// window and on a phone; then the window and light again.
+async fn shots(page: Page<'_>, name: &str) -> anyhow::Result<()> {
+    for (phone, suffix) in [(false, ""), (true, "-phone")] {
+        page.browser.viewport(phone.then_some(PHONE)).await?;
+        for dark in [false, true] {
+            page.browser.color_scheme(dark).await?;
+            let scheme = if dark { "dark" } else { "light" };
+            page.screenshot(&format!("page-{name}-{scheme}{suffix}.png"))
+                .await?;
+        }
+    }
+    page.browser.viewport(None).await?;
+    page.browser.color_scheme(false).await?;
     Ok(())
 }

@@ -2,161 +2,208 @@
 //! hydrate without errors and are screenshotted (`e2e/output/page-{reports,timesheets}-*.png`);
 //! the chart follows a session recorded elsewhere without a reload; a correction with a reason
 //! is made from the page and shows; approving the week locks it on the page.
+//!
+//! The test reads as its `scenario`: one step function per thing a user does or sees.
 
 use anyhow::{ensure, Context};
-use chrono::{Datelike, Duration as Span, Utc};
-use e2e::dashboard::{
-    clear_failure, click, dump_failure, mark_page, no_page_errors, open, same_page, save_console,
-    screenshot, type_into, visible_text, wait_until,
-};
+use chrono::{Datelike, Duration as Span, NaiveDate, Utc};
 use e2e::hub::DEMO_PASSWORD;
-use e2e::{ApiSession, Browser, ChromeDriver, Hub, HubOptions};
+use e2e::{ApiSession, BrowserTest, Hub, HubOptions, Page};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timesheets_and_reports_render_hydrate_and_work() {
-    clear_failure("timesheet-pages");
-    let hub = Hub::start(HubOptions {
-        label: "timesheet-pages-hub".into(),
-        ..HubOptions::default()
-    })
-    .await
-    .expect("the hub starts");
-    let driver = ChromeDriver::start("timesheet-pages-chromedriver")
-        .await
-        .expect("chromedriver starts (Chromium is needed)");
-    let owner = driver.browser("browser (owner)").await.expect("browser");
-    let outcome = scenario(&hub, &owner).await;
-    save_console(&owner, "timesheet-pages-console.log").await;
-    if outcome.is_err() {
-        dump_failure(&owner, "timesheet-pages").await;
-        eprintln!("hub log (tail):\n{}", hub.log_tail(40));
-    }
-    let _ = owner.close().await;
-    drop(driver);
-    if let Err(e) = outcome {
-        panic!("{e:#}");
-    }
-    hub.stop().expect("the hub stops cleanly on SIGTERM");
+    let test = BrowserTest::start("timesheet-pages", HubOptions::default(), &["owner"]).await;
+    let outcome = scenario(&test.hub, test.page(0)).await;
+    test.finish(outcome).await;
 }
 
-async fn call(
-    hub: &Hub,
-    who: &ApiSession,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> anyhow::Result<Value> {
-    let (status, answer) = who.send_json(method.clone(), &hub.url, path, &body).await?;
-    ensure!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {answer}"
-    );
-    Ok(answer)
+async fn scenario(hub: &Hub, page: Page<'_>) -> anyhow::Result<()> {
+    let team = Team::sign_in(hub).await?;
+    let week = LastWeek::now();
+    let seeded = record_last_week(hub, &team, &week).await?;
+    page.sign_in("owner@demo.test", DEMO_PASSWORD).await?;
+
+    // /reports for last week, per person: a bar each, the total, then live; then per day.
+    report_per_person_matches_the_api(hub, page, &team, &week, seeded.alice_id).await?;
+    let total = page.text("#report-total").await?.context("a total")?;
+    page.mark().await?;
+    shots(page, "reports").await?;
+    report_follows_bob_elsewhere(hub, page, &team, &week, &total).await?;
+    report_per_day_has_monday(page, &week).await?;
+
+    // /timesheets: the week grid; Alice's sessions; a correction with a reason; approval.
+    alice_week_shows_monday(page, &week, seeded.alice_id).await?;
+    page.mark().await?;
+    open_correction_form(page, seeded.session).await?;
+    correction_without_reason_is_refused(page, seeded.session).await?;
+    correction_with_reason_shows(page, seeded.session).await?;
+    approve_alice_week(page, seeded.alice_id).await?;
+    shots(page, "timesheets").await?;
+    approved_week_refuses_changes(hub, &team, seeded.session).await
 }
 
-async fn shots(browser: &Browser, name: &str) -> anyhow::Result<()> {
-    for dark in [false, true] {
-        browser.color_scheme(dark).await?;
-        screenshot(
-            browser,
-            &format!("page-{name}-{}.png", if dark { "dark" } else { "light" }),
-        )
-        .await?;
+/// The people who record time through the API.
+struct Team {
+    owner: ApiSession,
+    alice: ApiSession,
+    bob: ApiSession,
+}
+
+impl Team {
+    async fn sign_in(hub: &Hub) -> anyhow::Result<Team> {
+        let login = |email: &'static str| ApiSession::login(&hub.url, email, DEMO_PASSWORD);
+        Ok(Team {
+            owner: login("owner@demo.test").await?,
+            alice: login("alice@demo.test").await?,
+            bob: login("bob@demo.test").await?,
+        })
     }
-    browser.viewport(Some((390, 844))).await?;
-    screenshot(browser, &format!("page-{name}-light-phone.png")).await?;
-    browser.viewport(None).await?;
-    browser.color_scheme(false).await?;
-    Ok(())
 }
 
-async fn scenario(hub: &Hub, browser: &Browser) -> anyhow::Result<()> {
-    let login = |email: &'static str| ApiSession::login(&hub.url, email, DEMO_PASSWORD);
-    let (owner, alice, bob) = (
-        login("owner@demo.test").await?,
-        login("alice@demo.test").await?,
-        login("bob@demo.test").await?,
-    );
-    // Last week (the demo organization is on UTC): Alice 2:30 on a ticket Monday and 1:15
-    // Wednesday, Bob 0:45 Tuesday.
-    let today = Utc::now().date_naive();
-    let monday = today - Span::days(i64::from(today.weekday().num_days_from_monday()) + 7);
-    let iso = monday.iso_week();
-    let week = format!("{}-W{:02}", iso.year(), iso.week());
-    let at = |days: i64, h: u32, m: u32| {
-        (monday + Span::days(days))
+/// Last week (the demo organization is on UTC), from its Monday.
+struct LastWeek {
+    monday: NaiveDate,
+}
+
+impl LastWeek {
+    /// The week before the one holding today (UTC).
+    fn now() -> LastWeek {
+        let today = Utc::now().date_naive();
+        let monday = today - Span::days(i64::from(today.weekday().num_days_from_monday()) + 7);
+        LastWeek { monday }
+    }
+
+    /// "2024-W18", as `/timesheets?week=` takes it.
+    fn iso(&self) -> String {
+        let iso = self.monday.iso_week();
+        format!("{}-W{:02}", iso.year(), iso.week())
+    }
+
+    /// `from=…&to=…`, Monday to Sunday, as `/reports` and `/api/reports/time` take it.
+    fn range(&self) -> String {
+        format!("from={}&to={}", self.monday, self.monday + Span::days(6))
+    }
+
+    /// `days` after Monday at `h:m` UTC, in RFC 3339.
+    fn at(&self, days: i64, h: u32, m: u32) -> String {
+        (self.monday + Span::days(days))
             .and_hms_opt(h, m, 0)
             .unwrap()
             .and_utc()
             .to_rfc3339()
-    };
-    let ticket = call(
-        hub,
-        &owner,
-        Method::POST,
-        "/api/tickets",
-        json!({"title": "Login page times out"}),
-    )
-    .await?;
-    let first = call(hub, &alice, Method::POST, "/api/sessions/manual", json!({
-        "ticket_id": ticket["id"], "start_time": at(0, 9, 0), "end_time": at(0, 11, 30), "note": "Reproduced"}))
-        .await?;
-    call(
-        hub,
-        &alice,
-        Method::POST,
-        "/api/sessions/manual",
-        json!({"start_time": at(2, 14, 0), "end_time": at(2, 15, 15)}),
-    )
-    .await?;
-    call(
-        hub,
-        &bob,
-        Method::POST,
-        "/api/sessions/manual",
-        json!({"start_time": at(1, 10, 0), "end_time": at(1, 10, 45)}),
-    )
-    .await?;
-    let alice_id = first["user_id"].as_i64().context("alice's id")?;
+    }
+}
 
-    browser
-        .login(&hub.url, "owner@demo.test", DEMO_PASSWORD)
-        .await?;
+/// What [`record_last_week`] recorded and is used later.
+struct Seeded {
+    alice_id: i64,
+    /// Alice's Monday session (2:30 on the ticket, note "Reproduced").
+    session: i64,
+}
 
-    // /reports for last week, per person: a bar each, the total, then live.
-    let range = format!("from={monday}&to={}", monday + Span::days(6));
-    open(
-        browser,
-        &hub.url,
-        &format!("/reports?{range}&group_by=user"),
-    )
-    .await?;
-    no_page_errors(browser).await?;
-    let bars = browser
-        .js(
-            "return document.querySelectorAll('#report-chart g.report-bar').length;",
-            vec![],
+/// Alice 2:30 on a ticket Monday and 1:15 Wednesday, Bob 0:45 Tuesday.
+async fn record_last_week(hub: &Hub, team: &Team, week: &LastWeek) -> anyhow::Result<Seeded> {
+    let ticket = team
+        .owner
+        .call(
+            &hub.url,
+            Method::POST,
+            "/api/tickets",
+            &json!({"title": "Login page times out"}),
         )
         .await?;
+    let first = team
+        .alice
+        .call(
+            &hub.url,
+            Method::POST,
+            "/api/sessions/manual",
+            &json!({
+                "ticket_id": ticket["id"],
+                "start_time": week.at(0, 9, 0),
+                "end_time": week.at(0, 11, 30),
+                "note": "Reproduced",
+            }),
+        )
+        .await?;
+    team.alice
+        .call(
+            &hub.url,
+            Method::POST,
+            "/api/sessions/manual",
+            &json!({"start_time": week.at(2, 14, 0), "end_time": week.at(2, 15, 15)}),
+        )
+        .await?;
+    team.bob
+        .call(
+            &hub.url,
+            Method::POST,
+            "/api/sessions/manual",
+            &json!({"start_time": week.at(1, 10, 0), "end_time": week.at(1, 10, 45)}),
+        )
+        .await?;
+    Ok(Seeded {
+        alice_id: first["user_id"].as_i64().context("alice's id")?,
+        session: first["id"].as_i64().context("session id")?,
+    })
+}
+
+/// Light and dark at desktop width, light at phone width: `page-{name}-light.png`,
+/// `page-{name}-dark.png`, `page-{name}-light-phone.png`.
+async fn shots(page: Page<'_>, name: &str) -> anyhow::Result<()> {
+    for dark in [false, true] {
+        page.browser.color_scheme(dark).await?;
+        page.screenshot(&format!(
+            "page-{name}-{}.png",
+            if dark { "dark" } else { "light" }
+        ))
+        .await?;
+    }
+    page.browser.viewport(Some((390, 844))).await?;
+    page.screenshot(&format!("page-{name}-light-phone.png"))
+        .await?;
+    page.browser.viewport(None).await?;
+    page.browser.color_scheme(false).await?;
+    Ok(())
+}
+
+/// The text of the value label of the report chart's bar `key` (`null` when there is none).
+async fn bar_value(page: Page<'_>, key: &str) -> anyhow::Result<Value> {
+    page.js(
+        "const g = document.querySelector(`#report-chart g.report-bar[data-key='${arguments[0]}'] .report-bar-value`); return g && g.textContent;",
+        vec![json!(key)],
+    )
+    .await
+}
+
+/// /reports per person hydrates without errors; Alice's bar says what the API counts.
+async fn report_per_person_matches_the_api(
+    hub: &Hub,
+    page: Page<'_>,
+    team: &Team,
+    week: &LastWeek,
+    alice_id: i64,
+) -> anyhow::Result<()> {
+    let range = week.range();
+    page.open(&format!("/reports?{range}&group_by=user"))
+        .await?;
+    page.no_errors().await?;
+    let bars = page.count("#report-chart g.report-bar").await?;
     // The demo's own history may add people; Alice and Bob are there.
-    ensure!(bars.as_u64().unwrap_or(0) >= 2, "bars: {bars}");
-    let alice_bar = browser
-        .js(
-            "const g = document.querySelector(`#report-chart g.report-bar[data-key='${arguments[0]}'] .report-bar-value`); return g && g.textContent;",
-            vec![json!(alice_id.to_string())],
+    ensure!(bars >= 2, "bars: {bars}");
+    let alice_bar = bar_value(page, &alice_id.to_string()).await?;
+    // The bar says what the API counts (the demo's own history may fall into last week too).
+    let api_report = team
+        .owner
+        .call(
+            &hub.url,
+            Method::GET,
+            &format!("/api/reports/time?{range}&group_by=user"),
+            &json!(null),
         )
         .await?;
-    // The bar says what the API counts (the demo's own history may fall into last week too).
-    let api_report = call(
-        hub,
-        &owner,
-        Method::GET,
-        &format!("/api/reports/time?{range}&group_by=user"),
-        json!(null),
-    )
-    .await?;
     let alice_seconds = api_report["groups"]
         .as_array()
         .and_then(|g| g.iter().find(|g| g["key"] == json!(alice_id.to_string())))
@@ -171,74 +218,86 @@ async fn scenario(hub: &Hub, browser: &Browser) -> anyhow::Result<()> {
         alice_bar == json!(expected),
         "Alice's bar: {alice_bar}, the API: {expected}"
     );
-    let before = visible_text(browser, "#report-total")
-        .await?
-        .context("a total")?;
-    let before_text = before.clone();
-    mark_page(browser).await?;
-    shots(browser, "reports").await?;
-    // Bob records an hour on Thursday elsewhere, then corrects it to 1:30: the chart and the
-    // total follow each, without a reload.
-    let total_after = |from: String, what: &'static str| {
-        wait_until(
-            browser,
-            what,
-            10,
-            "const t = document.querySelector('#report-total'); return t && t.textContent !== arguments[0] ? t.textContent : null;",
-            vec![json!(from)],
-        )
-    };
-    let thursday = call(
-        hub,
-        &bob,
-        Method::POST,
-        "/api/sessions/manual",
-        json!({"start_time": at(3, 8, 0), "end_time": at(3, 9, 0)}),
+    Ok(())
+}
+
+/// Waits up to 10 s until the report total shows something other than `from`; answers it.
+async fn report_total_changes(page: Page<'_>, from: &str, what: &str) -> anyhow::Result<Value> {
+    page.wait_for(
+        what,
+        10,
+        "const t = document.querySelector('#report-total'); return t && t.textContent !== arguments[0] ? t.textContent : null;",
+        vec![json!(from)],
     )
-    .await?;
-    let after_entry = total_after(
+    .await
+}
+
+/// Bob records an hour on Thursday elsewhere, then corrects it to 1:30: the chart and the
+/// total (`before` at first) follow each, without a reload.
+async fn report_follows_bob_elsewhere(
+    hub: &Hub,
+    page: Page<'_>,
+    team: &Team,
+    week: &LastWeek,
+    before: &str,
+) -> anyhow::Result<()> {
+    let thursday = team
+        .bob
+        .call(
+            &hub.url,
+            Method::POST,
+            "/api/sessions/manual",
+            &json!({"start_time": week.at(3, 8, 0), "end_time": week.at(3, 9, 0)}),
+        )
+        .await?;
+    let after_entry = report_total_changes(
+        page,
         before,
         "the report total follows a manual entry made elsewhere",
     )
     .await?;
     let bob_id = thursday["id"].as_i64().context("bob's session")?;
-    call(
-        hub,
-        &bob,
-        Method::PATCH,
-        &format!("/api/sessions/{bob_id}"),
-        json!({"end_time": at(3, 9, 30), "reason": "forgot the last half hour"}),
-    )
-    .await?;
-    let after_fix = total_after(
-        after_entry.as_str().unwrap_or_default().to_string(),
+    team.bob
+        .call(
+            &hub.url,
+            Method::PATCH,
+            &format!("/api/sessions/{bob_id}"),
+            &json!({"end_time": week.at(3, 9, 30), "reason": "forgot the last half hour"}),
+        )
+        .await?;
+    let after_fix = report_total_changes(
+        page,
+        after_entry.as_str().unwrap_or_default(),
         "the report total follows a correction made elsewhere",
     )
     .await?;
     ensure!(
-        after_fix.as_str() != Some(before_text.as_str()),
+        after_fix.as_str() != Some(before),
         "the correction added half an hour: {after_fix}"
     );
-    ensure!(
-        same_page(browser).await?,
-        "the report changed without a reload"
-    );
-    // Per day: Monday to Thursday.
-    open(browser, &hub.url, &format!("/reports?{range}&group_by=day")).await?;
-    let day_bar = browser
-        .js("const g = document.querySelector(`#report-chart g.report-bar[data-key='${arguments[0]}'] .report-bar-value`); return g && g.textContent;", vec![json!(monday.to_string())])
-        .await?;
-    ensure!(day_bar.as_str().is_some(), "Monday has a bar: {day_bar}");
+    page.expect_same_page("the report changed without a reload")
+        .await
+}
 
-    // /timesheets: the week grid; Alice's sessions; a correction with a reason; approval.
-    open(
-        browser,
-        &hub.url,
-        &format!("/timesheets?week={week}&user={alice_id}"),
-    )
-    .await?;
-    no_page_errors(browser).await?;
-    let monday_cell = browser
+/// /reports per day: Monday has a bar.
+async fn report_per_day_has_monday(page: Page<'_>, week: &LastWeek) -> anyhow::Result<()> {
+    page.open(&format!("/reports?{}&group_by=day", week.range()))
+        .await?;
+    let day_bar = bar_value(page, &week.monday.to_string()).await?;
+    ensure!(day_bar.as_str().is_some(), "Monday has a bar: {day_bar}");
+    Ok(())
+}
+
+/// /timesheets for Alice's week hydrates without errors; her Monday shows 2:30.
+async fn alice_week_shows_monday(
+    page: Page<'_>,
+    week: &LastWeek,
+    alice_id: i64,
+) -> anyhow::Result<()> {
+    page.open(&format!("/timesheets?week={}&user={alice_id}", week.iso()))
+        .await?;
+    page.no_errors().await?;
+    let monday_cell = page
         .js(
             "const r = document.querySelector(`#timesheet-grid tr[data-user-id='${arguments[0]}']`); return r && r.querySelector('td.day').textContent;",
             vec![json!(alice_id)],
@@ -248,66 +307,69 @@ async fn scenario(hub: &Hub, browser: &Browser) -> anyhow::Result<()> {
         monday_cell == json!("2:30"),
         "Alice's Monday: {monday_cell}"
     );
-    let session = first["id"].as_i64().context("session id")?;
-    mark_page(browser).await?;
-    click(
-        browser,
-        &format!(".edit-session[data-session-id='{session}']"),
-    )
-    .await?;
-    wait_until(
-        browser,
+    Ok(())
+}
+
+/// The correction form of `session` opens from its edit button.
+async fn open_correction_form(page: Page<'_>, session: i64) -> anyhow::Result<()> {
+    page.click(&format!(".edit-session[data-session-id='{session}']"))
+        .await?;
+    page.wait_for(
         "the correction form opens",
         5,
         "return document.querySelector('form.session-fix') !== null;",
         vec![],
     )
     .await?;
-    // Without a reason the page says so and saves nothing.
-    type_into(
-        browser,
-        &format!("#fix-note-{session}"),
-        "Reproduced and fixed",
-    )
-    .await?;
-    click(browser, "form.session-fix .fix-save").await?;
-    let refused = visible_text(browser, &format!("#fix-error-{session}"))
+    Ok(())
+}
+
+/// Without a reason the page says so and saves nothing.
+async fn correction_without_reason_is_refused(page: Page<'_>, session: i64) -> anyhow::Result<()> {
+    page.type_into(&format!("#fix-note-{session}"), "Reproduced and fixed")
+        .await?;
+    page.click("form.session-fix .fix-save").await?;
+    let refused = page
+        .text(&format!("#fix-error-{session}"))
         .await?
         .unwrap_or_default();
     ensure!(refused.contains("reason"), "no reason: {refused}");
-    type_into(
-        browser,
-        &format!("#fix-reason-{session}"),
-        "note was incomplete",
-    )
-    .await?;
-    click(browser, "form.session-fix .fix-save").await?;
-    wait_until(
-        browser,
+    Ok(())
+}
+
+/// With a reason the correction is saved and the new note shows in the week's sessions.
+async fn correction_with_reason_shows(page: Page<'_>, session: i64) -> anyhow::Result<()> {
+    page.type_into(&format!("#fix-reason-{session}"), "note was incomplete")
+        .await?;
+    page.click("form.session-fix .fix-save").await?;
+    page.wait_for(
         "the corrected note shows in the week's sessions",
         10,
         "const r = document.querySelector(`#week-sessions-table tr[data-session-id='${arguments[0]}'] td.note`); return r && r.textContent === 'Reproduced and fixed';",
         vec![json!(session)],
     )
     .await?;
-    screenshot(browser, "page-timesheets-correction.png").await?;
-    click(
-        browser,
-        &format!("button.approve-week[data-user-id='{alice_id}']"),
-    )
-    .await?;
-    wait_until(
-        browser,
+    page.screenshot("page-timesheets-correction.png").await
+}
+
+/// Approving Alice's week shows it approved and locked, without a reload.
+async fn approve_alice_week(page: Page<'_>, alice_id: i64) -> anyhow::Result<()> {
+    page.click(&format!("button.approve-week[data-user-id='{alice_id}']"))
+        .await?;
+    page.wait_for(
         "Alice's week shows approved and locked",
         10,
         "const r = document.querySelector(`#timesheet-grid tr[data-user-id='${arguments[0]}']`); return r && r.getAttribute('data-state') === 'approved' && document.querySelector('#week-locked') !== null && document.querySelector('.edit-session') === null;",
         vec![json!(alice_id)],
     )
     .await?;
-    ensure!(same_page(browser).await?, "approved without a reload");
-    shots(browser, "timesheets").await?;
-    // The API refuses a change in the approved week, as the page said.
-    let (status, _) = alice
+    page.expect_same_page("approved without a reload").await
+}
+
+/// The API refuses a change in the approved week, as the page said.
+async fn approved_week_refuses_changes(hub: &Hub, team: &Team, session: i64) -> anyhow::Result<()> {
+    let (status, _) = team
+        .alice
         .send_json(
             Method::PATCH,
             &hub.url,

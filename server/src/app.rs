@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::downloads::Downloads;
 use crate::events::bus::Bus;
 use crate::events::nodes::{Liveness, Membership};
 use crate::events::Events;
@@ -84,6 +85,8 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(pages::users_page))
         .route("/account", get(pages::account_page))
         .route("/settings/org", get(pages::org_page))
+        .route("/downloads", get(pages::downloads_page))
+        .route("/downloads/{file}", get(pages::download_file))
         .route("/login", get(pages::login_page).post(pages::login_form))
         .route("/logout", post(pages::logout_form))
         .route("/style/main.css", get(pages::stylesheet))
@@ -175,6 +178,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         setup_link,
         bound: addr,
         leptos: crate::web_render::leptos_options(),
+        downloads: Downloads::new(config.downloads_dir.clone()),
         config,
         store,
         hub,

@@ -94,6 +94,11 @@ pub struct Config {
     #[arg(long, env = "HUB_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
+    /// Folder of the desktop agents users download from `/downloads` (its plain files, with
+    /// their SHA-256). Unset: the page says that none are offered.
+    #[arg(long, env = "HUB_DOWNLOADS_DIR")]
+    pub downloads_dir: Option<PathBuf>,
+
     /// This hub's name in a cluster (PostgreSQL). Default: the host name and the listen port.
     #[arg(long, env = "HUB_NODE_ID")]
     pub node_id: Option<String>,
@@ -198,6 +203,7 @@ impl Config {
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.database_url = Some(database_url);
         config.data_dir = data_dir;
+        config.downloads_dir = None;
         config.offline_grace_ms = 300;
         config.presence_flush_ms = 100;
         config.activity_flush_ms = 100;

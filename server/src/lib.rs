@@ -12,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod downloads;
 pub mod error;
 pub mod events;
 pub mod jobs;

@@ -3,6 +3,7 @@
 //! the store and the hub with the same role scoping as the matching API handler.
 
 mod audit;
+mod downloads;
 mod fleet;
 mod people;
 mod policy;
@@ -17,6 +18,7 @@ mod timesheets;
 mod webhooks;
 
 pub use audit::audit_page;
+pub use downloads::{download_file, downloads_page};
 pub use fleet::fleet_page;
 pub use people::{account_page, invite_page, org_page, setup_page, users_page};
 pub use policy::policy_page;

@@ -10,6 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::domain::auth::token_hash;
+use crate::downloads::Downloads;
 use crate::error::ApiError;
 use crate::events::Events;
 use crate::hub::{Hub, OrgHub};
@@ -38,6 +39,8 @@ pub struct AppInner {
     pub setup_link: Option<String>,
     /// The address the hub's listener is bound to.
     pub bound: SocketAddr,
+    /// The desktop agents offered on `/downloads` (`--downloads-dir`) and their hashes.
+    pub downloads: Downloads,
 }
 
 #[derive(Clone)]

@@ -9,12 +9,12 @@ use leptos_router::path;
 
 use crate::data::PageData;
 use crate::pages::{
-    account::AccountPage, audit::AuditPage, fleet::FleetPage, invite::InvitePage, login::LoginPage,
-    not_found::NotFound, org_settings::OrgSettingsPage, policy::PolicyPage, reports::ReportsPage,
-    screenshots::ScreenshotsPage, servers::ServersPage, session::SessionPage,
-    sessions::SessionsPage, setup::SetupPage, staff::StaffPage, status::StatusPage,
-    ticket::TicketPage, tickets::TicketsPage, timesheets::TimesheetsPage, users::UsersPage,
-    webhooks::WebhooksPage,
+    account::AccountPage, audit::AuditPage, downloads::DownloadsPage, fleet::FleetPage,
+    invite::InvitePage, login::LoginPage, not_found::NotFound, org_settings::OrgSettingsPage,
+    policy::PolicyPage, reports::ReportsPage, screenshots::ScreenshotsPage, servers::ServersPage,
+    session::SessionPage, sessions::SessionsPage, setup::SetupPage, staff::StaffPage,
+    status::StatusPage, ticket::TicketPage, tickets::TicketsPage, timesheets::TimesheetsPage,
+    users::UsersPage, webhooks::WebhooksPage,
 };
 
 /// The whole document the server renders around [`App`].
@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=AccountPage/>
                 <Route path=path!("/settings/org") view=OrgSettingsPage/>
                 <Route path=path!("/settings/webhooks") view=WebhooksPage/>
+                <Route path=path!("/downloads") view=DownloadsPage/>
             </Routes>
         </Router>
     }

@@ -222,6 +222,25 @@ pub struct FleetPageData {
     pub list: shared::fleet::AgentList,
 }
 
+/// `/downloads`: the desktop agents the hub offers (`--downloads-dir`), sorted by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DownloadsPageData {
+    /// False when the hub runs without a downloads folder: the page says how to offer them.
+    pub offered: bool,
+    pub files: Vec<DownloadFile>,
+}
+
+/// One file of `/downloads`, served at `/downloads/{name}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DownloadFile {
+    pub name: String,
+    /// What it is, for the builds the hub knows by name ("Windows installer ...").
+    pub description: Option<String>,
+    pub size_bytes: u64,
+    /// Lowercase hex.
+    pub sha256: String,
+}
+
 /// Provided as Leptos context by the hub for each server-side render. Exactly one page's
 /// field is set (or none, for the login, not-found and forbidden pages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -246,6 +265,7 @@ pub struct PageData {
     pub reports: Option<ReportsPageData>,
     pub fleet: Option<FleetPageData>,
     pub webhooks: Option<WebhooksPageData>,
+    pub downloads: Option<DownloadsPageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).
     pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.

@@ -10,23 +10,6 @@ use super::Engine;
 /// This agent's release, as the hub's fleet page shows it.
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The operating system as the fleet page shows it: the distribution's name from
-/// `/etc/os-release` when there is one ("Debian GNU/Linux 13 (trixie)"), else the OS family.
-pub fn os_name() -> String {
-    let pretty = std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-                .map(|v| v.trim_matches('"').to_string())
-        })
-        .filter(|v| !v.is_empty());
-    let arch = std::env::consts::ARCH;
-    match pretty {
-        Some(name) => format!("{name} ({arch})"),
-        None => format!("{} ({arch})", std::env::consts::OS),
-    }
-}
 use crate::client::hub::HubClient;
 use crate::state::Connection;
 
@@ -54,7 +37,10 @@ impl<H: HubClient> Engine<H> {
             None
         };
         let (agent_version, os) = if self.announce_device {
-            (Some(AGENT_VERSION.to_string()), Some(os_name()))
+            (
+                Some(AGENT_VERSION.to_string()),
+                Some(crate::os::name::os_name()),
+            )
         } else {
             (None, None)
         };

@@ -14,7 +14,8 @@ mod replay;
 mod screenshots;
 mod sessions;
 
-pub use heartbeat::{os_name, AGENT_VERSION};
+pub use crate::os::name::os_name;
+pub use heartbeat::AGENT_VERSION;
 #[cfg(test)]
 mod tests;
 

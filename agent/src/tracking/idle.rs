@@ -1,97 +1,10 @@
-//! Seconds since the user last touched keyboard or mouse: the X server's MIT-SCREEN-SAVER
-//! extension (`QueryInfo` on the root window, as `xprintidle` asks), over x11rb's pure-Rust
-//! connection. A missing display or extension is an answer (`None`), never a crash; one
-//! connection is kept, and opened again after it fails.
-
-use x11rb::connection::{Connection, RequestConnection};
-use x11rb::protocol::screensaver::{self, ConnectionExt as _};
-use x11rb::protocol::xproto::Window;
-use x11rb::rust_connection::RustConnection;
+//! Seconds since the user last touched keyboard or mouse. Each platform answers behind
+//! [`IdleSource`]: the X server's screensaver extension (`x11::idle`), `GetLastInputInfo` on
+//! Windows (`windows::idle`), IOKit's `HIDIdleTime` on macOS (`macos::idle`).
 
 /// Where idle time comes from; tests and the swarm use a fixed source.
 pub trait IdleSource: Send {
     fn idle_seconds(&mut self) -> Option<u32>;
-}
-
-/// The desktop's idle time from the X server named by `$DISPLAY` (or `display`).
-#[derive(Default)]
-pub struct DesktopIdle {
-    display: Option<String>,
-    link: Option<Link>,
-    warned: bool,
-}
-
-struct Link {
-    conn: RustConnection,
-    root: Window,
-}
-
-type XResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-impl Link {
-    fn open(display: Option<&str>) -> XResult<Link> {
-        let (conn, screen) = x11rb::connect(display)?;
-        if conn
-            .extension_information(screensaver::X11_EXTENSION_NAME)?
-            .is_none()
-        {
-            return Err("the X server has no MIT-SCREEN-SAVER extension".into());
-        }
-        let root = conn.setup().roots[screen].root;
-        Ok(Link { conn, root })
-    }
-
-    fn idle_ms(&self) -> XResult<u32> {
-        Ok(self
-            .conn
-            .screensaver_query_info(self.root)?
-            .reply()?
-            .ms_since_user_input)
-    }
-}
-
-impl DesktopIdle {
-    /// Idle time of `display` (`:99`), or of `$DISPLAY` when `None`.
-    pub fn new(display: Option<&str>) -> Self {
-        DesktopIdle {
-            display: display.map(str::to_string),
-            ..DesktopIdle::default()
-        }
-    }
-
-    fn query(&mut self) -> XResult<u32> {
-        let link = match &self.link {
-            Some(link) => link,
-            None => self.link.insert(Link::open(self.display.as_deref())?),
-        };
-        let idle = link.idle_ms();
-        if idle.is_err() {
-            // Connect again next time: the X server may have restarted.
-            self.link = None;
-        }
-        idle
-    }
-}
-
-impl IdleSource for DesktopIdle {
-    fn idle_seconds(&mut self) -> Option<u32> {
-        match self.query() {
-            Ok(ms) => {
-                self.warned = false;
-                Some(ms / 1000)
-            }
-            Err(e) => {
-                if !self.warned {
-                    tracing::warn!(
-                        error = %e,
-                        "idle time unavailable (no X display or no screensaver extension); reporting the user as active"
-                    );
-                    self.warned = true;
-                }
-                None
-            }
-        }
-    }
 }
 
 /// Always the same idle time.
@@ -103,16 +16,36 @@ impl IdleSource for FixedIdle {
     }
 }
 
+/// Milliseconds from `then` to `now` on a 32-bit millisecond tick counter that wraps to zero
+/// every 2^32 ms (49.7 days), as Windows' `GetTickCount` and `LASTINPUTINFO.dwTime` do.
+/// Wrapping subtraction stays right across the wrap. A `then` that reads as later than `now`
+/// (input arrived between the two reads) is no idle time, not 49 days of it; so the longest
+/// idle time told apart is half the period, 24.8 days.
+pub fn ticks_since(now: u32, then: u32) -> u32 {
+    let elapsed = now.wrapping_sub(then);
+    if elapsed > u32::MAX / 2 {
+        0
+    } else {
+        elapsed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn no_display_is_an_answer_not_a_crash() {
-        // A display number nothing listens on.
-        let mut idle = DesktopIdle::new(Some(":4719"));
-        assert_eq!(idle.idle_seconds(), None);
-        assert!(idle.warned);
-        assert_eq!(idle.idle_seconds(), None);
+    fn tick_arithmetic_survives_the_wrap() {
+        assert_eq!(ticks_since(10_000, 4_000), 6_000);
+        assert_eq!(ticks_since(7, 7), 0);
+        // Input 1 s before the counter wrapped, read 2 s after it.
+        assert_eq!(ticks_since(2_000, u32::MAX - 999), 3_000);
+        // Input at the very last tick, read at the first.
+        assert_eq!(ticks_since(0, u32::MAX), 1);
+        // Input newer than the clock read before it: none idle, not ~49.7 days.
+        assert_eq!(ticks_since(5_000, 5_001), 0);
+        assert_eq!(ticks_since(u32::MAX, 0), 0);
+        // The longest idle time told apart: 24.8 days.
+        assert_eq!(ticks_since(u32::MAX / 2, 0), u32::MAX / 2);
     }
 }

@@ -1,15 +1,11 @@
 //! Key presses and mouse events (motion, buttons, wheel) between heartbeats, for the policy's
 //! `enable_keyboard_tracking` and `enable_mouse_tracking`. Counts only: which key or where the
-//! pointer went is never read. On X11 from XInput2 raw events on the root window, on a thread
-//! of its own with its own display connection, started the first time counting is switched
-//! on. Without a display or without XInput2 it logs once and reports nothing.
+//! pointer went is never read. A platform listener (XInput2 raw events on X11, low-level hooks
+//! on Windows) runs on a thread of its own, started the first time counting is switched on,
+//! and adds to [`Counters`]; without a desktop it logs once and reports nothing.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::Arc;
-
-use x11rb::connection::{Connection, RequestConnection};
-use x11rb::protocol::xinput::{self, ConnectionExt as _};
-use x11rb::protocol::Event;
 
 /// Counts since the previous [`InputSource::take`]; `None` for a kind not being counted (its
 /// switch is off, no session runs, or the platform cannot count).
@@ -62,16 +58,33 @@ impl Counters {
         }
     }
 
-    fn key(&self) {
+    /// A key went down (counted while keys are being counted).
+    pub fn key(&self) {
+        self.add_keys(1);
+    }
+
+    /// The mouse moved, or a button or the wheel was used.
+    pub fn mouse(&self) {
+        self.add_mouse(1);
+    }
+
+    /// `n` key presses at once (a platform that reads totals).
+    pub fn add_keys(&self, n: u32) {
         if self.count_keys.load(Ordering::Relaxed) {
-            self.keys.fetch_add(1, Ordering::Relaxed);
+            self.keys.fetch_add(n, Ordering::Relaxed);
         }
     }
 
-    fn mouse(&self) {
+    /// `n` mouse events at once.
+    pub fn add_mouse(&self, n: u32) {
         if self.count_mouse.load(Ordering::Relaxed) {
-            self.mouse.fetch_add(1, Ordering::Relaxed);
+            self.mouse.fetch_add(n, Ordering::Relaxed);
         }
+    }
+
+    /// The listener receives events from now on: counts are real from here.
+    pub fn now_listening(&self) {
+        self.state.store(LISTENING, Ordering::Relaxed);
     }
 
     fn listening(&self) -> bool {
@@ -79,50 +92,46 @@ impl Counters {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum InputError {
-    #[error("no X display: {0}")]
-    Connect(#[from] x11rb::errors::ConnectError),
-    #[error("the X connection failed: {0}")]
-    Connection(#[from] x11rb::errors::ConnectionError),
-    #[error("the X server refused a request: {0}")]
-    Reply(#[from] x11rb::errors::ReplyError),
-    #[error("the X server has no XInput2 (XInput {0}.{1})")]
-    NoXInput2(u16, u16),
-}
+/// What a platform runs on the counting thread: it adds to the counters until the desktop
+/// session ends, and says why when it cannot count.
+pub type Listener = Box<dyn FnOnce(Arc<Counters>) -> Result<(), String> + Send>;
 
-/// Input counts from the X server named by `display` (or `$DISPLAY`).
-pub struct X11Input {
-    display: Option<String>,
+/// Input counts from a platform listener, started on first use.
+pub struct CountingInput {
+    thread_name: &'static str,
     counters: Arc<Counters>,
-    started: bool,
+    /// Taken when the thread starts: one listener per agent.
+    listener: Option<Listener>,
 }
 
-impl X11Input {
-    pub fn new(display: Option<String>) -> Self {
-        X11Input {
-            display,
+impl CountingInput {
+    pub fn new(thread_name: &'static str, listener: Listener) -> Self {
+        CountingInput {
+            thread_name,
             counters: Arc::new(Counters::new()),
-            started: false,
+            listener: Some(listener),
         }
     }
 
-    /// True once the listener has selected the raw events (tests wait for it).
+    /// True once the listener receives events (tests wait for it).
     pub fn is_listening(&self) -> bool {
         self.counters.listening()
     }
 
+    /// True once the listener gave up (no desktop to listen to).
+    pub fn has_failed(&self) -> bool {
+        self.counters.state.load(Ordering::Relaxed) == FAILED
+    }
+
     fn start(&mut self) {
-        if self.started {
+        let Some(listen) = self.listener.take() else {
             return;
-        }
-        self.started = true;
+        };
         let counters = self.counters.clone();
-        let display = self.display.clone();
         let spawned = std::thread::Builder::new()
-            .name("x11-input".into())
+            .name(self.thread_name.into())
             .spawn(move || {
-                if let Err(e) = listen(display.as_deref(), &counters) {
+                if let Err(e) = listen(counters.clone()) {
                     counters.state.store(FAILED, Ordering::Relaxed);
                     tracing::warn!(error = %e, "keyboard and mouse activity cannot be counted; heartbeats carry no counts");
                 }
@@ -134,7 +143,7 @@ impl X11Input {
     }
 }
 
-impl InputSource for X11Input {
+impl InputSource for CountingInput {
     fn set_counting(&mut self, keys: bool, mouse: bool) {
         let c = &self.counters;
         if keys && !c.count_keys.load(Ordering::Relaxed) {
@@ -164,60 +173,33 @@ impl InputSource for X11Input {
     }
 }
 
-/// Selects raw key presses, button presses (the wheel is buttons 4–7) and motion of every
-/// master device on the root window, then counts them until the connection ends.
-fn listen(display: Option<&str>, counters: &Counters) -> Result<(), InputError> {
-    let (conn, screen) = x11rb::connect(display)?;
-    let root = conn.setup().roots[screen].root;
-    if conn
-        .extension_information(xinput::X11_EXTENSION_NAME)?
-        .is_none()
-    {
-        return Err(InputError::NoXInput2(0, 0));
-    }
-    let version = conn.xinput_xi_query_version(2, 2)?.reply()?;
-    if version.major_version < 2 {
-        return Err(InputError::NoXInput2(
-            version.major_version,
-            version.minor_version,
-        ));
-    }
-    let mask = xinput::XIEventMask::RAW_KEY_PRESS
-        | xinput::XIEventMask::RAW_BUTTON_PRESS
-        | xinput::XIEventMask::RAW_MOTION;
-    conn.xinput_xi_select_events(
-        root,
-        &[xinput::EventMask {
-            deviceid: xinput::Device::ALL_MASTER.into(),
-            mask: vec![mask],
-        }],
-    )?
-    .check()?;
-    conn.flush()?;
-    counters.state.store(LISTENING, Ordering::Relaxed);
-    tracing::info!("counting keyboard and mouse activity (XInput2 raw events)");
-    loop {
-        match conn.wait_for_event()? {
-            Event::XinputRawKeyPress(_) => counters.key(),
-            Event::XinputRawButtonPress(_) | Event::XinputRawMotion(_) => counters.mouse(),
-            _ => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A listener that only tells it was started.
+    fn starting_listener() -> (Listener, std::sync::mpsc::Receiver<()>) {
+        let (ready, started) = std::sync::mpsc::channel();
+        let listener: Listener = Box::new(move |_counters: Arc<Counters>| {
+            let _ = ready.send(());
+            Ok(())
+        });
+        (listener, started)
+    }
 
     #[test]
     fn counts_only_what_is_switched_on_and_only_while_listening() {
-        let mut input = X11Input::new(None);
-        input.started = true; // no thread in a unit test
+        let (listener, started) = starting_listener();
+        let mut input = CountingInput::new("test-input", listener);
         input.set_counting(true, false);
+        started
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the listener thread starts");
         input.counters.key();
         input.counters.mouse();
         assert_eq!(input.take(), InputCounts::default(), "not listening yet");
-        input.counters.state.store(LISTENING, Ordering::Relaxed);
+        input.counters.now_listening();
         input.counters.key();
         input.counters.key();
         input.counters.mouse();
@@ -235,16 +217,17 @@ mod tests {
     }
 
     #[test]
-    fn no_display_means_no_counts_and_no_crash() {
-        let mut input = X11Input::new(Some(":4242".into()));
+    fn a_listener_that_cannot_count_means_no_counts_and_no_crash() {
+        let mut input = CountingInput::new(
+            "test-input",
+            Box::new(|_: Arc<Counters>| Err("no desktop".to_string())),
+        );
         input.set_counting(true, true);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while input.counters.state.load(Ordering::Relaxed) == STARTING
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(std::time::Duration::from_millis(10));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !input.has_failed() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
-        assert_eq!(input.counters.state.load(Ordering::Relaxed), FAILED);
+        assert!(input.has_failed());
         assert_eq!(input.take(), InputCounts::default());
     }
 }

@@ -7,7 +7,7 @@ use shared::Role;
 use crate::data::Viewer;
 
 /// The pages of the navigation bar: path, label, lowest role that may open it.
-const LINKS: [(&str, &str, Role); 12] = [
+const LINKS: [(&str, &str, Role); 13] = [
     ("/", "Status", Role::Member),
     ("/sessions", "Sessions", Role::Member),
     ("/timesheets", "Timesheets", Role::Member),
@@ -16,6 +16,7 @@ const LINKS: [(&str, &str, Role); 12] = [
     ("/screenshots", "Screenshots", Role::Member),
     ("/servers", "Servers", Role::Supervisor),
     ("/settings/policy", "Policy", Role::Member),
+    ("/downloads", "Downloads", Role::Member),
     ("/fleet", "Fleet", Role::Admin),
     ("/audit", "Audit log", Role::Admin),
     ("/users", "Users", Role::Admin),

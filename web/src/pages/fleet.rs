@@ -111,8 +111,9 @@ pub fn FleetPage() -> impl IntoView {
             </div>
             <Show when=empty>
                 <p class="empty">
-                    "No agent has signed in yet. Install presence-agent on a desktop and log in with "
-                    <code>"presence-agent login"</code>"."
+                    "No agent has signed in yet. Install presence-agent on a desktop (from "
+                    <a href="/downloads" rel="external">"Downloads"</a>
+                    ") and log in with "<code>"presence-agent login"</code>"."
                 </p>
             </Show>
         </main>

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod downloads;
 pub mod fleet;
 pub mod forbidden;
 pub mod invite;
