@@ -135,4 +135,39 @@ mod tests {
         assert!(parse("start x").is_none());
         assert!(parse("reboot").is_none());
     }
+
+    /// Through the real channel (a Unix socket; a named pipe on Windows, under Wine in the
+    /// tests): a command reaches the engine and the answer comes back; an unknown one is refused.
+    #[tokio::test]
+    async fn a_command_goes_through_the_channel_and_is_answered() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("control.sock");
+        let (commands, mut engine) = mpsc::channel(4);
+        let server = tokio::spawn({
+            let path = path.clone();
+            async move { serve(&path, commands).await }
+        });
+        tokio::spawn(async move {
+            while let Some(cmd) = engine.recv().await {
+                if let Command::Report(reply) = cmd {
+                    let _ = reply.send("Stopped.".to_string());
+                }
+            }
+        });
+        let mut answer = None;
+        for _ in 0..100 {
+            match send(&path, "stop").await {
+                Ok(a) => {
+                    answer = Some(a);
+                    break;
+                }
+                // Not listening yet.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
+        }
+        assert_eq!(answer.as_deref(), Some("ok Stopped."));
+        let refused = send(&path, "reboot").await.expect("an answer");
+        assert!(refused.starts_with("error: unknown command"), "{refused}");
+        server.abort();
+    }
 }

@@ -74,8 +74,11 @@ impl AgentPaths {
     }
 }
 
-/// Writes JSON atomically (temp file + rename) with the given Unix mode.
+/// Writes JSON atomically (temp file + rename) with the given Unix mode. Windows has no modes:
+/// the file inherits the ACL of the user's own profile folder, which others cannot read.
 pub fn write_json<T: Serialize>(path: &Path, value: &T, mode: u32) -> std::io::Result<()> {
+    #[cfg(not(unix))]
+    let _ = mode;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }

@@ -7,7 +7,8 @@
 ;
 ; makensis -DAGENT_EXE=path\presence-agent.exe -DOUTFILE=path\presence-agent-setup.exe -DVERSION=0.1.0 installer.nsi
 
-Unicode true
+; A 64-bit installer for a 64-bit program (and one Wine runs without its 32-bit half).
+Target amd64-unicode
 SetCompressor /SOLID lzma
 
 !ifndef AGENT_EXE

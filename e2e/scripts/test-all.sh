@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Presence Hub: format and lint checks, the supply-chain check, unit and
 # integration tests on SQLite (the fuzz targets' seeds and regressions among them), the
-# end-to-end tests (real hub process, real sockets, headless Chromium), schemathesis, the
+# end-to-end tests (real hub process, real sockets, headless Chromium), the Windows agent built
+# here and run under Wine, the macOS agent compiled, schemathesis, the
 # integration tests again on PostgreSQL, and the cluster tests. FUZZ=1 adds a short fuzzing run
 # (its instrumented build takes ~20 minutes cold; e2e/scripts/fuzz.sh runs it on its own).
 set -euo pipefail
@@ -38,12 +39,27 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 # that depends on it a second time).
 cargo test --workspace --no-run
 
+step "the Windows agent: presence-agent.exe and presence-agent-setup.exe (mingw-w64, NSIS)"
+e2e/scripts/windows-agent.sh
+
+step "the agent's macOS code compiles and passes clippy (compiled, not run: no Mac here)"
+cargo check --target aarch64-apple-darwin -p agent
+
 step "every system library the binaries link comes from a package prepare.sh installs"
 e2e/scripts/check-system-deps.sh "$CARGO_TARGET_DIR/debug/presence-hub" "$CARGO_TARGET_DIR/debug/presence-agent"
 
 step "tests on SQLite (unit, integration, end-to-end, fuzz seeds and regressions)"
 cargo test --workspace
 # The later steps run test binaries this one built (run-built-tests.sh says why).
+
+step "the Windows agent under Wine: its unit tests, then the agent scenarios and the installer"
+wine_env="$(e2e/scripts/wine-prefix.sh)"
+eval "$wine_env"
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+    cargo test --release --target x86_64-pc-windows-gnu -p agent
+# One at a time: Wine keeps one desktop per prefix, on the first program's X display.
+e2e/scripts/run-built-tests.sh e2e agent_process -- --ignored windows_ --nocapture --test-threads 1
+e2e/scripts/run-built-tests.sh e2e agent_install -- --ignored windows_ --nocapture
 
 step "faults: restart under 2,000 agents, half-open agent, stalled tabs, kill -9 (SQLite)"
 e2e/scripts/run-built-tests.sh e2e faults -- --ignored --nocapture --test-threads 1

@@ -229,7 +229,19 @@ impl AgentHome {
     }
 
     /// `presence-agent run`, its log in `e2e/output/<label>.log`; stopped with the handle.
+    ///
+    /// Windows: Wine runs one desktop per prefix, on the X display of the program that started
+    /// it; a window on another display fails to get a GL context. So each run waits until the
+    /// previous test's Wine has ended (`wineserver -w`), and the Windows tests run one at a time.
     pub fn run(&self, label: &str, display: Display<'_>) -> anyhow::Result<ChildProcess> {
+        if self.platform == Platform::Windows {
+            let mut wait = Command::new("wineserver");
+            wait.arg("-w");
+            for (key, value) in wine_env()? {
+                wait.env(key, value);
+            }
+            wait.status().context("wineserver -w")?;
+        }
         let mut cmd = match display {
             Display::Headless => self.command(&["run", "--headless"]),
             Display::HeadlessOn(d) => {

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+/// Both Windows tests write the one `PresenceAgent` value of this user's `Run` key: one at a time.
+static RUN_VALUE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const RUN_KEY: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run";
 const UNINSTALL_KEY: &str =
     r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\PresenceAgent";
@@ -123,6 +126,7 @@ fn files_under(dir: &Path) -> BTreeSet<String> {
 #[test]
 #[ignore = "the Windows build under Wine: e2e/scripts/test-all.sh runs it"]
 fn windows_install_writes_the_run_value_and_uninstall_removes_it() {
+    let _one_at_a_time = RUN_VALUE.lock().unwrap_or_else(|p| p.into_inner());
     let home = AgentHome::on(Platform::Windows).expect("a Windows agent home");
     let out = run(home.command(&["install"])).expect("install");
     assert!(out.status.success(), "{}", text(&out));
@@ -144,6 +148,7 @@ fn windows_install_writes_the_run_value_and_uninstall_removes_it() {
 #[test]
 #[ignore = "the Windows build under Wine: e2e/scripts/test-all.sh runs it"]
 fn windows_silent_install_and_uninstall_leave_nothing_behind() {
+    let _one_at_a_time = RUN_VALUE.lock().unwrap_or_else(|p| p.into_inner());
     let setup = windows_binary()
         .expect("the Windows build")
         .with_file_name("presence-agent-setup.exe");

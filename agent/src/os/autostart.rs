@@ -3,7 +3,7 @@
 //! desktops: `~/.config/autostart/presence-agent.desktop`; Windows: the `PresenceAgent` value
 //! of `HKCU\Software\Microsoft\Windows\CurrentVersion\Run`; macOS: a LaunchAgent property list.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Where the start-at-login entry lives, for messages ("Installed: …").
 pub fn location() -> std::io::Result<String> {
@@ -64,6 +64,7 @@ pub fn desktop_entry(exe: &Path, home: Option<&Path>) -> String {
 #[cfg(all(unix, not(target_os = "macos")))]
 mod imp {
     use super::*;
+    use std::path::PathBuf;
 
     fn entry() -> std::io::Result<PathBuf> {
         let dirs = directories::BaseDirs::new().ok_or_else(|| {
@@ -102,6 +103,7 @@ mod imp {
 #[cfg(target_os = "macos")]
 mod imp {
     use super::*;
+    use std::path::PathBuf;
 
     const LABEL: &str = "dev.presence-hub.agent";
 

@@ -58,3 +58,19 @@ fn process_image(window: windows_sys::Win32::Foundation::HWND) -> Option<String>
     unsafe { CloseHandle(process) };
     ok.then(|| String::from_utf16_lossy(&path[..size as usize]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_foreground_window_or_one_is_an_answer_not_a_crash() {
+        // A test process has no window of its own; whatever the desktop shows, the answer
+        // is bounded like every platform's.
+        if let Some(app) = WindowsFocus.active_app() {
+            assert!(!app.app.is_empty());
+            assert!(app.title.chars().count() <= crate::tracking::focus::MAX_TITLE_CHARS);
+        }
+        assert!(process_image(std::ptr::null_mut()).is_none());
+    }
+}
