@@ -74,6 +74,31 @@ pub fn wine_env() -> anyhow::Result<&'static [(String, String)]> {
         .map_err(|e| anyhow::anyhow!("the Wine prefix: {e}"))
 }
 
+/// Waits (up to 20 s) until the previous programs' Wine server has ended; one that lingers is
+/// ended (`wineserver -k`), so a test never hangs on a stuck Wine.
+pub fn wine_settled() -> anyhow::Result<()> {
+    let server = |arg: &str| -> anyhow::Result<std::process::Child> {
+        let mut cmd = Command::new("wineserver");
+        cmd.arg(arg);
+        for (key, value) in wine_env()? {
+            cmd.env(key, value);
+        }
+        cmd.spawn().with_context(|| format!("wineserver {arg}"))
+    };
+    let mut wait = server("-w")?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if wait.try_wait()?.is_some() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = wait.kill();
+    let _ = wait.wait();
+    server("-k")?.wait()?;
+    Ok(())
+}
+
 /// `/tmp/x` as a Windows program under Wine sees it: `Z:\tmp\x`.
 pub fn wine_path(path: &Path) -> String {
     format!("Z:{}", path.display().to_string().replace('/', "\\"))
@@ -235,12 +260,7 @@ impl AgentHome {
     /// previous test's Wine has ended (`wineserver -w`), and the Windows tests run one at a time.
     pub fn run(&self, label: &str, display: Display<'_>) -> anyhow::Result<ChildProcess> {
         if self.platform == Platform::Windows {
-            let mut wait = Command::new("wineserver");
-            wait.arg("-w");
-            for (key, value) in wine_env()? {
-                wait.env(key, value);
-            }
-            wait.status().context("wineserver -w")?;
+            wine_settled()?;
         }
         let mut cmd = match display {
             Display::Headless => self.command(&["run", "--headless"]),

@@ -61,7 +61,10 @@ pub fn run(
     let result = eframe::run_native(
         "Presence Agent",
         options,
-        Box::new(move |_cc| {
+        Box::new(move |cc| {
+            // Dark on every platform: the window paints its own dark panels, and a system in
+            // light mode (Windows' default) would otherwise give them dark text.
+            cc.egui_ctx.set_theme(egui::ThemePreference::Dark);
             Ok(
                 Box::new(AgentWindow::new(state, commands, tickets, stopping))
                     as Box<dyn eframe::App>,
