@@ -74,16 +74,23 @@ pub fn wine_env() -> anyhow::Result<&'static [(String, String)]> {
         .map_err(|e| anyhow::anyhow!("the Wine prefix: {e}"))
 }
 
+/// `program` (`wine`, `wineserver`) with the test prefix's environment.
+pub fn wine_command(program: &str) -> anyhow::Result<Command> {
+    let mut cmd = Command::new(program);
+    for (key, value) in wine_env()? {
+        cmd.env(key, value);
+    }
+    Ok(cmd)
+}
+
 /// Waits (up to 20 s) until the previous programs' Wine server has ended; one that lingers is
 /// ended (`wineserver -k`), so a test never hangs on a stuck Wine.
 pub fn wine_settled() -> anyhow::Result<()> {
     let server = |arg: &str| -> anyhow::Result<std::process::Child> {
-        let mut cmd = Command::new("wineserver");
-        cmd.arg(arg);
-        for (key, value) in wine_env()? {
-            cmd.env(key, value);
-        }
-        cmd.spawn().with_context(|| format!("wineserver {arg}"))
+        wine_command("wineserver")?
+            .arg(arg)
+            .spawn()
+            .with_context(|| format!("wineserver {arg}"))
     };
     let mut wait = server("-w")?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -158,13 +165,10 @@ impl AgentHome {
                 cmd
             }
             Platform::Windows => {
-                let mut cmd = Command::new("wine");
+                // The prefix was made before the home: `on` fails without it.
+                let mut cmd = wine_command("wine").unwrap_or_else(|_| Command::new("wine"));
                 cmd.arg(&self.binary)
                     .env("PRESENCE_AGENT_HOME", wine_path(self.dir.path()));
-                // Made before the home: `on` fails without it.
-                for (key, value) in wine_env().unwrap_or_default() {
-                    cmd.env(key, value);
-                }
                 cmd
             }
         };

@@ -9,6 +9,17 @@ use serde_json::{json, Value};
 use crate::dashboard;
 use crate::{Browser, Hub};
 
+/// A phone's window (CSS pixels), for the screenshots of narrow layouts.
+pub const PHONE: (u32, u32) = (390, 844);
+
+/// Which phone-width pictures [`Page::screenshots`] adds to the two desktop ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneShots {
+    None,
+    Light,
+    LightAndDark,
+}
+
 /// One browser's view of one hub. Cheap to copy: it borrows both.
 #[derive(Clone, Copy)]
 pub struct Page<'a> {
@@ -291,6 +302,32 @@ impl<'a> Page<'a> {
     /// A screenshot in `e2e/output/{file}` once transitions have settled.
     pub async fn screenshot(&self, file: &str) -> anyhow::Result<()> {
         dashboard::screenshot(self.browser, file).await
+    }
+
+    /// `e2e/output/page-{name}-{light,dark}.png` at the window's size, then the phone-width
+    /// pictures `phone` asks for (`page-{name}-{light,dark}-phone.png`); leaves the window at its
+    /// size, in light.
+    pub async fn screenshots(&self, name: &str, phone: PhoneShots) -> anyhow::Result<()> {
+        let mut sizes = vec![(None, "", [false, true].as_slice())];
+        match phone {
+            PhoneShots::None => {}
+            PhoneShots::Light => sizes.push((Some(PHONE), "-phone", [false].as_slice())),
+            PhoneShots::LightAndDark => {
+                sizes.push((Some(PHONE), "-phone", [false, true].as_slice()))
+            }
+        }
+        for (size, suffix, schemes) in sizes {
+            self.browser.viewport(size).await?;
+            for &dark in schemes {
+                self.browser.color_scheme(dark).await?;
+                let scheme = if dark { "dark" } else { "light" };
+                self.screenshot(&format!("page-{name}-{scheme}{suffix}.png"))
+                    .await?;
+            }
+        }
+        self.browser.viewport(None).await?;
+        self.browser.color_scheme(false).await?;
+        Ok(())
     }
 
     /// The status the hub answers this browser (its cookies) for `GET path`, fetched from the

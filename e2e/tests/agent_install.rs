@@ -6,7 +6,7 @@
 //! build); e2e/scripts/test-all.sh runs them.
 
 use anyhow::Context;
-use e2e::agent::{windows_binary, wine_env, AgentHome, Platform};
+use e2e::agent::{windows_binary, wine_command, wine_env, AgentHome, Platform};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -63,11 +63,8 @@ fn linux_install_writes_the_autostart_entry_and_uninstall_removes_it() {
 
 /// `wine ARGS` in the test prefix.
 fn wine(args: &[&str]) -> anyhow::Result<Command> {
-    let mut cmd = Command::new("wine");
+    let mut cmd = wine_command("wine")?;
     cmd.args(args).env_remove("DISPLAY");
-    for (key, value) in wine_env()? {
-        cmd.env(key, value);
-    }
     Ok(cmd)
 }
 
@@ -205,11 +202,8 @@ fn windows_silent_install_and_uninstall_leave_nothing_behind() {
         std::thread::sleep(Duration::from_millis(250));
     }
     // Wine writes its registry to disk a moment after the last program ends.
-    let mut settle = Command::new("wineserver");
+    let mut settle = wine_command("wineserver").expect("wine");
     settle.arg("-w");
-    for (key, value) in wine_env().expect("wine") {
-        settle.env(key, value);
-    }
     let _ = run(settle);
     assert!(!installed.exists(), "{} is gone", installed.display());
     assert_eq!(

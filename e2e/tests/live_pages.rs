@@ -9,6 +9,7 @@
 
 use anyhow::{ensure, Context};
 use e2e::hub::DEMO_PASSWORD;
+use e2e::page::PhoneShots;
 use e2e::{ApiSession, BrowserTest, Hub, HubOptions, Page, WebhookReceiver};
 use reqwest::Method;
 use serde_json::json;
@@ -122,7 +123,7 @@ async fn carols_status_shows_without_a_reload(
         .await?;
     ensure!(shown == json!("🦷 Dentist"), "{shown}");
     page.expect_same_page("Carol's status shown").await?;
-    shots(page, "status-demo").await
+    page.screenshots("status-demo", PhoneShots::None).await
 }
 
 /// `/fleet`: three agents, Bob's marked for his failed captures.
@@ -162,7 +163,7 @@ async fn fleet_follows_a_policy_change(
         )
         .await?;
     ensure!(summary.to_string().contains("3 connected"), "{summary}");
-    shots(page, "fleet").await
+    page.screenshots("fleet", PhoneShots::None).await
 }
 
 /// `/settings/webhooks`: a webhook to `receiver` added from the form; its secret is shown
@@ -218,7 +219,7 @@ async fn its_test_delivery_shows_delivered(
         test.signature == server::domain::webhooks::signature(secret, test.body.as_bytes()),
         "signature"
     );
-    shots(page, "webhooks").await
+    page.screenshots("webhooks", PhoneShots::None).await
 }
 
 /// The secret is gone after a reload.
@@ -226,19 +227,5 @@ async fn the_secret_is_gone_after_a_reload(page: Page<'_>, secret: &str) -> anyh
     page.open("/settings/webhooks").await?;
     let html = page.browser.client.source().await?;
     ensure!(!html.contains(secret), "the secret is shown again");
-    Ok(())
-}
-
-/// `e2e/output/page-{name}-{light,dark}.png`: the page in both colour schemes, then light again.
-async fn shots(page: Page<'_>, name: &str) -> anyhow::Result<()> {
-    for dark in [false, true] {
-        page.browser.color_scheme(dark).await?;
-        page.screenshot(&format!(
-            "page-{name}-{}.png",
-            if dark { "dark" } else { "light" }
-        ))
-        .await?;
-    }
-    page.browser.color_scheme(false).await?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 use anyhow::{ensure, Context};
 use e2e::hub::DEMO_PASSWORD;
+use e2e::page::PhoneShots;
 use e2e::{ApiSession, BrowserTest, Hub, HubOptions, Page};
 use futures_util::SinkExt;
 use reqwest::Method;
@@ -14,8 +15,6 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
-
-const PHONE: (u32, u32) = (390, 844);
 
 /// Alice's agent socket, driven by hand: its heartbeats carry input counts and the focused
 /// app, which [`e2e::AgentSocket`] does not send.
@@ -185,17 +184,8 @@ async fn the_page_shows_the_bars_and_top_apps(lead: Page<'_>) -> anyhow::Result<
 
 /// The page light and dark, on the window and on a phone; then the window, light, again.
 async fn screenshots_light_and_dark(lead: Page<'_>) -> anyhow::Result<()> {
-    for (phone, suffix) in [(false, ""), (true, "-phone")] {
-        lead.browser.viewport(phone.then_some(PHONE)).await?;
-        for dark in [false, true] {
-            lead.browser.color_scheme(dark).await?;
-            let scheme = if dark { "dark" } else { "light" };
-            lead.screenshot(&format!("page-session-activity-{scheme}{suffix}.png"))
-                .await?;
-        }
-    }
-    lead.browser.viewport(None).await?;
-    lead.browser.color_scheme(false).await
+    lead.screenshots("session-activity", PhoneShots::LightAndDark)
+        .await
 }
 
 /// Alice stops her session: the hydrated page follows, its state turns Completed, without

@@ -8,11 +8,10 @@
 
 use anyhow::{ensure, Context};
 use e2e::hub::DEMO_PASSWORD;
+use e2e::page::PhoneShots;
 use e2e::{ApiSession, BrowserTest, FakeA2s, FakeA2sOptions, Hub, HubOptions, Page};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-const PHONE: (u32, u32) = (390, 844);
 
 /// The server bars of `/staff/{id}`: name, `data-percent`, and whether the bar is drawn.
 const BARS: &str = "return Array.from(document.querySelectorAll('#server-bars li')).map(li =>
@@ -135,7 +134,7 @@ async fn the_first_render_holds_the_demo_sessions(
         first.len() == 2 && first.iter().all(|(_, open)| open == "false"),
         "history: {first:?}"
     );
-    shots(b, "staff").await
+    b.screenshots("staff", PhoneShots::LightAndDark).await
 }
 
 /// Alice joins the fake server: a running session appears at the top of the open page, no
@@ -192,7 +191,7 @@ async fn servers_page_shows_her_on_the_server(b: Page<'_>, staff: &Staff) -> any
             ]),
         "staff with a game name: {links}"
     );
-    shots(b, "servers").await
+    b.screenshots("servers", PhoneShots::LightAndDark).await
 }
 
 /// `/servers` follows her leaving the fake server and coming back, live.
@@ -308,21 +307,4 @@ async fn wait_text_is(
     )
     .await
     .map(|_| ())
-}
-
-/// `e2e/output/page-{name}-{light,dark}[-phone].png`: the page in both colour schemes, in the
-/// window and on a phone; then the window and light again.
-async fn shots(page: Page<'_>, name: &str) -> anyhow::Result<()> {
-    for (phone, suffix) in [(false, ""), (true, "-phone")] {
-        page.browser.viewport(phone.then_some(PHONE)).await?;
-        for dark in [false, true] {
-            page.browser.color_scheme(dark).await?;
-            let scheme = if dark { "dark" } else { "light" };
-            page.screenshot(&format!("page-{name}-{scheme}{suffix}.png"))
-                .await?;
-        }
-    }
-    page.browser.viewport(None).await?;
-    page.browser.color_scheme(false).await?;
-    Ok(())
 }

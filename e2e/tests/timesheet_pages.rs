@@ -8,6 +8,7 @@
 use anyhow::{ensure, Context};
 use chrono::{Datelike, Duration as Span, NaiveDate, Utc};
 use e2e::hub::DEMO_PASSWORD;
+use e2e::page::PhoneShots;
 use e2e::{ApiSession, BrowserTest, Hub, HubOptions, Page};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -29,7 +30,7 @@ async fn scenario(hub: &Hub, page: Page<'_>) -> anyhow::Result<()> {
     report_per_person_matches_the_api(hub, page, &team, &week, seeded.alice_id).await?;
     let total = page.text("#report-total").await?.context("a total")?;
     page.mark().await?;
-    shots(page, "reports").await?;
+    page.screenshots("reports", PhoneShots::Light).await?;
     report_follows_bob_elsewhere(hub, page, &team, &week, &total).await?;
     report_per_day_has_monday(page, &week).await?;
 
@@ -40,7 +41,7 @@ async fn scenario(hub: &Hub, page: Page<'_>) -> anyhow::Result<()> {
     correction_without_reason_is_refused(page, seeded.session).await?;
     correction_with_reason_shows(page, seeded.session).await?;
     approve_alice_week(page, seeded.alice_id).await?;
-    shots(page, "timesheets").await?;
+    page.screenshots("timesheets", PhoneShots::Light).await?;
     approved_week_refuses_changes(hub, &team, seeded.session).await
 }
 
@@ -148,25 +149,6 @@ async fn record_last_week(hub: &Hub, team: &Team, week: &LastWeek) -> anyhow::Re
         alice_id: first["user_id"].as_i64().context("alice's id")?,
         session: first["id"].as_i64().context("session id")?,
     })
-}
-
-/// Light and dark at desktop width, light at phone width: `page-{name}-light.png`,
-/// `page-{name}-dark.png`, `page-{name}-light-phone.png`.
-async fn shots(page: Page<'_>, name: &str) -> anyhow::Result<()> {
-    for dark in [false, true] {
-        page.browser.color_scheme(dark).await?;
-        page.screenshot(&format!(
-            "page-{name}-{}.png",
-            if dark { "dark" } else { "light" }
-        ))
-        .await?;
-    }
-    page.browser.viewport(Some((390, 844))).await?;
-    page.screenshot(&format!("page-{name}-light-phone.png"))
-        .await?;
-    page.browser.viewport(None).await?;
-    page.browser.color_scheme(false).await?;
-    Ok(())
 }
 
 /// The text of the value label of the report chart's bar `key` (`null` when there is none).

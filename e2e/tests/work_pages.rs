@@ -8,11 +8,10 @@
 
 use anyhow::{ensure, Context};
 use e2e::hub::DEMO_PASSWORD;
+use e2e::page::PhoneShots;
 use e2e::{ApiSession, BrowserTest, Hub, HubOptions, Page};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-const PHONE: (u32, u32) = (390, 844);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_pages_render_hydrate_and_work() {
@@ -173,18 +172,7 @@ async fn tour_owner_pages(page: Page<'_>, ticket_id: i64) -> anyhow::Result<()> 
 async fn tour(page: Page<'_>, path: &str, name: &str) -> anyhow::Result<()> {
     page.open(path).await?;
     page.no_errors().await?;
-    for (phone, suffix) in [(false, ""), (true, "-phone")] {
-        page.browser.viewport(phone.then_some(PHONE)).await?;
-        for dark in [false, true] {
-            page.browser.color_scheme(dark).await?;
-            let scheme = if dark { "dark" } else { "light" };
-            page.screenshot(&format!("page-{name}-{scheme}{suffix}.png"))
-                .await?;
-        }
-    }
-    page.browser.viewport(None).await?;
-    page.browser.color_scheme(false).await?;
-    Ok(())
+    page.screenshots(name, PhoneShots::LightAndDark).await
 }
 
 /// The audit log shows both kinds of entry, old → new at a glance; its action filter holds.

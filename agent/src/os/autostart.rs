@@ -61,77 +61,52 @@ pub fn desktop_entry(exe: &Path, home: Option<&Path>) -> String {
     )
 }
 
-#[cfg(all(unix, not(target_os = "macos")))]
+/// Unix desktops: the entry is a file (an XDG autostart entry; a LaunchAgent on macOS).
+#[cfg(unix)]
 mod imp {
     use super::*;
     use std::path::PathBuf;
 
-    fn entry() -> std::io::Result<PathBuf> {
-        let dirs = directories::BaseDirs::new().ok_or_else(|| {
+    fn dirs() -> std::io::Result<directories::BaseDirs> {
+        directories::BaseDirs::new().ok_or_else(|| {
             std::io::Error::new(std::io::ErrorKind::NotFound, "no home folder for this user")
-        })?;
-        Ok(dirs
+        })
+    }
+
+    #[cfg(not(target_os = "macos"))]
+    fn entry() -> std::io::Result<PathBuf> {
+        Ok(dirs()?
             .config_dir()
             .join("autostart")
             .join("presence-agent.desktop"))
     }
 
-    pub fn location() -> std::io::Result<String> {
-        Ok(entry()?.display().to_string())
+    #[cfg(not(target_os = "macos"))]
+    fn contents(exe: &Path, home: Option<&Path>) -> String {
+        desktop_entry(exe, home)
     }
 
-    pub fn install(exe: &Path, home: Option<&Path>) -> std::io::Result<()> {
-        let path = entry()?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(path, desktop_entry(exe, home))
-    }
-
-    pub fn uninstall() -> std::io::Result<()> {
-        match std::fs::remove_file(entry()?) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn installed() -> std::io::Result<bool> {
-        Ok(entry()?.is_file())
-    }
-}
-
-#[cfg(target_os = "macos")]
-mod imp {
-    use super::*;
-    use std::path::PathBuf;
-
+    #[cfg(target_os = "macos")]
     const LABEL: &str = "dev.presence-hub.agent";
 
+    #[cfg(target_os = "macos")]
     fn entry() -> std::io::Result<PathBuf> {
-        let dirs = directories::BaseDirs::new().ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no home folder for this user")
-        })?;
-        Ok(dirs
+        Ok(dirs()?
             .home_dir()
             .join("Library/LaunchAgents")
             .join(format!("{LABEL}.plist")))
     }
 
+    #[cfg(target_os = "macos")]
     fn xml(text: &str) -> String {
         text.replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
     }
 
-    pub fn location() -> std::io::Result<String> {
-        Ok(entry()?.display().to_string())
-    }
-
-    pub fn install(exe: &Path, home: Option<&Path>) -> std::io::Result<()> {
-        let path = entry()?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
+    /// The LaunchAgent property list that runs the agent at login.
+    #[cfg(target_os = "macos")]
+    fn contents(exe: &Path, home: Option<&Path>) -> String {
         let home = home
             .map(|h| {
                 format!(
@@ -140,11 +115,22 @@ mod imp {
                 )
             })
             .unwrap_or_default();
-        let plist = format!(
+        format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n<dict>\n  <key>Label</key><string>{LABEL}</string>\n  <key>ProgramArguments</key>\n  <array><string>{}</string><string>run</string>{home}</array>\n  <key>RunAtLoad</key><true/>\n</dict>\n</plist>\n",
             xml(&exe.to_string_lossy())
-        );
-        std::fs::write(path, plist)
+        )
+    }
+
+    pub fn location() -> std::io::Result<String> {
+        Ok(entry()?.display().to_string())
+    }
+
+    pub fn install(exe: &Path, home: Option<&Path>) -> std::io::Result<()> {
+        let path = entry()?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, contents(exe, home))
     }
 
     pub fn uninstall() -> std::io::Result<()> {
