@@ -14,7 +14,9 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 e2e/scripts/prepare.sh test
 fuzz_target_dir="${FUZZ_TARGET_DIR:-/var/tmp/presence-hub-fuzz-target}"
-e2e/scripts/check-disk.sh "${PRESENCE_NEEDED_GB:-15}" "$CARGO_TARGET_DIR" "$fuzz_target_dir"
+# The Windows and macOS builds' own target folder (see the side builds below).
+cross_target="${CROSS_TARGET_DIR:-/var/tmp/presence-hub-cross-target}"
+e2e/scripts/check-disk.sh "${PRESENCE_NEEDED_GB:-15}" "$CARGO_TARGET_DIR" "$cross_target" "$fuzz_target_dir"
 
 started=$(date +%s)
 step() { printf '\n=== %s  [%s s]\n' "$*" "$(($(date +%s) - started))"; }
@@ -22,28 +24,47 @@ step() { printf '\n=== %s  [%s s]\n' "$*" "$(($(date +%s) - started))"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "supply chain: banned and duplicate crates, licenses, sources (cargo deny; advisories: README)"
-e2e/scripts/supply-chain.sh
-
-step "clippy (warnings are errors) and every test binary, the hub and agent binaries: one build"
+command -v clippy-driver >/dev/null || rustup component add clippy
 # The workspace's own crates are compiled by clippy's driver, which lints them and then builds
 # them as rustc would: what `cargo clippy --workspace --all-targets -- -D warnings` checks, without
 # its second compile of every dependency in check mode (~12 minutes cold on 2 cores). This is
 # how `cargo clippy` runs its driver; CLIPPY_ARGS carries its flags, "__CLIPPY_HACKERY__"
-# between them. Exported: the later cargo calls must see the same wrapper, or they rebuild.
-command -v clippy-driver >/dev/null || rustup component add clippy
+# between them. Exported: every later cargo call must see the same wrapper, or it rebuilds.
 export RUSTC_WORKSPACE_WRAPPER=clippy-driver
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+
+# The builds no Linux test needs run beside the tests, at the lowest CPU priority, in a target
+# folder of their own (cargo locks a target folder for as long as it runs tests): the Windows
+# agent and its installer, the macOS check, cargo-deny. The test steps mostly wait on browsers,
+# sockets and databases, and these builds take that idle time (~12 minutes of them cold) instead
+# of adding to the run. Their log is printed, and their status checked, before the Wine step.
+mkdir -p e2e/output
+cross_log=e2e/output/side-builds.log
+side_builds() {
+    local began=$SECONDS
+    part() { printf '\n--- %s  [%s s]\n' "$*" "$((SECONDS - began))"; }
+    part "the Windows agent: presence-agent.exe and presence-agent-setup.exe (mingw-w64, NSIS)"
+    CARGO_TARGET_DIR="$cross_target" e2e/scripts/windows-agent.sh
+    part "the agent's macOS code compiles and passes clippy (compiled, not run: no Mac here)"
+    CARGO_TARGET_DIR="$cross_target" cargo check --target aarch64-apple-darwin -p agent
+    part "supply chain: banned and duplicate crates, licenses, sources (cargo deny; advisories: README)"
+    e2e/scripts/supply-chain.sh
+    part "done"
+}
+# setsid: its own process group, so that the trap ends the cargo and rustc under it too.
+setsid nice -n 19 bash -c "$(declare -f side_builds); set -euo pipefail; cross_target='$cross_target'; side_builds" \
+    >"$cross_log" 2>&1 &
+side_pid=$!
+# A failed run must not leave the side builds compiling.
+stop_side_builds() { kill -- "-$side_pid" 2>/dev/null || true; }
+trap stop_side_builds EXIT
+
+step "clippy (warnings are errors) and every test binary, the hub and agent binaries: one build"
 # One build for all: the binaries come out of the test build itself (`cargo build -p …` alone
 # resolves other features — tokio without the tests' test-util — and compiled tokio and all
-# that depends on it a second time).
-cargo test --workspace --no-run
-
-step "the Windows agent: presence-agent.exe and presence-agent-setup.exe (mingw-w64, NSIS)"
-e2e/scripts/windows-agent.sh
-
-step "the agent's macOS code compiles and passes clippy (compiled, not run: no Mac here)"
-cargo check --target aarch64-apple-darwin -p agent
+# that depends on it a second time). --timings leaves a report of what took how long in
+# $CARGO_TARGET_DIR/cargo-timings/.
+cargo test --workspace --no-run --timings
 
 step "every system library the binaries link comes from a package prepare.sh installs"
 e2e/scripts/check-system-deps.sh "$CARGO_TARGET_DIR/debug/presence-hub" "$CARGO_TARGET_DIR/debug/presence-agent"
@@ -51,15 +72,6 @@ e2e/scripts/check-system-deps.sh "$CARGO_TARGET_DIR/debug/presence-hub" "$CARGO_
 step "tests on SQLite (unit, integration, end-to-end, fuzz seeds and regressions)"
 cargo test --workspace
 # The later steps run test binaries this one built (run-built-tests.sh says why).
-
-step "the Windows agent under Wine: its unit tests, then the agent scenarios and the installer"
-wine_env="$(e2e/scripts/wine-prefix.sh)"
-eval "$wine_env"
-CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
-    cargo test --release --target x86_64-pc-windows-gnu -p agent
-# One at a time: Wine keeps one desktop per prefix, on the first program's X display.
-e2e/scripts/run-built-tests.sh e2e agent_process -- --ignored windows_ --nocapture --test-threads 1
-e2e/scripts/run-built-tests.sh e2e agent_install -- --ignored windows_ --nocapture
 
 step "faults: restart under 2,000 agents, half-open agent, stalled tabs, kill -9 (SQLite)"
 e2e/scripts/run-built-tests.sh e2e faults -- --ignored --nocapture --test-threads 1
@@ -80,7 +92,7 @@ step "integration tests on PostgreSQL"
 pg_env="$(e2e/scripts/postgres.sh start)"
 eval "$pg_env"
 [ -n "${PRESENCE_TEST_PG:-}" ] || { echo "PostgreSQL did not start" >&2; exit 1; }
-trap 'e2e/scripts/postgres.sh stop "$PGDATA_DIR"' EXIT
+trap 'stop_side_builds; e2e/scripts/postgres.sh stop "$PGDATA_DIR"' EXIT
 e2e/scripts/run-built-tests.sh server
 step "fault test on PostgreSQL: kill -9 during concurrent writes"
 e2e/scripts/run-built-tests.sh e2e faults -- kill9 --ignored --nocapture
@@ -88,5 +100,21 @@ e2e/scripts/run-built-tests.sh e2e faults -- kill9 --ignored --nocapture
 step "cluster mode: three hubs on their own PostgreSQL server behind HAProxy"
 e2e/scripts/run-built-tests.sh e2e cluster -- --ignored --nocapture --test-threads 1
 
-e2e/scripts/check-disk.sh 0 "$CARGO_TARGET_DIR" "$fuzz_target_dir"
+step "the side builds: supply chain, Windows agent, macOS check (run beside the tests above)"
+side_status=0
+wait "$side_pid" || side_status=$?
+cat "$cross_log"
+[ "$side_status" -eq 0 ] || { echo "side builds failed (exit $side_status): $cross_log" >&2; exit 1; }
+
+step "the Windows agent under Wine: its unit tests, then the agent scenarios and the installer"
+wine_env="$(e2e/scripts/wine-prefix.sh)"
+eval "$wine_env"
+export PRESENCE_AGENT_EXE="$cross_target/x86_64-pc-windows-gnu/release/presence-agent.exe"
+CARGO_TARGET_DIR="$cross_target" CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+    cargo test --release --target x86_64-pc-windows-gnu -p agent
+# One at a time: Wine keeps one desktop per prefix, on the first program's X display.
+e2e/scripts/run-built-tests.sh e2e agent_process -- --ignored windows_ --nocapture --test-threads 1
+e2e/scripts/run-built-tests.sh e2e agent_install -- --ignored windows_ --nocapture
+
+e2e/scripts/check-disk.sh 0 "$CARGO_TARGET_DIR" "$cross_target" "$fuzz_target_dir"
 step "all tests passed in $(( $(date +%s) - started )) s"
