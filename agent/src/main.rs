@@ -6,6 +6,7 @@ use agent::engine::{Command, Engine, SocketEndpoint};
 use agent::paths::{read_json, AgentPaths};
 use agent::state::AgentState;
 use clap::{Parser, Subcommand};
+use shared::two_factor::LoginAnswer;
 use std::io::Read;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,15 +26,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Log in and store a device token in the config folder.
+    /// Log in and store a device token in the config folder. Without `--email`: shows a code
+    /// to approve in the browser where you are signed in (no password here).
     Login {
         #[arg(long, env = "PRESENCE_SERVER")]
         server: String,
         #[arg(long, env = "PRESENCE_EMAIL")]
-        email: String,
-        /// Read the password from standard input instead of a prompt.
+        email: Option<String>,
+        /// Read the password from standard input instead of a prompt (and, on the next line,
+        /// the two-factor code when the account asks for one).
         #[arg(long)]
         password_stdin: bool,
+        /// The code of your authenticator app, for an account with two-factor sign-in (else
+        /// $PRESENCE_TOTP_CODE, else the line after the password on standard input, else asked).
+        #[arg(long)]
+        code: Option<String>,
     },
     /// Revoke the device token and forget it.
     Logout,
@@ -106,7 +113,11 @@ fn main() -> ExitCode {
             server,
             email,
             password_stdin,
-        } => runtime.block_on(login(&paths, &server, &email, password_stdin)),
+            code,
+        } => match email.filter(|e| !e.trim().is_empty()) {
+            Some(email) => runtime.block_on(login(&paths, &server, &email, password_stdin, code)),
+            None => runtime.block_on(device_login(&paths, &server)),
+        },
         Cmd::Logout => runtime.block_on(logout(&paths)),
         Cmd::Status => status(&paths),
         Cmd::Start { ticket } => runtime.block_on(control(
@@ -150,51 +161,118 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn read_password(from_stdin: bool) -> std::io::Result<String> {
+/// The password, and from standard input also the line after it (a two-factor code, if any).
+fn read_password(from_stdin: bool) -> std::io::Result<(String, Option<String>)> {
     if let Ok(p) = std::env::var("PRESENCE_PASSWORD") {
         if !p.is_empty() {
-            return Ok(p);
+            return Ok((p, None));
         }
     }
     if from_stdin {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s)?;
-        return Ok(s.trim_end_matches(['\n', '\r']).to_string());
+        let mut lines = s.lines();
+        let password = lines.next().unwrap_or_default().to_string();
+        let code = lines
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(str::to_string);
+        return Ok((password, code));
     }
-    rpassword::prompt_password("Password: ")
+    rpassword::prompt_password("Password: ").map(|p| (p, None))
 }
 
-async fn login(paths: &AgentPaths, server: &str, email: &str, password_stdin: bool) -> ExitCode {
-    let password = match read_password(password_stdin) {
+/// The two-factor code: `--code`, else $PRESENCE_TOTP_CODE, else the line after the password
+/// on standard input, else asked for on the terminal.
+fn two_factor_code(flag: Option<String>, from_stdin: Option<String>) -> std::io::Result<String> {
+    let given = flag
+        .into_iter()
+        .chain(std::env::var("PRESENCE_TOTP_CODE").ok())
+        .chain(from_stdin)
+        .map(|c| c.trim().to_string())
+        .find(|c| !c.is_empty());
+    if let Some(code) = given {
+        return Ok(code);
+    }
+    eprint!("Two-factor code: ");
+    std::io::Write::flush(&mut std::io::stderr())?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim().to_string())
+}
+
+async fn login(
+    paths: &AgentPaths,
+    server: &str,
+    email: &str,
+    password_stdin: bool,
+    code: Option<String>,
+) -> ExitCode {
+    let (password, stdin_code) = match read_password(password_stdin) {
         Ok(p) => p,
         Err(e) => return fail(&format!("cannot read the password: {e}")),
     };
     let api = HubApi::new(server, None);
-    match api.login(email, &password).await {
-        Ok(res) => {
-            let creds = Credentials {
-                server: api.base().to_string(),
-                token: res.token,
-                user_id: res.user.id,
-                email: res.user.email,
-                name: res.user.name.clone(),
-                token_in: TokenPlace::File,
+    let res = match api.login(email, &password).await {
+        Ok(LoginAnswer::LoggedIn(res)) => res,
+        // Two-factor sign-in: the password was right; the code finishes the login.
+        Ok(LoginAnswer::MfaRequired(step)) => {
+            let code = match two_factor_code(code, stdin_code) {
+                Ok(code) => code,
+                Err(e) => return fail(&format!("cannot read the two-factor code: {e}")),
             };
-            let place = match creds.save(paths) {
-                Ok(place) => place,
-                Err(e) => return fail(&format!("cannot store the device token: {e}")),
-            };
-            println!(
-                "Logged in as {} ({}). Device token kept {}; login in {}.",
-                res.user.name,
-                res.user.role,
-                place.describe(),
-                paths.credentials().display()
-            );
-            ExitCode::SUCCESS
+            match api.finish_mfa(&step.mfa_token, &code).await {
+                Ok(res) => res,
+                Err(e) => return fail(&format!("login failed: {e}")),
+            }
         }
+        Err(e) => return fail(&format!("login failed: {e}")),
+    };
+    keep_login(paths, &api, res)
+}
+
+/// `login` without an e-mail: the device authorization flow. Prints where to approve the
+/// code (two lines on stdout), then waits until it is approved, denied or expired.
+async fn device_login(paths: &AgentPaths, server: &str) -> ExitCode {
+    use agent::client::device_flow;
+    let api = HubApi::new(server, None);
+    let auth = match api.start_device_login(&device_flow::client_name()).await {
+        Ok(auth) => auth,
+        Err(e) => return fail(&format!("login failed: {e}")),
+    };
+    for line in device_flow::instructions(&auth) {
+        println!("{line}");
+    }
+    // Whoever reads the lines through a pipe (a script, a test) sees them now.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    match device_flow::wait_for_approval(&api, &auth).await {
+        Ok(res) => keep_login(paths, &api, res),
         Err(e) => fail(&format!("login failed: {e}")),
     }
+}
+
+/// Stores the login answer (the same for a password and a device login) and says who it is.
+fn keep_login(paths: &AgentPaths, api: &HubApi, res: shared::api::LoginResponse) -> ExitCode {
+    let creds = Credentials {
+        server: api.base().to_string(),
+        token: res.token,
+        user_id: res.user.id,
+        email: res.user.email,
+        name: res.user.name.clone(),
+        token_in: TokenPlace::File,
+    };
+    let place = match creds.save(paths) {
+        Ok(place) => place,
+        Err(e) => return fail(&format!("cannot store the device token: {e}")),
+    };
+    println!(
+        "Logged in as {} ({}). Device token kept {}; login in {}.",
+        res.user.name,
+        res.user.role,
+        place.describe(),
+        paths.credentials().display()
+    );
+    ExitCode::SUCCESS
 }
 
 async fn logout(paths: &AgentPaths) -> ExitCode {

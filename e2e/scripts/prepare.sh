@@ -83,5 +83,14 @@ if [ "$what" = test ]; then
         mkdir -p "$node_dir"
         npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error "axe-core@$axe_version" >/dev/null
     fi
+    # The OpenID provider of the single sign-on tests (e2e/sso/mock-idp.mjs, e2e/tests/sign_in/sso.rs):
+    # real signed tokens, JWKS and PKCE on loopback. It needs Node.js 20.19 or newer.
+    mock_idp_version="8.2.2"
+    if ! grep -q "\"version\": \"$mock_idp_version\"" "$node_dir/node_modules/oauth2-mock-server/package.json" 2>/dev/null; then
+        command -v npm >/dev/null || { echo "prepare: npm is needed for oauth2-mock-server" >&2; exit 1; }
+        echo "prepare: installing oauth2-mock-server $mock_idp_version into $node_dir"
+        mkdir -p "$node_dir"
+        npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error "oauth2-mock-server@$mock_idp_version" >/dev/null
+    fi
 fi
 

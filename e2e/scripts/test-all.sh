@@ -46,7 +46,9 @@ side_builds() {
     part "the Windows agent: presence-agent.exe and presence-agent-setup.exe (mingw-w64, NSIS)"
     CARGO_TARGET_DIR="$cross_target" e2e/scripts/windows-agent.sh
     part "the agent's macOS code compiles and passes clippy (compiled, not run: no Mac here)"
-    CARGO_TARGET_DIR="$cross_target" cargo check --target aarch64-apple-darwin -p agent
+    # --release: the build scripts and proc-macros it runs on this machine are then the very
+    # ones the Windows release build compiled (a dev-profile check compiled them all again).
+    CARGO_TARGET_DIR="$cross_target" cargo check --release --target aarch64-apple-darwin -p agent
     part "supply chain: banned and duplicate crates, licenses, sources (cargo deny; advisories: README)"
     e2e/scripts/supply-chain.sh
     part "done"

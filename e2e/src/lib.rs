@@ -26,6 +26,7 @@ pub mod dashboard;
 pub mod fake_a2s;
 pub mod hub;
 pub mod load;
+pub mod mock_idp;
 pub mod page;
 pub mod process;
 pub mod swarm;

@@ -726,6 +726,103 @@ async fn under_xvfb_the_window_asks_about_idle_time_and_a_click_discards_it(plat
     hub.stop().expect("the hub stops cleanly");
 }
 
+/// `presence-agent login --server URL` without an e-mail (SPEC §17): the agent prints the
+/// `/device` address and a code, Alice (signed in elsewhere) approves the code, and the agent
+/// keeps a device token of hers: `status` names her and `run --headless` goes online with it.
+async fn a_login_without_password_is_approved_by_a_signed_in_person(platform: Platform) {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+    let hub = hub(&label(platform, "agent-device-login-hub")).await;
+    let home = AgentHome::on(platform).expect("an agent home (build presence-agent first)");
+    let mut cmd = home.command(&["login", "--server", &hub.url]);
+    cmd.env_remove("PRESENCE_EMAIL")
+        .env_remove("PRESENCE_PASSWORD")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut login = tokio::process::Command::from(cmd)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("presence-agent login starts");
+    let mut lines = BufReader::new(login.stdout.take().expect("its stdout")).lines();
+    let mut stderr = login.stderr.take().expect("its stderr");
+    let mut printed = Vec::new();
+    while printed.len() < 2 {
+        let line = tokio::time::timeout(Duration::from_secs(15), lines.next_line())
+            .await
+            .expect("a line within 15 s")
+            .expect("stdout readable")
+            .expect("a line, not the end of the output");
+        printed.push(line);
+    }
+    let (first, second) = (&printed[0], &printed[1]);
+    let code = first
+        .strip_prefix(&format!("Open {}/device and enter the code ", hub.url))
+        .unwrap_or_else(|| panic!("the first line names the page and the code: {first:?}"))
+        .trim()
+        .to_string();
+    assert!(
+        code.len() == 9 && code.as_bytes()[4] == b'-',
+        "a code like ABCD-EFGH: {code:?}"
+    );
+    assert_eq!(*second, format!("(or open {}/device?code={code})", hub.url));
+
+    let alice = ApiSession::login(&hub.url, "alice@demo.test", DEMO_PASSWORD)
+        .await
+        .expect("alice login");
+    let (status, body) = alice
+        .send_json(
+            reqwest::Method::POST,
+            &hub.url,
+            "/api/auth/device/approve",
+            &json!({ "user_code": code }),
+        )
+        .await
+        .expect("approve request");
+    assert_eq!(status, 204, "{body}");
+
+    // The agent polls every 5 s: it has its token at the next poll.
+    let exit = tokio::time::timeout(Duration::from_secs(30), login.wait())
+        .await
+        .expect("presence-agent login ends within 30 s of the approval")
+        .expect("its exit status");
+    let mut rest = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    let mut errors = String::new();
+    let _ = stderr.read_to_string(&mut errors).await;
+    assert!(exit.success(), "login failed ({exit}):\n{rest}{errors}");
+    assert!(rest.contains("Logged in as Alice Archer"), "{rest}");
+
+    let status = home.status().expect("presence-agent status");
+    assert_eq!(
+        status_line(&status, "user"),
+        Some("Alice Archer <alice@demo.test>"),
+        "{status}"
+    );
+    let mut agent = home
+        .run(&label(platform, "agent-device-login"), Display::Headless)
+        .expect("presence-agent run --headless");
+    until_status(&home, "the agent online", Duration::from_secs(15), online)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}\nagent log:\n{}", agent.log_tail(20)));
+    let devices = alice
+        .get_json(&hub.url, "/api/auth/tokens")
+        .await
+        .expect("alice's logins");
+    assert!(
+        devices
+            .as_array()
+            .is_some_and(|d| d.iter().any(|t| t["kind"] == "device")),
+        "the agent's login is listed as a desktop agent: {devices}"
+    );
+    agent.stop(Duration::from_secs(5));
+    hub.stop().expect("the hub stops cleanly");
+}
+
 // Each scenario on Linux, and on Windows under Wine.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -786,4 +883,9 @@ async fn windows_under_xvfb_idle_time_is_measured_and_the_hub_follows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linux_under_xvfb_the_window_asks_about_idle_time_and_a_click_discards_it() {
     under_xvfb_the_window_asks_about_idle_time_and_a_click_discards_it(Platform::Linux).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linux_device_login() {
+    a_login_without_password_is_approved_by_a_signed_in_person(Platform::Linux).await
 }

@@ -87,8 +87,19 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/org", get(pages::org_page))
         .route("/downloads", get(pages::downloads_page))
         .route("/downloads/{file}", get(pages::download_file))
+        .route("/device", get(pages::device_page))
         .route("/login", get(pages::login_page).post(pages::login_form))
+        .route(
+            "/login/mfa",
+            get(pages::login_mfa_page).post(pages::login_mfa_form),
+        )
         .route("/logout", post(pages::logout_form))
+        .route(
+            "/auth/sso",
+            get(pages::sso_by_email).post(pages::sso_by_email_form),
+        )
+        .route("/auth/sso/callback", get(pages::sso_callback))
+        .route("/auth/sso/{org_id}/start", get(pages::sso_start))
         .route("/style/main.css", get(pages::stylesheet))
         .route("/pkg/web.js", get(pages::script))
         .route("/pkg/web_bg.wasm", get(pages::wasm))
@@ -174,6 +185,9 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         .map_err(|e| StartError::Setup(e.to_string()))?;
     let state = AppState::new(AppInner {
         login_limiter: LoginLimiter::new(config.login_attempts_per_minute),
+        device_limiter: crate::ops::device_flow::DeviceFlowLimiter::new(
+            config.login_attempts_per_minute,
+        ),
         public_url,
         setup_link,
         bound: addr,
@@ -341,7 +355,17 @@ async fn cleanup(state: &AppState) {
         (Ok(presence), Ok(tokens)) => tracing::debug!(presence, tokens, "cleanup done"),
         (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "cleanup failed"),
     }
+    // Device sign-in codes live 10 minutes; the rows of expired ones are dropped here.
+    match state.store.delete_expired_device_grants(now).await {
+        Ok(n) => tracing::debug!(device_grants = n, "expired device sign-ins removed"),
+        Err(e) => tracing::warn!(error = %e, "removing expired device sign-ins failed"),
+    }
+    // Second steps of logins live 5 minutes; a day later their rows go.
+    if let Err(e) = state.store.delete_dead_mfa_challenges(now).await {
+        tracing::warn!(error = %e, "removing old two-factor sign-in steps failed");
+    }
     state.login_limiter.forget_idle();
+    state.device_limiter.forget_idle();
 }
 
 impl RunningHub {

@@ -6,6 +6,7 @@ use axum::Json;
 use shared::api::{ErrorBody, ErrorDetail};
 use std::collections::BTreeMap;
 
+use crate::domain::device_flow::DeviceRefusal;
 use crate::ops::OpError;
 use crate::store::StoreError;
 
@@ -32,6 +33,21 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("Too many attempts. Try again in {retry_after_seconds} s.")]
     RateLimited { retry_after_seconds: u64 },
+    /// A wrong or used two-factor code (401 `invalid_code`).
+    #[error("{0}")]
+    InvalidCode(&'static str),
+    /// The login's second step can no longer be finished (401 `mfa_expired`).
+    #[error("{0}")]
+    MfaExpired(String),
+    /// Enrolment required by the organization first (403 `two_factor_required`).
+    #[error("{0}")]
+    TwoFactorRequired(String),
+    /// The device sign-in's polling answers (RFC 8628 §3.5): 400 with the refusal's code.
+    #[error("{0}")]
+    DeviceFlow(DeviceRefusal),
+    /// A password login where the organization requires single sign-on (409 `sso_required`).
+    #[error("{0}")]
+    SsoRequired(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("Method not allowed.")]
@@ -69,6 +85,11 @@ impl ApiError {
             ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value"),
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::InvalidCode(_) => (StatusCode::UNAUTHORIZED, "invalid_code"),
+            ApiError::MfaExpired(_) => (StatusCode::UNAUTHORIZED, "mfa_expired"),
+            ApiError::TwoFactorRequired(_) => (StatusCode::FORBIDDEN, "two_factor_required"),
+            ApiError::DeviceFlow(refusal) => (StatusCode::BAD_REQUEST, refusal.code()),
+            ApiError::SsoRequired(_) => (StatusCode::CONFLICT, shared::sso::SSO_REQUIRED),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
@@ -102,6 +123,11 @@ impl From<OpError> for ApiError {
             } => ApiError::RateLimited {
                 retry_after_seconds,
             },
+            OpError::InvalidCode(why) => ApiError::InvalidCode(why),
+            e @ OpError::MfaExpired => ApiError::MfaExpired(e.to_string()),
+            e @ OpError::TwoFactorRequired => ApiError::TwoFactorRequired(e.to_string()),
+            OpError::DeviceFlow(refusal) => ApiError::DeviceFlow(refusal),
+            OpError::SsoRequired(text) => ApiError::SsoRequired(text),
             OpError::Internal(text) => ApiError::Internal(text),
             OpError::Store(e) => ApiError::Store(e),
         }

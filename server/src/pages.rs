@@ -3,8 +3,10 @@
 //! the store and the hub with the same role scoping as the matching API handler.
 
 mod audit;
+mod device;
 mod downloads;
 mod fleet;
+mod login_mfa;
 mod people;
 mod policy;
 mod screenshots;
@@ -12,14 +14,17 @@ mod servers;
 mod session;
 mod sessions;
 pub mod signed_in;
+mod sso;
 mod staff;
 mod tickets;
 mod timesheets;
 mod webhooks;
 
 pub use audit::audit_page;
+pub use device::device_page;
 pub use downloads::{download_file, downloads_page};
 pub use fleet::fleet_page;
+pub use login_mfa::{login_mfa_form, login_mfa_page};
 pub use people::{account_page, invite_page, org_page, setup_page, users_page};
 pub use policy::policy_page;
 pub use screenshots::screenshots_page;
@@ -27,6 +32,7 @@ pub use servers::servers_page;
 pub use session::session_page;
 pub use sessions::sessions_page;
 pub use signed_in::{AtLeast, PageRole, SignedIn};
+pub use sso::{sso_by_email, sso_by_email_form, sso_callback, sso_start};
 pub use staff::staff_page;
 pub use tickets::{ticket_page, tickets_page};
 pub use timesheets::{reports_page, timesheets_page};
@@ -110,6 +116,9 @@ pub async fn status_page(
     let Some(owner) = viewer_of(&state, req.headers()).await else {
         return Ok(Redirect::to(login_or_setup(&state).await).into_response());
     };
+    if owner.must_enrol_two_factor() {
+        return Ok(Redirect::to(signed_in::ENROL_PAGE).into_response());
+    }
     let (viewer, org) = viewer_data(&state, &owner).await?;
     let users = org.snapshot_for(owner.user.id, owner.user.role.reads_whole_org());
     let idle_threshold_seconds = org.policy().config.idle_threshold_seconds;
@@ -136,21 +145,48 @@ async fn login_or_setup(state: &AppState) -> &'static str {
     }
 }
 
-/// `/login`: the form (or straight to `/` when already logged in; to `/setup` on first run).
+/// Where to go after signing in (`?next=`): only a path of this hub (`/device?code=…`),
+/// never another site (`//evil.test`, `https://…`, `/\evil.test`), so a crafted link cannot
+/// send someone away; plain visible ASCII only, as a `Location` header takes it.
+pub(crate) fn local_next(next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 512
+        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    local.then(|| next.to_string())
+}
+
+/// `/login`: the form (or straight to `/`, or `?next=`, when already logged in; to `/setup`
+/// on first run).
 pub async fn login_page(State(state): State<AppState>, req: Request) -> Response {
+    let next = local_next(
+        query_pairs(&req)
+            .into_iter()
+            .find(|(k, _)| k == "next")
+            .map(|(_, v)| v)
+            .as_deref(),
+    );
     if viewer_of(&state, req.headers()).await.is_some() {
-        return Redirect::to("/").into_response();
+        return Redirect::to(next.as_deref().unwrap_or("/")).into_response();
     }
     if login_or_setup(&state).await == "/setup" {
         return Redirect::to("/setup").into_response();
     }
-    render_page(state.leptos.clone(), PageData::default(), req).await
+    let data = PageData {
+        login_next: next,
+        ..PageData::default()
+    };
+    render_page(state.leptos.clone(), data, req).await
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
     email: String,
     password: String,
+    /// Where to go once signed in (see [`local_next`]).
+    #[serde(default)]
+    next: Option<String>,
 }
 
 /// `POST /login` from the HTML form: cookie and redirect, or the form again with the reason.
@@ -161,8 +197,10 @@ pub async fn login_form(State(state): State<AppState>, req: Request) -> Response
     }
     let ip = client_ip(&parts, state.config.trust_proxy);
     let form = Form::<LoginForm>::from_request(Request::from_parts(parts, body), &()).await;
+    let mut next = None;
     let outcome = match form {
         Ok(Form(form)) => {
+            next = local_next(form.next.as_deref());
             accounts::login(
                 &state.ops(),
                 &state.login_limiter,
@@ -176,8 +214,16 @@ pub async fn login_form(State(state): State<AppState>, req: Request) -> Response
         Err(_) => Err(OpError::InvalidCredentials),
     };
     match outcome {
-        Ok((token, _user)) => {
-            let mut response = Redirect::to("/").into_response();
+        Ok(accounts::LoginStep::SecondFactor { mfa_token }) => {
+            let mfa = web::data::LoginMfaData {
+                mfa_token,
+                error: None,
+                recovery: false,
+            };
+            login_mfa::second_step(&state, mfa, next, "/login", StatusCode::OK).await
+        }
+        Ok(accounts::LoginStep::Done { token, .. }) => {
+            let mut response = Redirect::to(next.as_deref().unwrap_or("/")).into_response();
             *response.status_mut() = StatusCode::SEE_OTHER;
             if let Ok(cookie) = HeaderValue::from_str(&crate::api::extract::session_cookie(&token))
             {
@@ -189,6 +235,7 @@ pub async fn login_form(State(state): State<AppState>, req: Request) -> Response
             let status = match &error {
                 OpError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
                 OpError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                OpError::SsoRequired(_) => StatusCode::CONFLICT,
                 _ => StatusCode::UNAUTHORIZED,
             };
             let message = match &error {
@@ -197,6 +244,7 @@ pub async fn login_form(State(state): State<AppState>, req: Request) -> Response
             };
             let data = PageData {
                 login_error: Some(message),
+                login_next: next,
                 ..PageData::default()
             };
             let mut response = render_page(state.leptos.clone(), data, get_request("/login")).await;

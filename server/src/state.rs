@@ -27,6 +27,8 @@ pub struct AppInner {
     /// Where operations publish their events (the hub, through the cluster bus on PostgreSQL).
     pub events: Events,
     pub login_limiter: LoginLimiter,
+    /// New device sign-in codes per address, and code guesses per user.
+    pub device_limiter: crate::ops::device_flow::DeviceFlowLimiter,
     pub leptos: leptos::config::LeptosOptions,
     /// Cancelled when the hub stops: sockets close with 1012, background tasks end.
     pub shutdown: CancellationToken,

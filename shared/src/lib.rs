@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod api;
 pub mod backoff;
+pub mod device_flow;
 pub mod fleet;
 pub mod game_servers;
 pub mod people;
@@ -10,7 +11,9 @@ pub mod policy;
 pub mod presence;
 pub mod protocol;
 pub mod role;
+pub mod sso;
 pub mod timesheets;
+pub mod two_factor;
 pub mod webhooks;
 
 pub use policy::Policy;

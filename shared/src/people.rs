@@ -155,6 +155,9 @@ pub struct OrgSettings {
     /// IANA name: days, weeks and months of reports and staff time follow it.
     pub timezone: String,
     pub created_at: DateTime<Utc>,
+    /// Whom two-factor sign-in is required of (SPEC §17).
+    #[serde(default)]
+    pub require_2fa_for: crate::two_factor::TwoFactorRequirement,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -165,6 +168,9 @@ pub struct UpdateOrgRequest {
     pub name: Option<String>,
     #[serde(default)]
     pub timezone: Option<String>,
+    /// `none`, `admins` (owners and admins) or `everyone`.
+    #[serde(default)]
+    pub require_2fa_for: Option<crate::two_factor::TwoFactorRequirement>,
 }
 
 /// `PATCH /api/tickets/{id}`.

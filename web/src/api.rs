@@ -62,6 +62,15 @@ pub async fn patch<B: Serialize, T: DeserializeOwned>(
     send("PATCH", path, body).await
 }
 
+/// `POST path` with a JSON body, for endpoints that answer 204 No Content.
+pub async fn post_no_content<B: Serialize>(path: &str, body: &B) -> Result<(), ApiFailure> {
+    let json = serde_json::to_string(body).map_err(|e| ApiFailure {
+        message: format!("Could not send the request: {e}"),
+        ..ApiFailure::default()
+    })?;
+    request("POST", path, Some(json)).await.map(|_| ())
+}
+
 /// `POST path` without a body (actions such as issuing a reset link).
 pub async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     let (status, text) = request("POST", path, None).await?;

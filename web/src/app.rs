@@ -8,6 +8,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::data::PageData;
+use crate::pages::device::DevicePage;
 use crate::pages::{
     account::AccountPage, audit::AuditPage, downloads::DownloadsPage, fleet::FleetPage,
     invite::InvitePage, login::LoginPage, not_found::NotFound, org_settings::OrgSettingsPage,
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=StatusPage/>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/login/mfa") view=LoginPage/>
                 <Route path=path!("/sessions") view=SessionsPage/>
                 <Route path=path!("/sessions/:id") view=SessionPage/>
                 <Route path=path!("/tickets") view=TicketsPage/>
@@ -75,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings/org") view=OrgSettingsPage/>
                 <Route path=path!("/settings/webhooks") view=WebhooksPage/>
                 <Route path=path!("/downloads") view=DownloadsPage/>
+                <Route path=path!("/device") view=DevicePage/>
             </Routes>
         </Router>
     }

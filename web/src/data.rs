@@ -165,6 +165,9 @@ pub struct UsersPageData {
     pub users: Vec<UserRow>,
     /// The organization's timezone (what a user without their own follows).
     pub org_timezone: String,
+    /// Who has two-factor sign-in on (an admin may reset it).
+    #[serde(default)]
+    pub two_factor_users: Vec<i64>,
 }
 
 /// `/account`: one's own profile, password and devices.
@@ -173,12 +176,18 @@ pub struct AccountPageData {
     pub user: UserRecord,
     pub devices: Vec<DeviceToken>,
     pub org_timezone: String,
+    /// One's two-factor sign-in, and whether the organization requires it.
+    #[serde(default)]
+    pub two_factor: shared::two_factor::TwoFactorStatus,
 }
 
 /// `/settings/org` (admins and owners).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrgPageData {
     pub org: OrgSettings,
+    /// Single sign-on: owners only (`None` for admins).
+    #[serde(default)]
+    pub sso: Option<shared::sso::SsoSection>,
 }
 
 /// `/timesheets`: a week of every user the viewer may see, and one user's sessions in it.
@@ -241,6 +250,17 @@ pub struct DownloadFile {
     pub sha256: String,
 }
 
+/// `/device`: a signed-in person approves or denies an agent's sign-in by its code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DevicePageData {
+    /// The code from the link or the form (normalised when it names a sign-in).
+    pub code: String,
+    /// The sign-in waiting with that code, while it can be answered.
+    pub request: Option<shared::device_flow::DeviceLoginRequest>,
+    /// Why the code cannot be answered: unknown, expired, already answered, not a code.
+    pub error: Option<String>,
+}
+
 /// Provided as Leptos context by the hub for each server-side render. Exactly one page's
 /// field is set (or none, for the login, not-found and forbidden pages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -266,8 +286,25 @@ pub struct PageData {
     pub fleet: Option<FleetPageData>,
     pub webhooks: Option<WebhooksPageData>,
     pub downloads: Option<DownloadsPageData>,
+    pub device: Option<DevicePageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).
     pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.
     pub login_error: Option<String>,
+    /// Where `/login` goes once signed in (a path of this hub, from `?next=`).
+    pub login_next: Option<String>,
+    /// `/login` after a correct password of someone with two-factor sign-in: the code form.
+    #[serde(default)]
+    pub login_mfa: Option<LoginMfaData>,
+}
+
+/// The second step of `/login` (SPEC §17): the form asking for the code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginMfaData {
+    /// The one-time token of the password step, sent back with the code.
+    pub mfa_token: String,
+    /// Why the last code was refused.
+    pub error: Option<String>,
+    /// The last try was with a recovery code: that form is shown open.
+    pub recovery: bool,
 }

@@ -3,8 +3,10 @@
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use shared::api::{ErrorBody, LoginResponse, Paged, Ticket};
+use shared::device_flow::DeviceAuthorization;
 use shared::protocol::SessionInfo;
 use shared::timesheets::IdleSpan;
+use shared::two_factor::LoginAnswer;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -98,11 +100,47 @@ impl HubApi {
         })
     }
 
-    pub async fn login(&self, email: &str, password: &str) -> Result<LoginResponse, ApiError> {
+    /// `POST /api/auth/login` for a device token: signed in, or (two-factor sign-in) the
+    /// second step to finish with [`HubApi::finish_mfa`].
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoginAnswer, ApiError> {
         self.send(
             self.http
                 .post(self.url("/api/auth/login"))
                 .json(&json!({"email": email, "password": password, "device": true})),
+        )
+        .await
+    }
+
+    /// `POST /api/auth/mfa`: the login's second step with a code of the authenticator app.
+    pub async fn finish_mfa(&self, mfa_token: &str, code: &str) -> Result<LoginResponse, ApiError> {
+        self.send(
+            self.http
+                .post(self.url("/api/auth/mfa"))
+                .json(&json!({"mfa_token": mfa_token, "code": code})),
+        )
+        .await
+    }
+
+    /// `POST /api/auth/device`: the codes of a sign-in without a password (SPEC §17).
+    pub async fn start_device_login(
+        &self,
+        client_name: &str,
+    ) -> Result<DeviceAuthorization, ApiError> {
+        self.send(
+            self.http
+                .post(self.url("/api/auth/device"))
+                .json(&json!({ "client_name": client_name })),
+        )
+        .await
+    }
+
+    /// `POST /api/auth/device/token`: the login answer once the code is approved; until then
+    /// the hub's refusal (`authorization_pending`, `slow_down`, ...) as [`ApiError::Refused`].
+    pub async fn poll_device_login(&self, device_code: &str) -> Result<LoginResponse, ApiError> {
+        self.send(
+            self.http
+                .post(self.url("/api/auth/device/token"))
+                .json(&json!({ "device_code": device_code })),
         )
         .await
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod backoff;
 pub mod credentials;
+pub mod device_flow;
 pub mod hub;
 pub mod queue;
 pub mod socket;

@@ -3,17 +3,18 @@
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::StatusCode;
-use axum::response::{AppendHeaders, IntoResponse};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
 use super::extract::{ApiJson, Caller, ClientIp};
 use crate::error::ApiResult;
-use crate::ops::accounts;
+use crate::ops::accounts::{self, LoginStep};
 use crate::state::AppState;
 use crate::store::UserRow;
 use shared::api::{LoginResponse, UserInfo};
 use shared::people::TokenKind;
+use shared::two_factor::{LoginAnswer, MfaRequired};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
@@ -31,20 +32,20 @@ pub struct LoginBody {
     tag = "auth",
     summary = "Log in with e-mail and password",
     request_body = LoginBody,
-    responses((status = 200, description = "Logged in: the token, and the session cookie (HttpOnly, SameSite=Lax) is set", body = LoginResponse)),
+    responses((status = 200, description = "Logged in: the token, and the session cookie (HttpOnly, SameSite=Lax) is set. For a user with two-factor sign-in, instead `{mfa_required: true, mfa_token}` and no cookie: finish with `POST /api/auth/mfa`", body = LoginAnswer)),
     security(())
 )]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     let kind = if body.device {
         TokenKind::Device
     } else {
         TokenKind::Web
     };
-    let (token, user) = accounts::login(
+    let step = accounts::login(
         &state.ops(),
         &state.login_limiter,
         ip,
@@ -53,7 +54,14 @@ pub async fn login(
         kind,
     )
     .await?;
-    Ok(login_answer(token, &user))
+    Ok(match step {
+        LoginStep::Done { token, user } => login_answer(token, &user).into_response(),
+        LoginStep::SecondFactor { mfa_token } => Json(LoginAnswer::MfaRequired(MfaRequired {
+            mfa_required: true,
+            mfa_token,
+        }))
+        .into_response(),
+    })
 }
 
 #[utoipa::path(

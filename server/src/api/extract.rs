@@ -88,6 +88,9 @@ impl FromRequestParts<AppState> for Caller {
             .authenticate_from(&token, ip)
             .await?
             .ok_or(ApiError::Unauthorized)?;
+        if owner.must_enrol_two_factor() && !open_before_two_factor(parts.uri.path()) {
+            return Err(crate::ops::OpError::TwoFactorRequired.into());
+        }
         Ok(Caller {
             ip,
             user: owner.user,
@@ -96,6 +99,18 @@ impl FromRequestParts<AppState> for Caller {
             token,
         })
     }
+}
+
+/// What someone whose organization requires two-factor sign-in may call before turning it on:
+/// signing in and out (`/api/auth/…`) and their own two-factor set-up (`/api/me/2fa…`). Not
+/// approving an agent's device login: that hands out a token, which must wait for the second
+/// factor like every other way in.
+fn open_before_two_factor(path: &str) -> bool {
+    let device_approval =
+        path.starts_with("/api/auth/device/approve") || path.starts_with("/api/auth/device/deny");
+    (path.starts_with("/api/auth/") && !device_approval)
+        || path == "/api/me/2fa"
+        || path.starts_with("/api/me/2fa/")
 }
 
 /// The client's address: the socket peer, or `X-Forwarded-For` when the hub trusts a proxy.

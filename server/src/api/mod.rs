@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod config;
 mod corrections;
+mod device_flow;
 pub mod extract;
 mod fleet;
 mod game_servers;
@@ -14,10 +15,12 @@ mod people;
 mod policy;
 pub mod screenshots;
 mod sessions;
+mod sso;
 mod staff;
 mod status;
 mod tickets;
 mod timesheets;
+mod two_factor;
 mod users;
 mod webhooks;
 
@@ -39,6 +42,16 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(two_factor::mfa))
+        .routes(routes!(two_factor::status))
+        .routes(routes!(two_factor::setup))
+        .routes(routes!(two_factor::enable))
+        .routes(routes!(two_factor::disable))
+        .routes(routes!(two_factor::recovery_codes))
+        .routes(routes!(device_flow::start))
+        .routes(routes!(device_flow::token))
+        .routes(routes!(device_flow::approve))
+        .routes(routes!(device_flow::deny))
         .routes(routes!(status::show, status::set, status::clear))
         .routes(routes!(people::change_password))
         .routes(routes!(people::tokens))
@@ -46,9 +59,12 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(people::invite_info, people::accept_invite))
         .routes(routes!(people::setup))
         .routes(routes!(people::org, people::update_org))
+        .routes(routes!(sso::show, sso::update, sso::remove))
+        .routes(routes!(sso::lookup))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::show, users::update))
         .routes(routes!(users::reset_link))
+        .routes(routes!(two_factor::reset))
         .routes(routes!(sessions::of_user))
         .routes(routes!(sessions::list))
         .routes(routes!(sessions::export_csv))

@@ -24,6 +24,7 @@ use shared::policy::{FieldKind, FIELDS};
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
         (name = "auth", description = "Logging in and out, passwords, devices"),
+        (name = "two-factor", description = "One's own two-factor sign-in: authenticator app (TOTP) and recovery codes"),
         (name = "setup", description = "The first organization of a new hub"),
         (name = "organization", description = "Organization settings"),
         (name = "users", description = "People of the organization"),
@@ -69,15 +70,18 @@ impl Modify for Security {
 const ERROR_STATUSES: [(&str, &str); 11] = [
     (
         "400",
-        "Malformed request (not JSON, wrong types, bad query)",
+        "Malformed request (not JSON, wrong types, bad query), or the device sign-in's poll answer (`authorization_pending`, `slow_down`, `access_denied`, `expired_token`, `invalid_grant`)",
     ),
     ("401", "Not logged in, or wrong credentials"),
-    ("403", "The caller's role is too low"),
+    (
+        "403",
+        "The caller's role is too low, or (`two_factor_required`) their organization requires two-factor sign-in they have not turned on",
+    ),
     ("404", "Not found, or another organization's"),
     ("405", "Method not allowed"),
     (
         "409",
-        "Conflict (an existing e-mail, an active session, the last owner, a used link)",
+        "Conflict (an existing e-mail, an active session, the last owner, a used link), or (`sso_required`) a password login where the organization signs in through its identity provider",
     ),
     ("413", "Request body too large"),
     ("415", "Wrong content type"),

@@ -18,6 +18,7 @@ use shared::people::{
     ChangePasswordRequest, DeviceToken, InviteInfo, OrgSettings, PasswordChanged,
     SetPasswordRequest, SetupRequest, TokenKind, UpdateOrgRequest,
 };
+use shared::two_factor::{LoginAnswer, MfaRequired};
 
 /// Logs `user` in with a new browser token: the login answer and the session cookie.
 async fn logged_in(
@@ -56,7 +57,7 @@ pub async fn invite_info(
     summary = "Set a password from an invite or reset link (single use) and log in",
     request_body = SetPasswordRequest,
     params(("token" = String, Path, description = "The token of the link")),
-    responses((status = 200, description = "Logged in, like a login; the link stops working", body = LoginResponse)),
+    responses((status = 200, description = "Logged in, like a login (with two-factor sign-in on, `{mfa_required: true, mfa_token}`: finish with `POST /api/auth/mfa`); the link stops working", body = LoginAnswer)),
     security(())
 )]
 pub async fn accept_invite(
@@ -68,7 +69,18 @@ pub async fn accept_invite(
     state.refuse_when_stopping()?;
     let user =
         ops::people::use_link(&state.ops(), &token, &body.password, Some(ip.to_string())).await?;
-    logged_in(&state, user, ip).await
+    // A new password from a link is not the second factor: with two-factor sign-in on, the
+    // code is asked for next, as after a login's password.
+    let second_step =
+        ops::two_factor::second_step_if_on(&state.ops(), &user, TokenKind::Web, ip).await?;
+    if let Some(mfa_token) = second_step {
+        let answer = LoginAnswer::MfaRequired(MfaRequired {
+            mfa_required: true,
+            mfa_token,
+        });
+        return Ok(Json(answer).into_response());
+    }
+    Ok(logged_in(&state, user, ip).await?.into_response())
 }
 
 #[utoipa::path(
@@ -182,7 +194,7 @@ pub async fn org(State(state): State<AppState>, caller: Caller) -> ApiResult<Jso
     patch,
     path = "/api/org",
     tag = "organization",
-    summary = "Rename the organization or change its timezone (admin and up)",
+    summary = "Rename the organization, change its timezone or whom it requires two-factor sign-in of (admin and up)",
     request_body = UpdateOrgRequest,
     responses((status = 200, description = "Saved", body = OrgSettings))
 )]

@@ -4,6 +4,7 @@
 //! the new people when they log in or connect.
 
 mod password;
+pub mod sso;
 
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -43,14 +44,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the hub (the default when no command is given).
     Serve(Box<Config>),
-    /// Organizations: create, list.
+    /// Organizations: create, list, single sign-on.
     Org {
         #[command(flatten)]
         db: DbArgs,
         #[command(subcommand)]
         action: OrgAction,
     },
-    /// Users: create, issue a password reset link.
+    /// Users: create, issue a password reset link, reset two-factor sign-in.
     User {
         #[command(flatten)]
         db: DbArgs,
@@ -97,6 +98,10 @@ pub enum OrgAction {
     },
     /// List every organization with its number of users.
     List,
+    /// Single sign-on (OpenID Connect) of an organization: set its provider up (the client
+    /// secret is read from standard input with --client-secret-stdin), or --remove it. Prints
+    /// the callback URL to register at the provider.
+    Sso(sso::SsoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +122,13 @@ pub enum UserAction {
     },
     /// Print a one-time link (valid 7 days) where the user sets a new password.
     ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Turn off a user's two-factor sign-in (a lost phone and lost recovery codes): their
+    /// next login asks for the password only. Audited.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor {
         #[arg(long)]
         email: String,
     },
@@ -153,6 +165,7 @@ pub async fn run(db: DbArgs, admin: Admin) -> ExitCode {
             owner_name,
         }) => org_create(&ctx, &name, &timezone, &owner_email, owner_name.as_deref()).await,
         Admin::Org(OrgAction::List) => org_list(&store).await,
+        Admin::Org(OrgAction::Sso(args)) => sso::run(&ctx, args).await,
         Admin::User(UserAction::Create {
             org,
             email,
@@ -160,6 +173,7 @@ pub async fn run(db: DbArgs, admin: Admin) -> ExitCode {
             role,
         }) => user_create(&ctx, org, &email, &name, role).await,
         Admin::User(UserAction::ResetPassword { email }) => reset_password(&ctx, &email).await,
+        Admin::User(UserAction::ResetTwoFactor { email }) => reset_two_factor(&ctx, &email).await,
     };
     store.close().await;
     match outcome {
@@ -306,6 +320,20 @@ async fn user_create(
         user.role, user.email, user.id, org.name
     );
     report_password(&mut out, &user.email, invite.as_deref(), password.source);
+    Ok(())
+}
+
+async fn reset_two_factor(ctx: &Ctx<'_>, email: &str) -> Result<(), OpError> {
+    let user = ctx
+        .store
+        .find_user_by_email(&normalize_email(email))
+        .await?
+        .ok_or_else(|| OpError::Conflict(format!("There is no user with the e-mail {email}.")))?;
+    ops::two_factor::reset(ctx, None, &user, "cli").await?;
+    eprintln!(
+        "Two-factor sign-in of {} is reset: their next login asks for the password only.",
+        user.email
+    );
     Ok(())
 }
 

@@ -32,7 +32,8 @@ impl LoginLimiter {
         }
     }
 
-    fn check(&self, ip: IpAddr, email: &str) -> Result<(), OpError> {
+    /// Counts an attempt of `ip` at `email`'s account (a password, or a two-factor code).
+    pub(crate) fn check(&self, ip: IpAddr, email: &str) -> Result<(), OpError> {
         let now = DefaultClock::default().now();
         let verdict = self
             .by_ip
@@ -50,7 +51,18 @@ impl LoginLimiter {
     }
 }
 
-/// Checks the credentials and issues a new token of `kind` (`web` or `device`).
+/// What a correct password leads to.
+#[derive(Debug)]
+pub enum LoginStep {
+    /// Signed in: the new token (the user boxed: the other step is one string).
+    Done { token: String, user: Box<UserRow> },
+    /// The user has two-factor sign-in on: no token yet; the code comes next, with this
+    /// one-time token (`ops::two_factor::finish_login`).
+    SecondFactor { mfa_token: String },
+}
+
+/// Checks the credentials and issues a new token of `kind` (`web` or `device`), or, for a
+/// user with two-factor sign-in, starts the second step.
 pub async fn login(
     ctx: &Ctx<'_>,
     limiter: &LoginLimiter,
@@ -58,7 +70,7 @@ pub async fn login(
     email: &str,
     password: &str,
     kind: TokenKind,
-) -> Result<(String, UserRow), OpError> {
+) -> Result<LoginStep, OpError> {
     let email = normalize_email(email);
     if email.is_empty() || password.is_empty() {
         return Err(OpError::invalid_field(
@@ -85,6 +97,16 @@ pub async fn login(
         Some(user) if matches && user.active => user,
         _ => return Err(OpError::InvalidCredentials),
     };
+    // Only now: a wrong password must not learn that the organization requires single sign-on.
+    super::sso::refuse_password_login(ctx, &user).await?;
+    if let Some(mfa_token) = super::two_factor::second_step_if_on(ctx, &user, kind, ip).await? {
+        tracing::info!(
+            user_id = user.id,
+            org_id = user.org_id,
+            "password accepted; asking for the two-factor code"
+        );
+        return Ok(LoginStep::SecondFactor { mfa_token });
+    }
     let token = issue(ctx, &user, kind, Some(&ip.to_string())).await?;
     tracing::info!(
         user_id = user.id,
@@ -92,7 +114,10 @@ pub async fn login(
         kind = kind.as_str(),
         "logged in"
     );
-    Ok((token, user))
+    Ok(LoginStep::Done {
+        token,
+        user: Box::new(user),
+    })
 }
 
 /// Revokes the token and closes the sockets opened with it (on every node).

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::device_flow::DeviceRefusal;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,25 @@ pub enum OpError {
     },
     #[error("Too many attempts. Try again in {retry_after_seconds} s.")]
     RateLimited { retry_after_seconds: u64 },
+    /// A wrong (or already used) two-factor code at the login's second step.
+    #[error("{0}")]
+    InvalidCode(&'static str),
+    /// The login's second step is used, expired or out of attempts: sign in again.
+    #[error(
+        "This sign-in has expired or had too many wrong codes. Sign in again with your password."
+    )]
+    MfaExpired,
+    /// The organization requires two-factor sign-in of this person, who has not turned it on.
+    #[error("Your organization requires two-factor sign-in. Turn it on in your account (/account) to continue.")]
+    TwoFactorRequired,
+    /// The device sign-in's token endpoint says "not (yet)" (RFC 8628: pending, slow down,
+    /// expired, denied, unknown code): answered 400 with the refusal's own `code`.
+    #[error("{0}")]
+    DeviceFlow(DeviceRefusal),
+    /// A password login of an organization that signs in only through its identity provider
+    /// (`sso_only`); the text names the button to use.
+    #[error("{0}")]
+    SsoRequired(String),
     /// A failure of the hub itself, not of the request.
     #[error("{0}")]
     Internal(String),

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod corrections;
 pub mod deliveries;
+pub mod device_flow;
 pub mod error;
 pub mod game_servers;
 pub mod idle;
@@ -17,12 +18,14 @@ pub mod policy;
 pub mod polls;
 pub mod screenshots;
 pub mod sessions;
+pub mod sso;
 pub mod status;
 #[cfg(test)]
 mod tests;
 pub mod tickets;
 pub mod timesheets;
 pub mod tokens;
+pub mod two_factor;
 pub mod webhooks;
 
 use crate::domain::auth::{hash_password, new_token, token_hash};

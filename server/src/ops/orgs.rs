@@ -141,6 +141,7 @@ pub fn settings(org: &OrgRow) -> OrgSettings {
         name: org.name.clone(),
         timezone: org.timezone.clone(),
         created_at: ms_to_time(org.created_at),
+        require_2fa_for: org.require_2fa_for,
     }
 }
 
@@ -157,7 +158,8 @@ pub async fn get(ctx: &Ctx<'_>, actor: &Actor) -> Result<OrgRow, OpError> {
         .ok_or(OpError::NotFound("Organization"))
 }
 
-/// `PATCH /api/org` (admin and up): name and timezone, audited with old and new values.
+/// `PATCH /api/org` (admin and up): name, timezone and whom two-factor sign-in is required
+/// of, audited with old and new values.
 pub async fn update(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -185,9 +187,29 @@ pub async fn update(
         .timezone
         .as_deref()
         .map_or(current.timezone.clone(), |t| t.trim().to_string());
+    let require_2fa_for = body.require_2fa_for.unwrap_or(current.require_2fa_for);
+    // Requiring it of oneself without having it on would lock one out of everything but the
+    // account page at once: turning it on comes first.
+    if require_2fa_for != current.require_2fa_for
+        && crate::domain::two_factor::required_for(require_2fa_for, actor.user.role)
+        && !ctx
+            .store
+            .totp_of(actor.user.id)
+            .await?
+            .is_some_and(|t| t.enabled())
+    {
+        return Err(OpError::Conflict(
+            "Turn on two-factor sign-in for yourself first (on your account page): this requirement covers you too.".into(),
+        ));
+    }
     let mut changes = Changes::default();
     changes.note("name", &current.name, &name);
     changes.note("timezone", &current.timezone, &timezone);
+    changes.note(
+        "require_2fa_for",
+        current.require_2fa_for.as_str(),
+        require_2fa_for.as_str(),
+    );
     if changes.is_empty() {
         return Ok(current);
     }
@@ -202,7 +224,7 @@ pub async fn update(
     };
     let (org, published) = ctx
         .store
-        .update_org(current.id, &name, &timezone, &audit)
+        .update_org(current.id, &name, &timezone, require_2fa_for, &audit)
         .await?
         .ok_or(OpError::NotFound("Organization"))?;
     ctx.publish(published);

@@ -116,6 +116,7 @@ pub async fn users_page(
         users: Some(UsersPageData {
             users,
             org_timezone: org_timezone(&state, org_id).await?,
+            two_factor_users: state.store.two_factor_user_ids(org_id).await?,
         }),
         viewer: Some(me.viewer),
         ..PageData::default()
@@ -123,7 +124,7 @@ pub async fn users_page(
     Ok(page_response(&state, data, req, None).await)
 }
 
-/// `/account`: one's own profile, password change and devices.
+/// `/account`: one's own profile, password change, two-factor sign-in and devices.
 pub async fn account_page(
     State(state): State<AppState>,
     me: SignedIn,
@@ -136,6 +137,7 @@ pub async fn account_page(
             user: me.owner.user.record(),
             devices,
             org_timezone: org_timezone(&state, me.owner.user.org_id).await?,
+            two_factor: ops::two_factor::status(&state.ops(), &me.owner.user).await?,
         }),
         viewer: Some(me.viewer),
         ..PageData::default()
@@ -143,7 +145,7 @@ pub async fn account_page(
     Ok(page_response(&state, data, req, None).await)
 }
 
-/// `/settings/org` (admins and owners): name and timezone.
+/// `/settings/org` (admins and owners): name and timezone; owners also single sign-on.
 pub async fn org_page(
     State(state): State<AppState>,
     me: SignedIn,
@@ -158,6 +160,7 @@ pub async fn org_page(
     let data = PageData {
         org: Some(OrgPageData {
             org: ops::orgs::settings(&org),
+            sso: ops::sso::section(&state.ops(), &actor).await?,
         }),
         viewer: Some(me.viewer),
         ..PageData::default()

@@ -5,7 +5,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -16,6 +16,9 @@ use crate::state::AppState;
 use crate::store::TokenOwner;
 use shared::Role;
 use web::data::{PageData, Viewer};
+
+/// Where someone goes who must turn on two-factor sign-in first.
+pub(crate) const ENROL_PAGE: &str = "/account";
 
 /// A signed-in page view: who, as the page shows them, and their organization.
 pub struct SignedIn {
@@ -52,6 +55,11 @@ impl FromRequestParts<AppState> for SignedIn {
         let Some(owner) = viewer_of(state, &parts.headers).await else {
             return Err(to_login());
         };
+        // Their organization requires two-factor sign-in they have not turned on: every page
+        // but the one where they do leads there (SPEC §17).
+        if owner.must_enrol_two_factor() && parts.uri.path() != ENROL_PAGE {
+            return Err(Redirect::to(ENROL_PAGE).into_response());
+        }
         let (viewer, org) = viewer_data(state, &owner)
             .await
             .map_err(ApiError::into_response)?;

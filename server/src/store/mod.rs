@@ -4,6 +4,7 @@
 mod activity;
 mod audit;
 mod cluster;
+mod device_flow;
 mod devices;
 mod game_servers;
 mod idle_spans;
@@ -15,11 +16,13 @@ mod presence;
 mod screenshots;
 mod server_sessions;
 mod sessions;
+mod sso;
 mod staff_time;
 mod statuses;
 mod tickets;
 mod timesheets;
 mod tokens;
+mod two_factor;
 mod users;
 mod webhooks;
 
@@ -37,12 +40,15 @@ pub use sessions::{
 pub use staff_time::{ServerSums, StaffExtras, TimeScope, TimeSums};
 pub use timesheets::{WeekStateRow, WorkedRow};
 
+pub use device_flow::{DeviceGrantRow, NewDeviceGrant};
 pub use links::{LinkPurpose, PasswordLink};
 pub use orgs::OrgRow;
 pub use policy::{PolicyRow, PolicySave};
 pub use presence::PRESENCE_BATCH_ROWS;
 pub use screenshots::NewScreenshot;
+pub use sso::{FlowTake, NewSsoFlow, SecretChange, SsoConfigRow, SsoConfigSave, SsoFlowRow};
 pub use tokens::{TokenOwner, TokenRow};
+pub use two_factor::{MfaChallengeRow, MfaFinish, MfaProof, TotpRow};
 pub use users::{NewInvite, NewUser, UserAuditActor, UserPatch, UserRow};
 pub use webhooks::{delivery_body, Attempt, DueDelivery, WebhookPatch, WebhookRow};
 

@@ -3,6 +3,7 @@
 use super::users::insert_user;
 use super::{get, now_ms, NewAudit, NewUser, Store, StoreError, StoreResult, UserRow};
 use hub_core::events::{Event, Published};
+use shared::two_factor::TwoFactorRequirement;
 use shared::Policy;
 
 #[derive(Debug, Clone)]
@@ -11,7 +12,12 @@ pub struct OrgRow {
     pub name: String,
     pub timezone: String,
     pub created_at: i64,
+    /// Whom two-factor sign-in is required of (SPEC §17).
+    pub require_2fa_for: TwoFactorRequirement,
 }
+
+/// The columns [`org_row`] reads.
+const ORG_COLUMNS: &str = "id, name, timezone, created_at, require_2fa_for";
 
 /// Refused when a setup link is used after the first organization exists, or twice.
 const SETUP_GONE: &str =
@@ -81,21 +87,24 @@ impl Store {
         Ok((org, owner))
     }
 
-    /// Renames an organization or changes its timezone, with its audit entry.
+    /// Renames an organization, changes its timezone or whom it requires two-factor sign-in
+    /// of, with its audit entry.
     pub async fn update_org(
         &self,
         id: i64,
         name: &str,
         timezone: &str,
+        require_2fa_for: TwoFactorRequirement,
         audit: &NewAudit,
     ) -> StoreResult<Option<(OrgRow, Published)>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
-        let row = sqlx::query(
-            "UPDATE organizations SET name = $1, timezone = $2 WHERE id = $3 RETURNING id, name, timezone, created_at",
-        )
+        let row = sqlx::query(&format!(
+            "UPDATE organizations SET name = $1, timezone = $2, require_2fa_for = $3 WHERE id = $4 RETURNING {ORG_COLUMNS}"
+        ))
         .bind(name)
         .bind(timezone)
+        .bind(require_2fa_for.as_str())
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -120,9 +129,9 @@ impl Store {
     }
 
     pub async fn find_org_by_name(&self, name: &str) -> StoreResult<Option<OrgRow>> {
-        let row = sqlx::query(
-            "SELECT id, name, timezone, created_at FROM organizations WHERE name = $1 ORDER BY id LIMIT 1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {ORG_COLUMNS} FROM organizations WHERE name = $1 ORDER BY id LIMIT 1"
+        ))
         .bind(name)
         .fetch_optional(self.reader())
         .await?;
@@ -137,19 +146,21 @@ impl Store {
     }
 
     pub async fn get_org(&self, id: i64) -> StoreResult<Option<OrgRow>> {
-        let row =
-            sqlx::query("SELECT id, name, timezone, created_at FROM organizations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.reader())
-                .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?;
         row.map(|r| org_row(&r)).transpose()
     }
 
     pub async fn list_orgs(&self) -> StoreResult<Vec<OrgRow>> {
-        let rows =
-            sqlx::query("SELECT id, name, timezone, created_at FROM organizations ORDER BY id")
-                .fetch_all(self.reader())
-                .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ORG_COLUMNS} FROM organizations ORDER BY id"
+        ))
+        .fetch_all(self.reader())
+        .await?;
         rows.iter().map(org_row).collect()
     }
 }
@@ -184,14 +195,18 @@ async fn insert_org(
         name: name.to_string(),
         timezone: timezone.to_string(),
         created_at: now,
+        require_2fa_for: TwoFactorRequirement::Nobody,
     })
 }
 
 fn org_row(r: &sqlx::any::AnyRow) -> StoreResult<OrgRow> {
+    let required: String = get(r, "require_2fa_for")?;
     Ok(OrgRow {
         id: get(r, "id")?,
         name: get(r, "name")?,
         timezone: get(r, "timezone")?,
         created_at: get(r, "created_at")?,
+        require_2fa_for: TwoFactorRequirement::parse(&required)
+            .ok_or_else(|| StoreError::Corrupt(format!("require_2fa_for {required:?}")))?,
     })
 }

@@ -1,9 +1,10 @@
 //! Auth tokens: only their SHA-256 is stored; revocable; expiring.
 
 use super::users::user_row;
-use super::{get, now_ms, NewAudit, Store, StoreResult};
+use super::{get, now_ms, NewAudit, Store, StoreError, StoreResult};
 use crate::store::UserRow;
 use hub_core::events::{Event, Published};
+use shared::two_factor::TwoFactorRequirement;
 
 /// The user a valid token belongs to.
 #[derive(Debug, Clone)]
@@ -14,6 +15,22 @@ pub struct TokenOwner {
     /// When the token was last marked as used (at most once a minute).
     pub last_used_at: Option<i64>,
     pub user: UserRow,
+    /// Whom the user's organization requires two-factor sign-in of.
+    pub require_2fa_for: TwoFactorRequirement,
+    /// The user has two-factor sign-in on.
+    pub two_factor_on: bool,
+}
+
+impl TokenOwner {
+    /// Required by the organization and not on yet: until they turn it on, the API answers
+    /// 403 `two_factor_required` and pages lead to `/account` (SPEC §17).
+    pub fn must_enrol_two_factor(&self) -> bool {
+        crate::domain::two_factor::must_enrol(
+            self.require_2fa_for,
+            self.user.role,
+            self.two_factor_on,
+        )
+    }
 }
 
 /// A live token as `GET /api/auth/tokens` lists it.
@@ -87,8 +104,10 @@ impl Store {
     /// The active user owning an unexpired, unrevoked token with this hash.
     pub async fn token_owner(&self, token_hash: &str) -> StoreResult<Option<TokenOwner>> {
         let row = sqlx::query(
-            "SELECT t.id AS token_id, t.kind AS token_kind, t.last_used_at AS token_used_at, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.game_name, u.steam_id, u.discord, u.timezone, u.active, u.created_at, u.last_activity_at
-             FROM auth_tokens t JOIN users u ON u.id = t.user_id
+            "SELECT t.id AS token_id, t.kind AS token_kind, t.last_used_at AS token_used_at, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.game_name, u.steam_id, u.discord, u.timezone, u.active, u.created_at, u.last_activity_at,
+                    o.require_2fa_for AS org_require_2fa_for,
+                    (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS two_factor_on
+             FROM auth_tokens t JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = u.org_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.active = 1",
         )
         .bind(token_hash)
@@ -96,12 +115,20 @@ impl Store {
         .fetch_optional(self.reader())
         .await?;
         match row {
-            Some(r) => Ok(Some(TokenOwner {
-                token_id: get(&r, "token_id")?,
-                kind: get(&r, "token_kind")?,
-                last_used_at: get(&r, "token_used_at")?,
-                user: user_row(&r)?,
-            })),
+            Some(r) => {
+                let required: String = get(&r, "org_require_2fa_for")?;
+                let two_factor_on: i64 = get(&r, "two_factor_on")?;
+                Ok(Some(TokenOwner {
+                    token_id: get(&r, "token_id")?,
+                    kind: get(&r, "token_kind")?,
+                    last_used_at: get(&r, "token_used_at")?,
+                    user: user_row(&r)?,
+                    require_2fa_for: TwoFactorRequirement::parse(&required).ok_or_else(|| {
+                        StoreError::Corrupt(format!("require_2fa_for {required:?}"))
+                    })?,
+                    two_factor_on: two_factor_on > 0,
+                }))
+            }
             None => Ok(None),
         }
     }

@@ -20,6 +20,8 @@ pub mod session_fix;
 pub mod session_row;
 pub mod session_table;
 pub mod since;
+pub mod sso_settings;
+pub mod sso_signin;
 pub mod status_dot;
 pub mod status_row;
 #[cfg(feature = "ssr")]
@@ -29,3 +31,6 @@ pub mod ticket_form;
 pub mod ticket_select;
 pub mod top_apps;
 pub mod top_bar;
+pub mod two_factor_account;
+pub mod two_factor_login;
+pub mod two_factor_reset;

@@ -1,5 +1,5 @@
 //! `/account`: one's own profile, a password change (`POST /api/auth/password`, which signs
-//! out one's other logins) and one's devices with "Revoke".
+//! out one's other logins), two-factor sign-in and one's devices with "Revoke".
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -12,6 +12,7 @@ use crate::components::field_error::FieldError;
 use crate::components::form::{check_new_password, role_label, FormErrors, TextField, FORM};
 use crate::components::live_badge::LiveBadge;
 use crate::components::top_bar::TopBar;
+use crate::components::two_factor_account::TwoFactorSection;
 use crate::connect::{clock, live_link};
 use crate::data::PageData;
 use crate::pages::{not_found::NotFound, title};
@@ -74,6 +75,7 @@ pub fn AccountPage() -> impl IntoView {
                 <p class="hint">"An admin changes names, roles and game identities on the Users page."</p>
             </section>
             <PasswordForm email=user.email.clone() devices/>
+            <TwoFactorSection status=page.two_factor email=user.email.clone()/>
             <section class="card" aria-labelledby="devices-heading">
                 <h2 id="devices-heading">"Your devices and logins"</h2>
                 <p class="hint">

@@ -4,8 +4,8 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::LoginResponse;
 use shared::people::{InviteInfo, LinkKind, SetPasswordRequest, MIN_PASSWORD_CHARS};
+use shared::two_factor::LoginAnswer;
 
 use crate::api;
 use crate::components::field_error::FieldError;
@@ -82,8 +82,10 @@ fn InviteForm(token: String, invite: InviteInfo) -> impl IntoView {
         }
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match api::post::<_, LoginResponse>(&path.get_value(), &body).await {
-                Ok(_) => go_to("/"),
+            match api::post::<_, LoginAnswer>(&path.get_value(), &body).await {
+                Ok(LoginAnswer::LoggedIn(_)) => go_to("/"),
+                // Two-factor sign-in is on: the new password and the app's code at `/login`.
+                Ok(LoginAnswer::MfaRequired(_)) => go_to("/login"),
                 Err(f) => {
                     busy.set(false);
                     errors.failed(f, |field| (field == "password").then_some("The password"));

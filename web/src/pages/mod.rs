@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod device;
 pub mod downloads;
 pub mod fleet;
 pub mod forbidden;

@@ -21,6 +21,7 @@ use crate::components::form::{
 use crate::components::live_badge::LiveBadge;
 use crate::components::status_dot::StatusDot;
 use crate::components::top_bar::TopBar;
+use crate::components::two_factor_reset::ResetTwoFactor;
 use crate::connect::{clock, live_link};
 use crate::data::{PageData, UserRow};
 use crate::pages::{forbidden::Missing, title};
@@ -56,6 +57,8 @@ struct Context {
     viewer_role: Role,
     org_timezone: StoredValue<String>,
     now_ms: RwSignal<Option<i64>>,
+    /// Who has two-factor sign-in on (as the page was loaded).
+    two_factor_users: StoredValue<Vec<i64>>,
 }
 
 #[component]
@@ -70,6 +73,7 @@ pub fn UsersPage() -> impl IntoView {
         viewer_role: viewer.user.role,
         org_timezone: StoredValue::new(page.org_timezone),
         now_ms: clock(),
+        two_factor_users: StoredValue::new(page.two_factor_users),
     };
     let live = live_link(move |message| {
         let changes = match message {
@@ -391,7 +395,7 @@ fn ManagePanel(entry: Entry, ctx: Context) -> impl IntoView {
     }
 }
 
-/// Deactivate / activate, and the reset-password link.
+/// Deactivate / activate, the reset-password link, and resetting two-factor sign-in.
 #[component]
 fn AccessControls(entry: Entry, ctx: Context, locked: Memo<bool>) -> impl IntoView {
     let Entry {
@@ -494,6 +498,11 @@ fn AccessControls(entry: Entry, ctx: Context, locked: Memo<bool>) -> impl IntoVi
             <p id=format!("user-{id}-access-done") class="form-success" role="status">
                 {move || notice.get()}
             </p>
+            <ResetTwoFactor
+                user_id=id
+                enabled=ctx.two_factor_users.get_value().contains(&id)
+                locked
+            />
             {move || link.get().map(|l| view! {
                 <CopyLink
                     id=format!("user-{id}-reset-link")

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod auth;
 pub mod coverage;
+pub mod device_flow;
 pub mod game_servers;
 pub mod people;
 pub mod periods;
@@ -10,7 +11,9 @@ pub mod presence;
 pub mod rules;
 pub mod server_presence;
 pub mod sessions;
+pub mod sso;
 pub mod status;
 pub mod tally;
+pub mod two_factor;
 pub mod webhooks;
 pub mod weeks;

@@ -4,15 +4,18 @@
 
 mod corrections;
 mod deliveries;
+mod device_flow;
 mod people;
 mod policy;
 mod polls;
 mod screenshots;
 mod sessions;
+mod sso;
 mod status;
 mod tickets;
 mod timesheets;
 mod tokens;
+mod two_factor;
 mod webhooks;
 
 use std::sync::Mutex;

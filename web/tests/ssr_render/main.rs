@@ -2,6 +2,9 @@
 //! tests rely on, and nothing that depends on the current time.
 #![cfg(feature = "ssr")]
 
+mod device_page;
+mod two_factor;
+
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_router::location::RequestUrl;
