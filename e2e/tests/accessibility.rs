@@ -52,6 +52,7 @@ async fn scenario(page: Page<'_>) -> anyhow::Result<()> {
     audit_the_login_form_logged_out(page, &mut audit).await?;
     page.sign_in("admin@demo.test", DEMO_PASSWORD).await?;
     audit_every_page_as_the_admin(page, &mut audit).await?;
+    audit_the_device_page(page, &mut audit).await?;
     audit_the_not_found_page(page, &mut audit).await?;
     audit.conclude()?;
     for path in ["/", "/timesheets", "/users"] {
@@ -79,6 +80,13 @@ async fn audit_every_page_as_the_admin(page: Page<'_>, audit: &mut Audit) -> any
         audit.check(page, path).await?;
     }
     Ok(())
+}
+
+/// `/device`, where an agent's sign-in code is typed (no live data on it: no socket to wait for).
+async fn audit_the_device_page(page: Page<'_>, audit: &mut Audit) -> anyhow::Result<()> {
+    page.visit("/device").await?;
+    page.wait_shown("main form", 10).await?;
+    audit.check(page, "/device").await
 }
 
 /// The answer to a path that does not exist.
