@@ -1,9 +1,8 @@
 //! Builds the web app's browser half so that a plain `cargo build -p server` does everything:
 //!
-//! 1. `cargo build -p web --lib --target wasm32-unknown-unknown --features hydrate --release`
-//!    (`--profile wasm-dev` when the hub itself is a debug build: see `wasm_profile`), run from
-//!    the workspace root into its own target folder (`<target dir>/wasm-build`), so the outer
-//!    cargo's lock is not in the way;
+//! 1. `cargo build -p web --lib --target wasm32-unknown-unknown --features hydrate --release`,
+//!    run from the workspace root into its own target folder (`<target dir>/wasm-build`), so the
+//!    outer cargo's lock is not in the way;
 //! 2. wasm-bindgen (`--target web --out-name web --no-typescript`, through the
 //!    `wasm-bindgen-cli-support` crate, same version as the `wasm-bindgen` in Cargo.lock),
 //!    writing `$OUT_DIR/pkg/web.js` and `$OUT_DIR/pkg/web_bg.wasm`, which the server embeds.
@@ -103,21 +102,9 @@ fn outer_target_dir(out_dir: &Path, workspace: &Path) -> PathBuf {
         .unwrap_or_else(|| workspace.join("target"))
 }
 
-/// The cargo profile of the web app's wasm: `release` for a release hub (what people run);
-/// for a debug hub (the tests') `wasm-dev`, the release profile at opt-level 1, because the
-/// optimiser's work on the Leptos app for wasm was the longest single step of a cold test
-/// build (555 s of the build's 1,900 s on two cores, cargo --timings).
-fn wasm_profile() -> &'static str {
-    match env::var("PROFILE").as_deref() {
-        Ok("release") => "release",
-        _ => "wasm-dev",
-    }
-}
-
 fn build_wasm(workspace: &Path, target_dir: &Path) -> PathBuf {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     ensure_wasm_target();
-    let profile = wasm_profile();
 
     let mut command = Command::new(&cargo);
     command
@@ -131,8 +118,7 @@ fn build_wasm(workspace: &Path, target_dir: &Path) -> PathBuf {
             WASM_TARGET,
             "--features",
             "hydrate",
-            "--profile",
-            profile,
+            "--release",
         ])
         .arg("--target-dir")
         .arg(target_dir)
@@ -147,7 +133,7 @@ fn build_wasm(workspace: &Path, target_dir: &Path) -> PathBuf {
     }
 
     let shown = format!(
-        "cargo build -p web --lib --target {WASM_TARGET} --features hydrate --profile {profile} --target-dir {}",
+        "cargo build -p web --lib --target {WASM_TARGET} --features hydrate --release --target-dir {}",
         target_dir.display()
     );
     let output = match command.output() {
@@ -171,7 +157,10 @@ fn build_wasm(workspace: &Path, target_dir: &Path) -> PathBuf {
         ));
     }
 
-    let wasm = target_dir.join(WASM_TARGET).join(profile).join("web.wasm");
+    let wasm = target_dir
+        .join(WASM_TARGET)
+        .join("release")
+        .join("web.wasm");
     if !wasm.is_file() {
         fail(&format!(
             "the wasm build succeeded but {} is missing",

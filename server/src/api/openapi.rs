@@ -89,7 +89,7 @@ const ERROR_STATUSES: [(&str, &str); 11] = [
         "422",
         "Invalid values: `fields` names each with its allowed range",
     ),
-    ("429", "Rate limited (login): see Retry-After"),
+    ("429", "Rate limited (sign-in: passwords and two-factor codes; device codes): see Retry-After"),
     ("500", "The hub failed"),
 ];
 

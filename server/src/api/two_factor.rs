@@ -67,6 +67,7 @@ pub async fn enable(
     caller: Caller,
     ApiJson(body): ApiJson<TotpCodeRequest>,
 ) -> ApiResult<Json<RecoveryCodes>> {
+    guess_limit(&state, &caller)?;
     let recovery_codes = ops::two_factor::enable(&state.ops(), &caller.actor(), &body.code).await?;
     Ok(Json(RecoveryCodes { recovery_codes }))
 }
@@ -88,6 +89,7 @@ pub async fn disable(
     caller: Caller,
     ApiJson(body): ApiJson<DisableTwoFactorRequest>,
 ) -> ApiResult<StatusCode> {
+    guess_limit(&state, &caller)?;
     ops::two_factor::disable(
         &state.ops(),
         &caller.actor(),
@@ -112,6 +114,7 @@ pub async fn recovery_codes(
     caller: Caller,
     ApiJson(body): ApiJson<TotpCodeRequest>,
 ) -> ApiResult<Json<RecoveryCodes>> {
+    guess_limit(&state, &caller)?;
     let recovery_codes =
         ops::two_factor::renew_recovery_codes(&state.ops(), &caller.actor(), &body.code).await?;
     Ok(Json(RecoveryCodes { recovery_codes }))
@@ -170,4 +173,10 @@ pub async fn reset(
         .ok_or(ApiError::NotFound("User"))?;
     ops::two_factor::reset(&state.ops(), Some(&caller.actor()), &user, "api").await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Codes and passwords checked here count against the login's limits (per client address and
+/// per e-mail): a stolen session must not be a way to guess them faster than a login can.
+fn guess_limit(state: &AppState, caller: &Caller) -> Result<(), ops::OpError> {
+    state.login_limiter.check(caller.ip, &caller.user.email)
 }

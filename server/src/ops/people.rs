@@ -243,6 +243,9 @@ pub async fn use_link(
     check_password(&mut problems, "password", password);
     OpError::unless_valid(problems)?;
     let link = find_link(ctx, token).await?;
+    // A link must not be a way around `sso_only` (the owner's break-glass password aside);
+    // refused before it is spent, so it still works if the setting is turned off.
+    super::sso::refuse_password_login(ctx, &link.user).await?;
     let password_hash = hash(password).await?;
     let audit = NewAudit {
         org_id: link.user.org_id,

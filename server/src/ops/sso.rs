@@ -418,12 +418,33 @@ pub struct CallbackParams {
 /// A finished sign-in: the new web token of `user`.
 #[derive(Debug, Clone)]
 pub struct SsoLogin {
-    pub token: String,
+    /// Signed in, or — the person has two-factor sign-in on — the code comes next.
+    pub next: SsoNext,
     pub user: UserRow,
     /// The person joined the organization just now (an allowed domain).
     pub joined: bool,
     /// Where to go now (a path of this hub), when not `/`.
     pub return_to: Option<String>,
+}
+
+/// What the provider's verified answer leads to.
+#[derive(Debug, Clone)]
+pub enum SsoNext {
+    /// The new web token.
+    SignedIn { token: String },
+    /// The person has two-factor sign-in on: the provider vouched for the e-mail, the app's
+    /// code is still asked for (as after a password), with this one-time token.
+    SecondFactor { mfa_token: String },
+}
+
+impl SsoLogin {
+    /// The token, when signed in already.
+    pub fn token(&self) -> Option<&str> {
+        match &self.next {
+            SsoNext::SignedIn { token } => Some(token),
+            SsoNext::SecondFactor { .. } => None,
+        }
+    }
 }
 
 fn given(value: Option<&str>) -> Option<&str> {
@@ -546,7 +567,19 @@ pub async fn callback<P: OidcProvider>(
             return Err(refuse(ctx, Some(org_id), refusal, Some(&email), &ip).await)
         }
     };
-    let token = tokens::issue(ctx, &user, TokenKind::Web, ip.as_deref()).await?;
+    // Two-factor sign-in holds for single sign-on too: an organization that requires codes
+    // of its admins does not stop at a provider that may ask for none.
+    let client_ip = ip
+        .as_deref()
+        .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let next =
+        match super::two_factor::second_step_if_on(ctx, &user, TokenKind::Web, client_ip).await? {
+            Some(mfa_token) => SsoNext::SecondFactor { mfa_token },
+            None => SsoNext::SignedIn {
+                token: tokens::issue(ctx, &user, TokenKind::Web, ip.as_deref()).await?,
+            },
+        };
     let audit = NewAudit {
         org_id,
         actor_id: Some(user.id),
@@ -559,6 +592,7 @@ pub async fn callback<P: OidcProvider>(
             "subject": identity.subject,
             "issuer": config.issuer,
             "joined": joined,
+            "second_factor": matches!(next, SsoNext::SecondFactor { .. }),
         }),
     };
     ctx.store.write_audit(&audit).await?;
@@ -569,7 +603,7 @@ pub async fn callback<P: OidcProvider>(
         "signed in through single sign-on"
     );
     Ok(SsoLogin {
-        token,
+        next,
         user,
         joined,
         return_to: flow.return_to,

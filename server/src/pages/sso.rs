@@ -15,7 +15,7 @@ use crate::api::extract::{session_cookie, ClientIp};
 use crate::domain::sso::SsoRefusal;
 use crate::error::ApiError;
 use crate::ops::sso::oidc::HttpOidc;
-use crate::ops::sso::{self, CallbackParams, SsoFailure, FLOW_LIFETIME_MS};
+use crate::ops::sso::{self, CallbackParams, SsoFailure, SsoNext, FLOW_LIFETIME_MS};
 use crate::ops::OpError;
 use crate::state::AppState;
 
@@ -81,8 +81,29 @@ pub async fn sso_callback(
     .await
     {
         Ok(login) => {
-            let mut response = see_other(login.return_to.as_deref().unwrap_or("/"));
-            append_cookie(&mut response, &session_cookie(&login.token));
+            let mut response = match login.next {
+                SsoNext::SignedIn { token } => {
+                    let mut to = see_other(login.return_to.as_deref().unwrap_or("/"));
+                    append_cookie(&mut to, &session_cookie(&token));
+                    to
+                }
+                // The same second step as after a password: the code form of /login.
+                SsoNext::SecondFactor { mfa_token } => {
+                    let mfa = web::data::LoginMfaData {
+                        mfa_token,
+                        error: None,
+                        recovery: false,
+                    };
+                    super::login_mfa::second_step(
+                        &state,
+                        mfa,
+                        login.return_to,
+                        "/login",
+                        StatusCode::OK,
+                    )
+                    .await
+                }
+            };
             append_cookie(&mut response, &cleared_flow_cookie());
             response
         }

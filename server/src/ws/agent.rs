@@ -28,6 +28,11 @@ pub async fn agent_socket(
         .authenticate_from(&token, ip)
         .await?
         .ok_or(ApiError::Unauthorized)?;
+    // Like every API call: until the person turns on the two-factor sign-in their
+    // organization requires, their tokens open no socket (SPEC §17).
+    if owner.must_enrol_two_factor() {
+        return Err(crate::ops::OpError::TwoFactorRequired.into());
+    }
     let org = state.org_for(&owner.user).await?;
     let user = owner.user.info();
     let user_id = user.id;

@@ -39,6 +39,11 @@ pub async fn tab_socket(
         .authenticate_from(&token, ip)
         .await?
         .ok_or(ApiError::Unauthorized)?;
+    // Like every API call: until the person turns on the two-factor sign-in their
+    // organization requires, their tokens open no socket (SPEC §17).
+    if owner.must_enrol_two_factor() {
+        return Err(crate::ops::OpError::TwoFactorRequired.into());
+    }
     let org = state.org_for(&owner.user).await?;
     let user_id = owner.user.id;
     let sees_org = owner.user.role.reads_whole_org();

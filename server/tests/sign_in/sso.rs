@@ -58,7 +58,7 @@ async fn audited(hub: &TestHub, owner: &str, action: &str) -> Vec<Value> {
 #[tokio::test]
 async fn the_owner_sets_it_up_and_password_logins_follow_sso_only() {
     let hub = TestHub::start().await;
-    let (org, _) = hub
+    let (org, users) = hub
         .org(
             "Acme",
             &[
@@ -200,10 +200,42 @@ async fn the_owner_sets_it_up_and_password_logins_follow_sso_only() {
     let html = res.text().await.expect("page");
     assert!(html.contains("Sign in with Acme"), "{html}");
 
-    // Removed: everyone's password works again.
+    // Nor does a reset link give a member a password session; the link is not spent.
+    let (status, reset) = hub
+        .call(
+            "POST",
+            &format!("/api/users/{}/reset-link", users[2].id),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{reset}");
+    let link_token = reset["link"]
+        .as_str()
+        .and_then(|l| l.rsplit('/').next())
+        .expect("a link")
+        .to_string();
+    let use_link = |password: &'static str| {
+        let path = format!("/api/auth/invite/{link_token}");
+        let hub = &hub;
+        async move {
+            hub.call("POST", &path, None, Some(json!({ "password": password })))
+                .await
+        }
+    };
+    let (status, body) = use_link("a-new-password-1").await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (409, json!("sso_required")),
+        "{body}"
+    );
+
+    // Removed: everyone's password works again, and the link too.
     let (status, _) = hub.call("DELETE", "/api/org/sso", Some(&owner), None).await;
     assert_eq!(status, 204);
     assert!(hub.login_with("ann@acme.test", PASSWORD).await.is_some());
+    let (status, body) = use_link("a-new-password-1").await;
+    assert_eq!(status, 200, "the link still works: {body}");
     let (status, _) = hub.call("GET", "/api/org/sso", Some(&owner), None).await;
     assert_eq!(status, 404);
     let actions: Vec<String> = audited(&hub, &owner, "SSO_CONFIGURED")

@@ -8,6 +8,7 @@ use crate::common::{TestHub, PASSWORD};
 use serde_json::{json, Value};
 use shared::Role;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 fn now_seconds() -> u64 {
@@ -426,9 +427,25 @@ async fn the_organization_requirement_holds_until_enrolled() {
         "the account page says why"
     );
 
+    // Nor do her tokens open a socket: neither the dashboard's nor an agent's.
+    for path in ["/ws/agent", "/ws/tab"] {
+        let mut req = hub.ws_url(path).into_client_request().expect("request");
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {ann}").parse().expect("header"),
+        );
+        match tokio_tungstenite::connect_async(req).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+                assert_eq!(res.status(), 403, "{path}")
+            }
+            other => panic!("{path} opened before enrolment: {:?}", other.map(|_| ())),
+        }
+    }
+
     enrol(&hub, &ann, steady_now().await).await;
     let (status, config) = hub.call("GET", "/api/config", Some(&ann), None).await;
     assert_eq!(status, 200, "enrolled: {config}");
+    hub.agent(&ann).await;
     let (status, page) = hub.page(&ann, "/sessions").await;
     assert_eq!(status, 200, "{}", page.len());
     // Required: it cannot be turned off.

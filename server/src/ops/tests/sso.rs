@@ -12,7 +12,7 @@ use crate::domain::auth::token_hash;
 use crate::domain::sso::SsoRefusal;
 use crate::ops::sso::{
     self, Authorization, CallbackParams, FlowSecrets, Identity, OidcProvider, ProviderError,
-    ProviderSettings, SsoFailure,
+    ProviderSettings, SsoFailure, SsoNext,
 };
 use crate::ops::{accounts, OpError};
 use crate::store::{UserAuditActor, UserPatch};
@@ -393,7 +393,7 @@ async fn an_existing_member_signs_in_once_per_sign_in() {
     );
     let owner = f
         .store
-        .token_owner(&token_hash(&login.token))
+        .token_owner(&token_hash(login.token().expect("signed in")))
         .await
         .expect("read")
         .expect("a live token");
@@ -677,4 +677,39 @@ async fn matching_stays_in_the_organization_and_allowed_domains_join() {
         r.to_string(),
         "Your account in Test Co is deactivated; ask an admin."
     );
+}
+
+#[tokio::test]
+async fn two_factor_sign_in_still_asks_for_the_code_after_the_provider() {
+    let f = Fixture::new().await;
+    let alice = f.user("Alice", Role::Member).await;
+    super::two_factor::turn_on(&f, &alice, super::two_factor::steady_step().await).await;
+    sso::configure_as(&f.ctx(), &actor(&f.owner), &config(&[], false))
+        .await
+        .expect("configured");
+    let idp = FakeIdp::new();
+    let started = sso::start(&f.ctx(), &idp, f.org_id(), None, None, None)
+        .await
+        .expect("started");
+    idp.vouch("alice@test.example", Some(true), None);
+    let login = sso::callback(
+        &f.ctx(),
+        &idp,
+        &browser_answer(&started.state, "code-1"),
+        Some("10.0.0.7".into()),
+    )
+    .await
+    .expect("the provider's answer is accepted");
+    assert_eq!(login.user.id, alice.id);
+    assert!(
+        matches!(login.next, SsoNext::SecondFactor { .. }),
+        "no token before the code: {:?}",
+        login.next
+    );
+    let tokens = f
+        .store
+        .list_tokens(f.org_id(), Some(alice.id))
+        .await
+        .expect("tokens");
+    assert!(tokens.is_empty(), "no login was issued: {tokens:?}");
 }

@@ -43,7 +43,7 @@ async fn with_password(f: &Fixture, name: &str, role: Role) -> UserRow {
 
 /// The time step now, waited for when it is about to end: the codes a test computes for it
 /// and its neighbours stay valid while the test uses them.
-async fn steady_step() -> u64 {
+pub(super) async fn steady_step() -> u64 {
     let seconds = u64::try_from(now_ms() / 1000).unwrap_or(0);
     let left = STEP_SECONDS - seconds % STEP_SECONDS;
     if left <= 3 {
@@ -54,7 +54,7 @@ async fn steady_step() -> u64 {
 
 /// Sets up and turns on `user`'s two-factor sign-in with the code of `step`: the secret and
 /// the recovery codes.
-async fn turn_on(f: &Fixture, user: &UserRow, step: u64) -> (String, Vec<String>) {
+pub(super) async fn turn_on(f: &Fixture, user: &UserRow, step: u64) -> (String, Vec<String>) {
     let setup = two_factor::setup(&f.ctx(), &actor(user))
         .await
         .expect("set up");
