@@ -23,8 +23,7 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(per_minute: u32) -> Self {
-        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::per_minute(n);
+        let quota = per_minute_quota(per_minute);
         LoginLimiter {
             by_ip: RateLimiter::keyed(quota),
             by_email: RateLimiter::keyed(quota),
@@ -34,14 +33,7 @@ impl LoginLimiter {
 
     /// Counts an attempt of `ip` at `email`'s account (a password, or a two-factor code).
     pub(crate) fn check(&self, ip: IpAddr, email: &str) -> Result<(), OpError> {
-        let now = DefaultClock::default().now();
-        let verdict = self
-            .by_ip
-            .check_key(&ip)
-            .and_then(|()| self.by_email.check_key(&email.to_string()));
-        verdict.map_err(|not_until| OpError::RateLimited {
-            retry_after_seconds: not_until.wait_time_from(now).as_secs().max(1),
-        })
+        limited(&self.by_ip, &ip).and_then(|()| limited(&self.by_email, &email.to_string()))
     }
 
     /// Forgets idle keys so the limiter's memory stays bounded.
@@ -49,6 +41,24 @@ impl LoginLimiter {
         self.by_ip.retain_recent();
         self.by_email.retain_recent();
     }
+}
+
+/// `per_minute` requests a minute (at least one), the quota of every sign-in limiter.
+pub(crate) fn per_minute_quota(per_minute: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN))
+}
+
+/// One request of `key` against `limiter`: 429 with the wait when it is over its quota.
+pub(crate) fn limited<K>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), OpError>
+where
+    K: std::hash::Hash + Eq + Clone,
+{
+    let now = DefaultClock::default().now();
+    limiter
+        .check_key(key)
+        .map_err(|not_until| OpError::RateLimited {
+            retry_after_seconds: not_until.wait_time_from(now).as_secs().max(1),
+        })
 }
 
 /// What a correct password leads to.

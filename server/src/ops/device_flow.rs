@@ -4,11 +4,10 @@
 //! the person who approved. Every step is a row in the database, so any node of a cluster can
 //! answer any of them.
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 
+use super::accounts::{limited, per_minute_quota};
 use super::{Actor, Ctx};
 use crate::domain::auth::{new_token, token_hash};
 use crate::domain::device_flow::{
@@ -38,8 +37,7 @@ pub struct DeviceFlowLimiter {
 
 impl DeviceFlowLimiter {
     pub fn new(per_minute: u32) -> Self {
-        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::per_minute(n);
+        let quota = per_minute_quota(per_minute);
         DeviceFlowLimiter {
             by_ip: RateLimiter::keyed(quota),
             by_user: RateLimiter::keyed(quota),
@@ -47,21 +45,11 @@ impl DeviceFlowLimiter {
     }
 
     fn check_ip(&self, ip: IpAddr) -> Result<(), OpError> {
-        let now = DefaultClock::default().now();
-        self.by_ip
-            .check_key(&ip)
-            .map_err(|not_until| OpError::RateLimited {
-                retry_after_seconds: not_until.wait_time_from(now).as_secs().max(1),
-            })
+        limited(&self.by_ip, &ip)
     }
 
     fn check_user(&self, user_id: i64) -> Result<(), OpError> {
-        let now = DefaultClock::default().now();
-        self.by_user
-            .check_key(&user_id)
-            .map_err(|not_until| OpError::RateLimited {
-                retry_after_seconds: not_until.wait_time_from(now).as_secs().max(1),
-            })
+        limited(&self.by_user, &user_id)
     }
 
     /// Forgets idle keys so the limiter's memory stays bounded.
