@@ -1,19 +1,22 @@
 #![cfg(all(unix, not(target_os = "macos")))]
 //! Input counts and the focused app against a real X server (Xvfb): xdotool types and moves
 //! the pointer, and the counter sees it; a window named the way a window manager would name it
-//! is read as the focused app. Skipped, with the reason printed, where Xvfb is not installed.
+//! is read as the focused app; coloured windows come back in a screenshot where they were
+//! drawn. Skipped, with the reason printed, where Xvfb is not installed.
 
 use agent::tracking::focus::FocusSource;
 use agent::tracking::input::InputSource;
+use agent::tracking::screenshots::ScreenSource;
 use agent::tracking::x11::focus::X11Focus;
 use agent::tracking::x11::input::x11_input;
+use agent::tracking::x11::screen::X11Screen;
 use shared::protocol::ActiveApp;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    AtomEnum, ConnectionExt as _, CreateWindowAux, PropMode, WindowClass,
+    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, CreateWindowAux, PropMode, WindowClass,
 };
 use x11rb::wrapper::ConnectionExt as _;
 
@@ -29,13 +32,14 @@ impl Drop for Xvfb {
     }
 }
 
-fn start_xvfb() -> Option<Xvfb> {
+/// An Xvfb of its own for each test (`slot` apart: the tests of this file run in parallel).
+fn start_xvfb(slot: u32) -> Option<Xvfb> {
     if !Path::new("/usr/bin/Xvfb").exists() && which("Xvfb").is_none() {
         println!("skipped: Xvfb is not installed (apt-get install xvfb)");
         return None;
     }
     // A display number of our own, away from the usual :0/:99.
-    let n = 200 + std::process::id() % 300;
+    let n = 200 + (std::process::id() % 150) * 2 + slot;
     let display = format!(":{n}");
     let child = Command::new("Xvfb")
         .args([
@@ -78,7 +82,7 @@ fn xdotool(display: &str, args: &[&str]) {
 
 #[test]
 fn counts_input_and_reads_the_focused_window() {
-    let Some(x) = start_xvfb() else {
+    let Some(x) = start_xvfb(0) else {
         return;
     };
     let display = x.display.clone();
@@ -201,4 +205,65 @@ fn counts_input_and_reads_the_focused_window() {
     // The server is gone: nothing, and no crash.
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(focus.active_app(), None);
+}
+
+#[test]
+fn a_screenshot_shows_what_is_on_the_screen_where_it_is() {
+    let Some(x) = start_xvfb(1) else {
+        return;
+    };
+    let (conn, screen) = x11rb::connect(Some(&x.display)).expect("connect");
+    let root = conn.setup().roots[screen].root;
+    // An orange desktop with a blue window at (100, 50), 200×100.
+    conn.change_window_attributes(
+        root,
+        &ChangeWindowAttributesAux::new().background_pixel(0xff8000),
+    )
+    .unwrap();
+    conn.clear_area(false, root, 0, 0, 0, 0).unwrap();
+    let window = conn.generate_id().unwrap();
+    conn.create_window(
+        0,
+        window,
+        root,
+        100,
+        50,
+        200,
+        100,
+        0,
+        WindowClass::INPUT_OUTPUT,
+        0,
+        &CreateWindowAux::new().background_pixel(0x0000ff),
+    )
+    .unwrap();
+    conn.map_window(window).unwrap();
+    conn.sync().unwrap();
+
+    let shot = X11Screen::new(Some(&x.display))
+        .capture()
+        .expect("capture the Xvfb screen");
+    assert_eq!(shot.dimensions(), (800, 600), "the whole 800×600 monitor");
+    assert_eq!(shot.get_pixel(10, 10).0, [0xff, 0x80, 0x00, 255], "desktop");
+    assert_eq!(
+        shot.get_pixel(150, 80).0,
+        [0, 0, 0xff, 255],
+        "inside the window"
+    );
+    assert_eq!(
+        shot.get_pixel(299, 149).0,
+        [0, 0, 0xff, 255],
+        "its last pixel"
+    );
+    assert_eq!(
+        shot.get_pixel(300, 150).0,
+        [0xff, 0x80, 0x00, 255],
+        "just outside"
+    );
+
+    drop(x);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        X11Screen::new(Some(":4719")).capture().is_err(),
+        "no server: an error, no crash"
+    );
 }

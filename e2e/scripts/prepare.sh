@@ -10,13 +10,11 @@
 # by one that is), so a package installed by hand cannot hide a missing install step again.
 set -euo pipefail
 
-# Building: the hub's allocator (tikv-jemalloc-sys builds jemalloc with make and a C compiler);
-# the desktop agent: xcap builds PipeWire bindings (bindgen needs libclang) and links libgbm
-# (-lgbm needs the -dev symlink; libgbm1 alone, which Chromium brings, does not link); the X
-# screensaver extension for idle time; EGL and xkbcommon for the window.
+# Building: the hub's allocator (tikv-jemalloc-sys builds jemalloc with make and a C compiler).
+# The desktop agent links no X library (x11rb speaks the protocol itself); its window loads
+# libX11, EGL and xkbcommon at run time, which these bring.
 build_packages=(
     make gcc pkg-config
-    libpipewire-0.3-dev libclang-dev libgbm-dev
     libxss-dev libx11-dev libxcb1-dev libegl-dev libxkbcommon-dev
 )
 # The Windows agent, built and tested from here: the mingw-w64 cross compiler (Rust's
@@ -73,7 +71,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # Testing in the browser also takes axe-core (npm, pinned), the accessibility engine the
-# accessibility test runs in each page (e2e/tests/accessibility.rs reads AXE_CORE_JS or this path).
+# accessibility test runs in each page (e2e/tests/pages/accessibility.rs reads AXE_CORE_JS or this path).
 if [ "$what" = test ]; then
     node_dir="${PRESENCE_NODE_DIR:-/var/tmp/presence-hub-node}"
     axe_version="4.14.1"
@@ -83,7 +81,7 @@ if [ "$what" = test ]; then
         mkdir -p "$node_dir"
         npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error "axe-core@$axe_version" >/dev/null
     fi
-    # The OpenID provider of the single sign-on tests (e2e/sso/mock-idp.mjs, e2e/tests/sign_in/sso.rs):
+    # The OpenID provider of the single sign-on tests (e2e/sso/mock-idp.mjs, e2e/tests/pages/sign_in/sso.rs):
     # real signed tokens, JWKS and PKCE on loopback. It needs Node.js 20.19 or newer.
     mock_idp_version="8.2.2"
     if ! grep -q "\"version\": \"$mock_idp_version\"" "$node_dir/node_modules/oauth2-mock-server/package.json" 2>/dev/null; then

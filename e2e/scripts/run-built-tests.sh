@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs test binaries that `cargo test --workspace` built, without building them again.
+# Runs test binaries that `cargo test --workspace --no-default-features` (test-all.sh) built,
+# without building them again.
 #
-#   e2e/scripts/run-built-tests.sh PACKAGE [TEST_TARGET] [-- TEST_ARGS...]
+#   e2e/scripts/run-built-tests.sh PACKAGE[,PACKAGE…] [TEST_TARGET] [-- TEST_ARGS...]
 #   e2e/scripts/run-built-tests.sh server -- --test-threads 2      every test binary of server
+#   e2e/scripts/run-built-tests.sh shared,hub-core,web              those packages' binaries
 #   e2e/scripts/run-built-tests.sh e2e faults -- --ignored --nocapture
 #
 # Why: `cargo test -p server` resolves the dependencies' features for that package alone
@@ -13,7 +15,7 @@
 # folder, as `cargo test` runs it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-package=${1:?usage: $0 PACKAGE [TEST_TARGET] [-- TEST_ARGS...]}
+package=${1:?usage: $0 PACKAGE[,PACKAGE…] [TEST_TARGET] [-- TEST_ARGS...]}
 shift
 target=""
 if [ "$#" -gt 0 ] && [ "$1" != "--" ]; then
@@ -23,10 +25,11 @@ fi
 [ "${1:-}" = "--" ] && shift
 
 # `--no-run` only lists what is up to date (and builds what is not, as `cargo test` would).
-listing=$(cargo test --workspace --no-run --message-format=json)
+# The features are test-all.sh's (no jemalloc in the tests' hub).
+listing=$(cargo test --workspace --no-default-features --no-run --message-format=json)
 IFS= read -r -d '' pick <<'EOF' || true
 import json, sys
-package, target = sys.argv[1], sys.argv[2]
+packages, target = sys.argv[1].split(","), sys.argv[2]
 for line in sys.stdin:
     try:
         m = json.loads(line)
@@ -41,7 +44,7 @@ for line in sys.stdin:
     # is not named after its folder.
     source, _, fragment = m["package_id"].partition("#")
     name = fragment.split("@")[0] if "@" in fragment else source.rstrip("/").rsplit("/", 1)[-1]
-    if name != package or (target and t["name"] != target):
+    if name not in packages or (target and t["name"] != target):
         continue
     manifest_dir = m["manifest_path"].rsplit("/", 1)[0]
     print(f'{t["kind"][0]}\t{t["name"]}\t{manifest_dir}\t{m["executable"]}')

@@ -2,7 +2,7 @@
 # Runs every test of Presence Hub: format and lint checks, the supply-chain check, unit and
 # integration tests on SQLite (the fuzz targets' seeds and regressions among them), the
 # end-to-end tests (real hub process, real sockets, headless Chromium), the Windows agent built
-# here and run under Wine, the macOS agent compiled, schemathesis, the
+# here and run under Wine, the macOS agent compiled, the OpenAPI tools and schemathesis, the
 # integration tests again on PostgreSQL, and the cluster tests. FUZZ=1 adds a short fuzzing run
 # (its instrumented build takes ~20 minutes cold; e2e/scripts/fuzz.sh runs it on its own).
 set -euo pipefail
@@ -68,23 +68,39 @@ step "clippy (warnings are errors) and every test binary, the hub and agent bina
 # resolves other features — tokio without the tests' test-util — and compiled tokio and all
 # that depends on it a second time). --timings leaves a report of what took how long in
 # $CARGO_TARGET_DIR/cargo-timings/.
-cargo test --workspace --no-run --timings
+# --no-default-features: the hub's jemalloc stays out of the tests (see server/src/main.rs).
+cargo test --workspace --no-default-features --no-run --timings
 
 step "every system library the binaries link comes from a package prepare.sh installs"
 e2e/scripts/check-system-deps.sh "$CARGO_TARGET_DIR/debug/presence-hub" "$CARGO_TARGET_DIR/debug/presence-agent"
 
-step "tests on SQLite (unit, integration, end-to-end, fuzz seeds and regressions)"
-cargo test --workspace
-# The later steps run test binaries this one built (run-built-tests.sh says why).
+# From here on the steps run the test binaries that build made (run-built-tests.sh says why).
+step "unit tests on SQLite: shared, hub-core, web, agent"
+e2e/scripts/run-built-tests.sh shared,hub-core,web,agent
+step "the hub's tests on SQLite (its unit tests, real hubs in-process, fuzz seeds and regressions)"
+# Six at a time: these hubs mostly wait on sockets and timers (one test waits a minute for a
+# wall-clock stop time), ~40 CPU-seconds in all.
+e2e/scripts/run-built-tests.sh server -- --test-threads 6
+step "end-to-end tests on SQLite: real hub processes, real sockets, headless Chromium"
+e2e/scripts/run-built-tests.sh e2e
 
 step "faults: restart under 2,000 agents, half-open agent, stalled tabs, kill -9 (SQLite)"
 e2e/scripts/run-built-tests.sh e2e faults -- --ignored --nocapture --test-threads 1
 
-step "OpenAPI as integrators' tools take it: openapi-spec-validator, a generated Python client"
-e2e/scripts/openapi-tools.sh
-
-step "schemathesis: the REST API fuzzed from /api/openapi.json against a real hub"
-e2e/scripts/schemathesis.sh "${SCHEMATHESIS_SECONDS:-90}"
+# The API checks against a hub of their own run beside the PostgreSQL steps (the in-process
+# tests there mostly wait); their output is printed when they are waited for.
+api_log=e2e/output/api-tools.log
+api_checks() {
+    echo "--- OpenAPI as integrators' tools take it: openapi-spec-validator, a generated Python client"
+    e2e/scripts/openapi-tools.sh
+    echo "--- schemathesis: the REST API fuzzed from /api/openapi.json against a real hub"
+    e2e/scripts/schemathesis.sh "${SCHEMATHESIS_SECONDS:-90}"
+}
+# setsid, as for the side builds: a failed run stops them and the hubs they started.
+setsid bash -c "$(declare -f api_checks); set -euo pipefail; api_checks" >"$api_log" 2>&1 &
+api_pid=$!
+stop_api_checks() { kill -- "-$api_pid" 2>/dev/null || true; }
+trap 'stop_side_builds; stop_api_checks' EXIT
 
 if [ "${FUZZ:-0}" = 1 ]; then
     step "fuzzing: every parser of outside bytes, ${FUZZ_SECONDS:-20} s a target (cargo-fuzz)"
@@ -96,10 +112,16 @@ step "integration tests on PostgreSQL"
 pg_env="$(e2e/scripts/postgres.sh start)"
 eval "$pg_env"
 [ -n "${PRESENCE_TEST_PG:-}" ] || { echo "PostgreSQL did not start" >&2; exit 1; }
-trap 'stop_side_builds; e2e/scripts/postgres.sh stop "$PGDATA_DIR"' EXIT
-e2e/scripts/run-built-tests.sh server
+trap 'stop_side_builds; stop_api_checks; e2e/scripts/postgres.sh stop "$PGDATA_DIR"' EXIT
+e2e/scripts/run-built-tests.sh server -- --test-threads 6
 step "fault test on PostgreSQL: kill -9 during concurrent writes"
 e2e/scripts/run-built-tests.sh e2e faults -- kill9 --ignored --nocapture
+
+step "the API checks run beside the PostgreSQL steps: OpenAPI tools, schemathesis"
+api_status=0
+wait "$api_pid" || api_status=$?
+cat "$api_log"
+[ "$api_status" -eq 0 ] || { echo "the API checks failed (exit $api_status): $api_log" >&2; exit 1; }
 
 step "cluster mode: three hubs on their own PostgreSQL server behind HAProxy"
 e2e/scripts/run-built-tests.sh e2e cluster -- --ignored --nocapture --test-threads 1

@@ -8,7 +8,10 @@ use tracing_subscriber::EnvFilter;
 
 /// jemalloc rather than glibc's malloc, measured with the benchmark: `/` for 1,000 users
 /// renders in about half the time (p50 22 → 13 ms under load; the page is built from many
-/// small strings), and 19,000 sockets hold 2.9 instead of 3.6 KiB each.
+/// small strings), and 19,000 sockets hold 2.9 instead of 3.6 KiB each. A default feature: the
+/// test command leaves it out (`--no-default-features`), as its C build took ~2 CPU-minutes of
+/// the cold build and no test measures the allocator.
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -1,6 +1,7 @@
 //! What the agent observes on the desktop: idle time, screenshots, input counts, the focused
 //! app. Each is a trait here with one implementation per platform, chosen at compile time:
-//! `x11` (Linux and other Unix desktops), `windows`, `macos`. Screenshots are xcap's on all.
+//! `x11` (Linux and other Unix desktops), `windows`, `macos`. Screenshots are xcap's on Windows
+//! and macOS, the X server's own (`x11::screen`) on X11 desktops.
 
 pub mod focus;
 pub mod idle;
@@ -17,7 +18,7 @@ pub mod x11;
 use focus::FocusSource;
 use idle::IdleSource;
 use input::InputSource;
-use screenshots::{Desktop, ScreenSource};
+use screenshots::ScreenSource;
 
 /// This computer's sources, as the running agent uses them.
 pub struct DesktopSources {
@@ -39,6 +40,10 @@ pub fn desktop() -> DesktopSources {
         Box::new(x11::focus::X11Focus::new(None)),
         Box::new(x11::input::x11_input(None)),
     );
+    #[cfg(all(unix, not(target_os = "macos")))]
+    let screen: Box<dyn ScreenSource> = Box::new(x11::screen::X11Screen::new(None));
+    #[cfg(any(windows, target_os = "macos"))]
+    let screen: Box<dyn ScreenSource> = Box::new(screenshots::Desktop);
     #[cfg(windows)]
     let (idle, focus, input): (
         Box<dyn IdleSource>,
@@ -63,6 +68,6 @@ pub fn desktop() -> DesktopSources {
         idle,
         focus,
         input,
-        screen: Box::new(Desktop),
+        screen,
     }
 }

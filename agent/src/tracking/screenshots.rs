@@ -1,5 +1,6 @@
-//! Screenshots: capture the screen with xcap, encode JPEG at the policy's quality, and scale
-//! down until it fits the policy's size limit.
+//! Screenshots: capture the screen (xcap on Windows and macOS, the X server itself on Linux:
+//! `x11::screen`), encode JPEG at the policy's quality, and scale down until it fits the
+//! policy's size limit.
 
 use image::{imageops::FilterType, DynamicImage, RgbImage, RgbaImage};
 
@@ -26,9 +27,11 @@ pub trait ScreenSource: Send {
     fn capture(&mut self) -> Result<RgbaImage, CaptureError>;
 }
 
-/// The primary monitor (or the first one) of the real desktop.
+/// The primary monitor (or the first one) of the real desktop, through xcap.
+#[cfg(any(windows, target_os = "macos"))]
 pub struct Desktop;
 
+#[cfg(any(windows, target_os = "macos"))]
 impl ScreenSource for Desktop {
     fn capture(&mut self) -> Result<RgbaImage, CaptureError> {
         let monitors = xcap::Monitor::all().map_err(|e| CaptureError::NoScreen(e.to_string()))?;

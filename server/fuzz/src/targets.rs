@@ -1,6 +1,6 @@
 //! The body of every fuzz target, one function each, so that the same checks run in two ways:
 //! under libFuzzer (`fuzz_targets/*.rs`, `e2e/scripts/fuzz.sh`) and, in the ordinary test build,
-//! over every seed and every input that once crashed a target (`server/tests/fuzz_replay.rs`).
+//! over every seed and every input that once crashed a target (`server/tests/hub/fuzz_replay.rs`).
 //! A failed check panics: that is the finding.
 
 use std::sync::OnceLock;

@@ -36,7 +36,7 @@ use crate::state::AppState;
 
 /// The REST API with its OpenAPI description: every route is registered through
 /// `routes!`, from the handler's `#[utoipa::path]`, so the two cannot drift apart (a test in
-/// `server/tests/openapi.rs` checks it from the outside).
+/// `server/tests/hub/openapi.rs` checks it from the outside).
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(auth::login))

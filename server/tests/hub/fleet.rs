@@ -1,7 +1,7 @@
 //! The agent fleet (SPEC §15): agents acknowledge policies and say what they run; admins see
 //! every device, which ones run an old policy or failed a capture, live on `/fleet`.
 
-mod common;
+use crate::common;
 
 use common::{send_json, wait_for, TestHub};
 use serde_json::{json, Value};

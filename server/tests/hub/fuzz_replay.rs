@@ -3,7 +3,7 @@
 //! build: the regressions stay tests without the instrumented fuzz build, which is a separate
 //! command (`e2e/scripts/fuzz.sh`, or `FUZZ=1` on the test command).
 
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/lib.rs"]
 #[allow(dead_code)]
 mod server_fuzz;
 

@@ -1,6 +1,6 @@
 //! Presence end to end: agents and tabs report, dashboards get diffs, storage follows.
 
-mod common;
+use crate::common;
 
 use common::{send_json, status_in_diff, wait_for, TestHub};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! First run: a hub on an empty database hands out a one-time setup link; `/` leads to
 //! `/setup`; the link creates the first organization and its owner, once.
 
-mod common;
+use crate::common;
 
 use common::TestHub;
 use serde_json::json;

@@ -1,6 +1,6 @@
 //! Screenshot upload and viewing: stored as files with their metadata, scoped by role and org.
 
-mod common;
+use crate::common;
 
 use common::TestHub;
 use serde_json::{json, Value};

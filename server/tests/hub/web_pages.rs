@@ -2,7 +2,7 @@
 //! by role exactly like the API; another organization's ticket is a 404 page; a role too low
 //! for a page gets a 403 page; nobody signed in goes to `/login`.
 
-mod common;
+use crate::common;
 
 use common::TestHub;
 use serde_json::{json, Value};

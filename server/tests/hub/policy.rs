@@ -1,7 +1,7 @@
 //! The company policy (seed 001): validation, versions, the owner-only rule, the audit entry,
 //! and `config_updated` pushed to exactly the organization's agents.
 
-mod common;
+use crate::common;
 
 use common::{wait_for, TestHub};
 use serde_json::{json, Value};

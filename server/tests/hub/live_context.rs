@@ -3,7 +3,7 @@
 //! dashboards at once and in the first HTML of `/`. Runs on SQLite, and on PostgreSQL with
 //! `PRESENCE_TEST_PG`.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration as Span, Utc};
 use common::{wait_for, TestHub, Ws};

@@ -4,7 +4,7 @@
 //! with it; the LISTEN connection is cut and nothing is lost. (On SQLite there is no cluster:
 //! these tests say so and end.)
 
-mod common;
+use crate::common;
 
 use common::{status_in_diff, wait_for, TestHub, Ws};
 use futures_util::StreamExt;

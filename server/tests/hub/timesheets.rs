@@ -3,7 +3,7 @@
 //! rules that stop sessions at their moment (also after a restart, and once in a cluster),
 //! and reports whose totals are the sum of the sessions.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Datelike, Duration as Span, TimeZone, Timelike, Utc};
 use common::{on_postgres, wait_for, TestHub};

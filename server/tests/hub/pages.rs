@@ -1,6 +1,6 @@
 //! The server-rendered pages and the HTML login form, without a browser.
 
-mod common;
+use crate::common;
 
 use common::{TestHub, PASSWORD};
 use shared::Role;

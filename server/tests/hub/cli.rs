@@ -2,7 +2,7 @@
 //! database of a hub that is running (SQLite here, PostgreSQL when PRESENCE_TEST_PG is set):
 //! what they create works on the running hub at once.
 
-mod common;
+use crate::common;
 
 use common::TestHub;
 use serde_json::json;

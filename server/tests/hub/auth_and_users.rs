@@ -1,6 +1,6 @@
 //! Login, logout, tokens, roles, user management, tenancy and the error shape, over HTTP.
 
-mod common;
+use crate::common;
 
 use common::{TestHub, PASSWORD};
 use serde_json::{json, Value};

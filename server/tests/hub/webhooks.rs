@@ -3,7 +3,7 @@
 //! `presence.changed`, the refusals (other schemes, the hub's own address, unknown events,
 //! members), and a secret shown once. Runs on SQLite, and on PostgreSQL with `PRESENCE_TEST_PG`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Two organizations made with the command line, side by side on one hub: nothing of this
 //! issue's endpoints, sockets or pages crosses between them; another tenant's ids are 404.
 
-mod common;
+use crate::common;
 
 use common::{next_json, TestHub};
 use serde_json::{json, Value};

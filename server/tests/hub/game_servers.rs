@@ -4,7 +4,7 @@
 //! leaves sessions open nor opens them twice; the aggregates and the permission matrix of every
 //! endpoint. Runs on SQLite, and on PostgreSQL with `PRESENCE_TEST_PG`.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Utc};
 use common::{wait_for, TestHub};

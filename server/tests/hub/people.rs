@@ -2,7 +2,7 @@
 //! devices and their revocation, owner protection, organization settings, edited tickets,
 //! deleted game servers — each change audited.
 
-mod common;
+use crate::common;
 
 use common::{close_code, next_json, TestHub, PASSWORD};
 use serde_json::{json, Value};

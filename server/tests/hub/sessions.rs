@@ -1,7 +1,7 @@
 //! Work sessions and tickets (seed 002), the admin's force-end pushed to the agent (seed 000),
 //! idempotent replays, and the role and tenant matrix.
 
-mod common;
+use crate::common;
 
 use common::{send_json, wait_for, TestHub};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! (path and method), every described operation is routed, and the description carries the
 //! error shape and both ways to log in. `/api/docs` serves Swagger UI from the hub itself.
 
-mod common;
+use crate::common;
 
 use common::TestHub;
 use std::collections::BTreeSet;

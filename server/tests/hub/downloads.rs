@@ -4,7 +4,7 @@
 //! plain file name of the folder answers 404 like a missing file; signed out, both lead to
 //! `/login`; without a folder the page says that nothing is offered.
 
-mod common;
+use crate::common;
 
 use common::TestHub;
 use sha2::{Digest, Sha256};

@@ -3,7 +3,7 @@
 //! app while a session runs, written coalesced, read with `GET /api/sessions/{id}/activity`
 //! under the session's own role scoping.
 
-mod common;
+use crate::common;
 
 use common::{send_json, wait_for, TestHub};
 use serde_json::{json, Value};

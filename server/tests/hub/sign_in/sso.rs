@@ -3,7 +3,7 @@
 //! lookup behind "Sign in with …", `sso_only` refusing password logins (JSON and the HTML form)
 //! except the owner's, the no-JavaScript `/auth/sso` redirect, the refusal pages of
 //! `/auth/sso/…`, `/settings/org` and the command line. The whole flow with a real OpenID
-//! provider is in `e2e/tests/sign_in/sso.rs`.
+//! provider is in `e2e/tests/pages/sign_in/sso.rs`.
 
 use crate::common::{TestHub, PASSWORD};
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! `/ws/agent` and `/ws/tab` over real sockets: handshake auth, first messages, limits.
 
-mod common;
+use crate::common;
 
 use common::{close_code, next_json, send_json, wait_for, TestHub};
 use futures_util::{SinkExt, StreamExt};
