@@ -22,9 +22,10 @@ build_packages=(
 windows_packages=(gcc-mingw-w64-x86-64 wine wine64 nsis)
 # Testing: the browser and its driver, a virtual display for the agent's window, pictures of it
 # (imagemagick's import) and input on it (xdotool), PostgreSQL, HAProxy (cluster tests), curl,
-# and a C++ compiler for libFuzzer (libfuzzer-sys builds it from source for the fuzz targets).
+# a C++ compiler for libFuzzer (libfuzzer-sys builds it from source for the fuzz targets), and
+# poppler's pdftotext and pdftoppm to read the exported timesheet PDFs.
 test_packages=(
-    chromium chromium-driver xvfb imagemagick xdotool postgresql haproxy curl g++
+    chromium chromium-driver xvfb imagemagick xdotool postgresql haproxy curl g++ poppler-utils
     "${windows_packages[@]}"
 )
 

@@ -33,34 +33,47 @@ command -v clippy-driver >/dev/null || rustup component add clippy
 export RUSTC_WORKSPACE_WRAPPER=clippy-driver
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
-# The builds no Linux test needs run beside the tests, at the lowest CPU priority, in a target
-# folder of their own (cargo locks a target folder for as long as it runs tests): the Windows
-# agent and its installer, the macOS check, cargo-deny. The test steps mostly wait on browsers,
-# sockets and databases, and these builds take that idle time (~12 minutes of them cold) instead
-# of adding to the run. Their log is printed, and their status checked, before the Wine step.
+# The builds no Linux test needs run beside the tests, at the lowest CPU priority: the Windows
+# agent (its exe, installer and unit tests) and then the macOS check in a target folder of their
+# own (cargo locks a target folder for as long as it runs tests), and cargo-deny in a second lane.
+# The test steps mostly wait on browsers, sockets and databases, and these builds take that idle
+# time (~15 minutes of them cold) instead of adding to the run. The Wine step waits for the
+# Windows build only; the rest is waited for at the end. Their logs are printed then.
 mkdir -p e2e/output
 cross_log=e2e/output/side-builds.log
-side_builds() {
+deny_log=e2e/output/supply-chain.log
+windows_ready="$cross_target/windows-agent.ready"
+rm -f "$windows_ready"
+cross_builds() {
     local began=$SECONDS
     part() { printf '\n--- %s  [%s s]\n' "$*" "$((SECONDS - began))"; }
-    part "the Windows agent: presence-agent.exe and presence-agent-setup.exe (mingw-w64, NSIS)"
+    part "the Windows agent: presence-agent.exe, presence-agent-setup.exe, unit tests (mingw-w64, NSIS)"
     CARGO_TARGET_DIR="$cross_target" e2e/scripts/windows-agent.sh
+    touch "$windows_ready"
     part "the agent's macOS code compiles and passes clippy (compiled, not run: no Mac here)"
     # --release: the build scripts and proc-macros it runs on this machine are then the very
     # ones the Windows release build compiled (a dev-profile check compiled them all again).
     CARGO_TARGET_DIR="$cross_target" cargo check --release --target aarch64-apple-darwin -p agent
-    part "supply chain: banned and duplicate crates, licenses, sources (cargo deny; advisories: README)"
-    e2e/scripts/supply-chain.sh
     part "done"
+}
+deny_builds() {
+    local began=$SECONDS
+    printf -- '--- supply chain: banned and duplicate crates, licenses, sources (cargo deny; advisories: README)\n'
+    e2e/scripts/supply-chain.sh
+    printf -- '--- done  [%s s]\n' "$((SECONDS - began))"
 }
 # setsid: its own process group, so that the trap ends the cargo and rustc under it too. A new
 # session is also a new scheduler autogroup (kernel.sched_autogroup_enabled), and nice only
 # ranks processes inside one autogroup: the group itself is niced, or it takes half the CPU.
-setsid nice -n 19 bash -c "echo 19 >/proc/self/autogroup 2>/dev/null || true; $(declare -f side_builds); set -euo pipefail; cross_target='$cross_target'; side_builds" \
-    >"$cross_log" 2>&1 &
+beside() {
+    setsid nice -n 19 bash -c "echo 19 >/proc/self/autogroup 2>/dev/null || true; $(declare -f cross_builds deny_builds); set -euo pipefail; cross_target='$cross_target'; windows_ready='$windows_ready'; $1"
+}
+beside cross_builds >"$cross_log" 2>&1 &
 side_pid=$!
+beside deny_builds >"$deny_log" 2>&1 &
+deny_pid=$!
 # A failed run must not leave the side builds compiling.
-stop_side_builds() { kill -- "-$side_pid" 2>/dev/null || true; }
+stop_side_builds() { kill -- "-$side_pid" "-$deny_pid" 2>/dev/null || true; }
 trap stop_side_builds EXIT
 
 step "clippy (warnings are errors) and every test binary, the hub and agent binaries: one build"
@@ -126,21 +139,37 @@ cat "$api_log"
 step "cluster mode: three hubs on their own PostgreSQL server behind HAProxy"
 e2e/scripts/run-built-tests.sh e2e cluster -- --ignored --nocapture --test-threads 1
 
-step "the side builds: supply chain, Windows agent, macOS check (run beside the tests above)"
-side_status=0
-wait "$side_pid" || side_status=$?
-cat "$cross_log"
-[ "$side_status" -eq 0 ] || { echo "side builds failed (exit $side_status): $cross_log" >&2; exit 1; }
-
 step "the Windows agent under Wine: its unit tests, then the agent scenarios and the installer"
+# Built beside the tests above; waited for here if it is not done yet.
+while [ ! -e "$windows_ready" ]; do
+    if ! kill -0 "$side_pid" 2>/dev/null; then
+        cat "$cross_log"
+        echo "the Windows build stopped before it was done: $cross_log" >&2
+        exit 1
+    fi
+    sleep 2
+done
 wine_env="$(e2e/scripts/wine-prefix.sh)"
 eval "$wine_env"
 export PRESENCE_AGENT_EXE="$cross_target/x86_64-pc-windows-gnu/release/presence-agent.exe"
-CARGO_TARGET_DIR="$cross_target" CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
-    cargo test --release --target x86_64-pc-windows-gnu -p agent
+# The unit tests as cargo would run them (from the package's folder), without cargo: the macOS
+# check may hold the target folder meanwhile.
+while read -r unit_tests; do
+    echo "     Running $unit_tests (under Wine)"
+    (cd agent && CARGO_MANIFEST_DIR="$PWD" wine "$unit_tests")
+done <"$cross_target/x86_64-pc-windows-gnu/release/agent-unit-tests.txt"
 # One at a time: Wine keeps one desktop per prefix, on the first program's X display.
 e2e/scripts/run-built-tests.sh e2e agent_process -- --ignored windows_ --nocapture --test-threads 1
 e2e/scripts/run-built-tests.sh e2e agent_install -- --ignored windows_ --nocapture
+
+step "the side builds: Windows agent, macOS check, supply chain (run beside the tests above)"
+side_status=0
+wait "$side_pid" || side_status=$?
+deny_status=0
+wait "$deny_pid" || deny_status=$?
+cat "$cross_log" "$deny_log"
+[ "$side_status" -eq 0 ] || { echo "side builds failed (exit $side_status): $cross_log" >&2; exit 1; }
+[ "$deny_status" -eq 0 ] || { echo "the supply-chain check failed (exit $deny_status): $deny_log" >&2; exit 1; }
 
 e2e/scripts/check-disk.sh 0 "$CARGO_TARGET_DIR" "$cross_target" "$fuzz_target_dir"
 step "all tests passed in $(( $(date +%s) - started )) s"

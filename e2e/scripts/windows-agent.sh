@@ -26,6 +26,14 @@ fi
 # (RUSTC_WORKSPACE_WRAPPER) lints the Windows-only code as well.
 cargo test --release --target "$target" -p agent --no-run
 out="$CARGO_TARGET_DIR/$target/release"
+# The unit-test programs, one a line, for running them under Wine without cargo (test-all runs
+# them while the macOS check holds this target folder's lock).
+cargo test --release --target "$target" -p agent --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("profile", {}).get("test") and m.get("executable"):
+        print(m["executable"])' >"$out/agent-unit-tests.txt"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 makensis -V2 -DAGENT_EXE="$out/presence-agent.exe" -DOUTFILE="$out/presence-agent-setup.exe" \
     -DVERSION="$version" agent/windows/installer.nsi

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/timesheets", get(pages::timesheets_page))
         .route("/fleet", get(pages::fleet_page))
         .route("/settings/webhooks", get(pages::webhooks_page))
+        .route("/absences", get(pages::absences_page))
         .route("/reports", get(pages::reports_page))
         .route("/screenshots", get(pages::screenshots_page))
         .route("/servers", get(pages::servers_page))

@@ -115,10 +115,51 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
             )
             .await?;
     }
+    demo_plans(store, org.id, &users).await?;
     // Alice (index 3) has game time on the demo server.
     demo_server_time(store, org.id, users[3]).await?;
     tracing::info!(org_id = org.id, "demo company created");
     Ok(true)
+}
+
+/// Working-time plans: the organization's 8 hours Monday to Friday, and each person's own
+/// plan (Bob part-time, 6 hours), from last week's Monday: the demo's history (3 to 5 days
+/// back) falls inside it, and the balance carries over it without weeks nobody recorded
+/// (people's own plans count from their start, joined or not).
+async fn demo_plans(store: &Store, org_id: i64, users: &[i64]) -> Result<(), StoreError> {
+    use chrono::{Datelike, Days, Utc};
+    let today = Utc::now().date_naive();
+    let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let start = monday - Days::new(7);
+    let full = [480, 480, 480, 480, 480, 0, 0];
+    let part = [360, 360, 360, 360, 360, 0, 0];
+    let audit = |user: Option<i64>, minutes: [u32; 7]| crate::store::NewAudit {
+        org_id,
+        actor_id: None,
+        action: "WORK_PLAN_SET",
+        target_type: Some("user"),
+        target_id: user,
+        ip: None,
+        details: serde_json::json!({ "user_id": user, "valid_from": start, "minutes": minutes, "via": "demo" }),
+    };
+    store
+        .set_work_plan(org_id, None, start, full, users[0], &audit(None, full))
+        .await?;
+    for (i, &user) in users.iter().enumerate() {
+        // Bob Baker (index 4) works six hours a day.
+        let minutes = if i == 4 { part } else { full };
+        store
+            .set_work_plan(
+                org_id,
+                Some(user),
+                start,
+                minutes,
+                users[0],
+                &audit(Some(user), minutes),
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// The demo game server and two finished sessions of Alice on it (yesterday and the day

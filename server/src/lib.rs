@@ -15,6 +15,7 @@ pub mod demo;
 pub mod downloads;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod jobs;
 pub mod ops;
 pub mod origin;

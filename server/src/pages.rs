@@ -2,6 +2,7 @@
 //! The work pages live in submodules, one per page; each fills its part of [`PageData`] from
 //! the store and the hub with the same role scoping as the matching API handler.
 
+mod absences;
 mod audit;
 mod device;
 mod downloads;
@@ -20,6 +21,7 @@ mod tickets;
 mod timesheets;
 mod webhooks;
 
+pub use absences::absences_page;
 pub use audit::audit_page;
 pub use device::device_page;
 pub use downloads::{download_file, downloads_page};

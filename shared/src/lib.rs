@@ -15,6 +15,7 @@ pub mod sso;
 pub mod timesheets;
 pub mod two_factor;
 pub mod webhooks;
+pub mod worktime;
 
 pub use policy::Policy;
 pub use presence::{ContextKind, CustomStatus, PresenceContext, PresenceEntry, PresenceStatus};

@@ -221,6 +221,9 @@ pub enum ServerToTab {
     CoverageCleared(CoverageCleared),
     /// A webhook delivery was made, attempted or given up (admins and owners).
     WebhookDeliveryUpdated(Box<crate::webhooks::WebhookDelivery>),
+    /// An absence was requested, approved, refused or cancelled (the person, supervisors and
+    /// up).
+    AbsenceUpdated(Box<crate::worktime::Absence>),
     /// Agent devices connected, disconnected, applied a policy or reported a capture
     /// (admins and owners; at most 100 devices a message).
     AgentsUpdated {

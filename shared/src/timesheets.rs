@@ -134,6 +134,20 @@ pub struct TimesheetWeek {
     pub users: Vec<TimesheetRow>,
     pub previous_week: String,
     pub next_week: String,
+    /// Asked for with `user_id`: that person's sessions that touch the week, oldest first,
+    /// each with the part that belongs to this week.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<WeekSession>>,
+}
+
+/// A session in a week's list. One that crosses Monday 00:00 is listed in both weeks, each
+/// time with its own part: the seconds inside the week after idle rules, which add up to the
+/// week's total; a running session counts until now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WeekSession {
+    pub session: crate::protocol::SessionInfo,
+    pub seconds_in_week: i64,
 }
 
 /// How a report groups time.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The event kinds a webhook may ask for, and what each is.
-pub const WEBHOOK_EVENTS: [(&str, &str); 10] = [
+pub const WEBHOOK_EVENTS: [(&str, &str); 11] = [
     ("session.started", "A work session started"),
     (
         "session.ended",
@@ -21,6 +21,10 @@ pub const WEBHOOK_EVENTS: [(&str, &str); 10] = [
     ("coverage.alert", "A game server is short of staff"),
     ("coverage.cleared", "A coverage alert ended"),
     ("timesheet.updated", "A week was approved or reopened"),
+    (
+        "absence.updated",
+        "An absence was requested, approved, refused or cancelled",
+    ),
 ];
 
 /// The kind of the deliveries `POST /api/webhooks/{id}/test` makes.

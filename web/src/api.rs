@@ -68,7 +68,9 @@ pub async fn post_no_content<B: Serialize>(path: &str, body: &B) -> Result<(), A
         message: format!("Could not send the request: {e}"),
         ..ApiFailure::default()
     })?;
-    request("POST", path, Some(json)).await.map(|_| ())
+    request("POST", path, Some(("application/json", json)))
+        .await
+        .map(|_| ())
 }
 
 /// `POST path` without a body (actions such as issuing a reset link).
@@ -89,7 +91,9 @@ pub async fn delete_with<B: Serialize>(path: &str, body: &B) -> Result<(), ApiFa
         message: format!("Could not send the request: {e}"),
         ..ApiFailure::default()
     })?;
-    request("DELETE", path, Some(json)).await.map(|_| ())
+    request("DELETE", path, Some(("application/json", json)))
+        .await
+        .map(|_| ())
 }
 
 /// `DELETE path` for endpoints that answer 204 No Content.
@@ -106,8 +110,18 @@ async fn send<B: Serialize, T: DeserializeOwned>(
         message: format!("Could not send the request: {e}"),
         ..ApiFailure::default()
     })?;
-    let (status, text) = request(method, path, Some(json)).await?;
+    let (status, text) = request(method, path, Some(("application/json", json))).await?;
     parse(status, &text)
+}
+
+/// `POST path` with a body of another kind (an iCalendar file: `text/calendar`).
+pub async fn post_text<T: DeserializeOwned>(
+    path: &str,
+    content_type: &'static str,
+    text: String,
+) -> Result<T, ApiFailure> {
+    let (status, body) = request("POST", path, Some((content_type, text))).await?;
+    parse(status, &body)
 }
 
 fn parse<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiFailure> {
@@ -123,7 +137,7 @@ fn parse<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiFailure> 
 async fn request(
     method: &str,
     path: &str,
-    json: Option<String>,
+    body: Option<(&'static str, String)>,
 ) -> Result<(u16, String), ApiFailure> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
@@ -133,9 +147,9 @@ async fn request(
     _ = headers.set("accept", "application/json");
     let init = RequestInit::new();
     init.set_method(method);
-    if let Some(json) = json {
-        _ = headers.set("content-type", "application/json");
-        init.set_body(&wasm_bindgen::JsValue::from_str(&json));
+    if let Some((content_type, body)) = body {
+        _ = headers.set("content-type", content_type);
+        init.set_body(&wasm_bindgen::JsValue::from_str(&body));
     }
     init.set_headers(&headers);
     // Same-origin requests carry the session cookie (fetch's default credentials mode).
@@ -163,7 +177,7 @@ async fn request(
 async fn request(
     _method: &str,
     _path: &str,
-    _json: Option<String>,
+    _body: Option<(&'static str, String)>,
 ) -> Result<(u16, String), ApiFailure> {
     Err(ApiFailure::unreachable())
 }

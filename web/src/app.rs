@@ -10,12 +10,13 @@ use leptos_router::path;
 use crate::data::PageData;
 use crate::pages::device::DevicePage;
 use crate::pages::{
-    account::AccountPage, audit::AuditPage, downloads::DownloadsPage, fleet::FleetPage,
-    invite::InvitePage, login::LoginPage, not_found::NotFound, org_settings::OrgSettingsPage,
-    policy::PolicyPage, reports::ReportsPage, screenshots::ScreenshotsPage, servers::ServersPage,
-    session::SessionPage, sessions::SessionsPage, setup::SetupPage, staff::StaffPage,
-    status::StatusPage, ticket::TicketPage, tickets::TicketsPage, timesheets::TimesheetsPage,
-    users::UsersPage, webhooks::WebhooksPage,
+    absences::AbsencesPage, account::AccountPage, audit::AuditPage, downloads::DownloadsPage,
+    fleet::FleetPage, invite::InvitePage, login::LoginPage, not_found::NotFound,
+    org_settings::OrgSettingsPage, policy::PolicyPage, reports::ReportsPage,
+    screenshots::ScreenshotsPage, servers::ServersPage, session::SessionPage,
+    sessions::SessionsPage, setup::SetupPage, staff::StaffPage, status::StatusPage,
+    ticket::TicketPage, tickets::TicketsPage, timesheets::TimesheetsPage, users::UsersPage,
+    webhooks::WebhooksPage,
 };
 
 /// The whole document the server renders around [`App`].
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings/policy") view=PolicyPage/>
                 <Route path=path!("/audit") view=AuditPage/>
                 <Route path=path!("/timesheets") view=TimesheetsPage/>
+                <Route path=path!("/absences") view=AbsencesPage/>
                 <Route path=path!("/fleet") view=FleetPage/>
                 <Route path=path!("/reports") view=ReportsPage/>
                 <Route path=path!("/screenshots") view=ScreenshotsPage/>

@@ -2,7 +2,7 @@
 //! the app serializes what it shows into the page so that hydration sees the same data.
 //! Every list is already scoped to what the viewer may see (the same rules as the API).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use shared::activity::SessionActivity;
 use shared::api::{AuditEntry, Paged, Screenshot, Ticket, UserInfo, UserRecord};
@@ -197,12 +197,12 @@ pub struct TimesheetsPageData {
     /// Supervisors and up approve; admins and up reopen and correct anyone's time.
     pub can_approve: bool,
     pub can_reopen: bool,
-    /// Whose sessions are listed under the grid, and their sessions in the week.
+    /// Whose sessions are listed under the grid (`sheet.sessions`: those that touch the week).
     pub selected: Option<i64>,
-    pub sessions: Vec<SessionInfo>,
-    /// The week's first and last instant, for reading its sessions again.
-    pub week_from: DateTime<Utc>,
-    pub week_to: DateTime<Utc>,
+    /// The week's planned, absence and balance figures of the people the viewer sees.
+    pub worktime: shared::worktime::WorktimeReport,
+    /// The same figures over the calendar month of the week's Monday.
+    pub month: shared::worktime::WorktimeReport,
 }
 
 /// `/reports`: the report as asked for (or why it could not be made).
@@ -211,6 +211,29 @@ pub struct ReportsPageData {
     pub query: ReportQuery,
     pub report: TimeReport,
     pub error: Option<String>,
+}
+
+/// Someone an admin may choose (a plan's person).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+}
+
+/// `/absences`: the absences the viewer sees (their own; supervisors and up everyone's), the
+/// holidays, and for admins the working-time plans and the people to plan for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AbsencesPageData {
+    pub absences: Vec<shared::worktime::Absence>,
+    pub holidays: Vec<shared::worktime::Holiday>,
+    pub plans: Vec<shared::worktime::WorkPlan>,
+    pub people: Vec<Person>,
+    /// Supervisors and up approve and refuse.
+    pub can_decide: bool,
+    /// Admins and owners record absences for others, set holidays and plans.
+    pub can_admin: bool,
+    /// Today in the organization's timezone (the request form starts there).
+    pub today: NaiveDate,
 }
 
 /// `/settings/webhooks`: every webhook with its recent deliveries (newest first).
@@ -285,6 +308,7 @@ pub struct PageData {
     pub reports: Option<ReportsPageData>,
     pub fleet: Option<FleetPageData>,
     pub webhooks: Option<WebhooksPageData>,
+    pub absences: Option<AbsencesPageData>,
     pub downloads: Option<DownloadsPageData>,
     pub device: Option<DevicePageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).

@@ -68,13 +68,15 @@ impl SessionQuery {
         self.to.and_then(|d| d.succ_opt()).map(day_start_ms)
     }
 
-    /// Whether a session belongs in this list (every filter but the page).
+    /// Whether a session belongs in this list (every filter but the page): the days take
+    /// the sessions that overlap them, as the API does.
     pub fn matches(&self, s: &SessionInfo) -> bool {
         let started = s.started_at.timestamp_millis();
+        let ended = s.ended_at.map_or(i64::MAX, |t| t.timestamp_millis());
         self.user_id.is_none_or(|u| u == s.user_id)
             && self.ticket_id.is_none_or(|t| Some(t) == s.ticket_id)
             && self.active.is_none_or(|a| a == s.ended_at.is_none())
-            && self.from_ms().is_none_or(|from| started >= from)
+            && self.from_ms().is_none_or(|from| ended > from)
             && self.to_ms().is_none_or(|to| started < to)
     }
 

@@ -152,11 +152,12 @@ impl StatusStore {
                         .update(|alerts| alerts.retain(|a| a.server_id != id));
                 }
             }
-            // Timesheets have their own pages; a deleted session has ended.
+            // Timesheets and absences have their own pages; a deleted session has ended.
             ServerToTab::AgentsUpdated { .. }
             | ServerToTab::WebhookDeliveryUpdated(_)
             | ServerToTab::SessionDeleted(_)
-            | ServerToTab::TimesheetUpdated(_) => {}
+            | ServerToTab::TimesheetUpdated(_)
+            | ServerToTab::AbsenceUpdated(_) => {}
         }
     }
 

@@ -90,6 +90,15 @@ pub fn hm(seconds: i64) -> String {
     format!("{}:{:02}", secs / 3600, secs / 60 % 60)
 }
 
+/// "+6:15", "−1:05", "0:00": a balance or a difference, signed (the minus is U+2212).
+pub fn signed_hm(seconds: i64) -> String {
+    match seconds {
+        0 => "0:00".to_string(),
+        s if s > 0 => format!("+{}", hm(s)),
+        s => format!("\u{2212}{}", hm(-s)),
+    }
+}
+
 /// "2024-05-01": the day of an instant, UTC.
 pub fn day(at: DateTime<Utc>) -> String {
     let mut out = String::with_capacity(10);

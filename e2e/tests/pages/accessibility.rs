@@ -18,11 +18,12 @@ const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
 
 /// The pages the admin has, besides one session's and one ticket's (found on their lists).
-const ADMIN_PAGES: [&str; 15] = [
+const ADMIN_PAGES: [&str; 16] = [
     "/",
     "/sessions",
     "/tickets",
     "/timesheets",
+    "/absences",
     "/reports",
     "/screenshots",
     "/servers",

@@ -3,6 +3,7 @@
 //! module per page or flow: each binary links the whole hub, so a binary per file cost the cold
 //! build ~5 CPU-seconds apiece.
 
+mod absence_pages;
 mod accessibility;
 mod first_run;
 mod force_end;

@@ -1,7 +1,9 @@
 //! `/timesheets` and `/reports` in headless Chromium against the real hub (demo data): both
 //! hydrate without errors and are screenshotted (`e2e/output/page-{reports,timesheets}-*.png`);
 //! the chart follows a session recorded elsewhere without a reload; a correction with a reason
-//! is made from the page and shows; approving the week locks it on the page.
+//! is made from the page and shows; the week's balance follows a session recorded elsewhere;
+//! so does the month's table below it; the exports are offered for the week and the month (and
+//! from `/reports`); approving the week locks it on the page.
 //!
 //! The test reads as its `scenario`: one step function per thing a user does or sees.
 
@@ -36,6 +38,9 @@ async fn scenario(hub: &Hub, page: Page<'_>) -> anyhow::Result<()> {
 
     // /timesheets: the week grid; Alice's sessions; a correction with a reason; approval.
     alice_week_shows_monday(page, &week, seeded.alice_id).await?;
+    page.mark().await?;
+    balance_follows_a_session_recorded_elsewhere(hub, page, &team, &week, seeded.alice_id).await?;
+    exports_are_offered(page, &week, seeded.alice_id).await?;
     page.mark().await?;
     open_correction_form(page, seeded.session).await?;
     correction_without_reason_is_refused(page, seeded.session).await?;
@@ -200,6 +205,26 @@ async fn report_per_person_matches_the_api(
         alice_bar == json!(expected),
         "Alice's bar: {alice_bar}, the API: {expected}"
     );
+    // The team's signed-off timesheets of the week and the month the range ends in.
+    let sunday = week.monday + Span::days(6);
+    let week_pdf = page
+        .attribute("#report-exports a.export-week-pdf", "href")
+        .await?;
+    ensure!(
+        week_pdf == Some(format!("/api/worktime/export.pdf?week={}", week.iso())),
+        "{week_pdf:?}"
+    );
+    let month_xlsx = page
+        .attribute("#report-exports a.export-month-xlsx", "href")
+        .await?;
+    ensure!(
+        month_xlsx
+            == Some(format!(
+                "/api/worktime/export.xlsx?month={}",
+                sunday.format("%Y-%m")
+            )),
+        "{month_xlsx:?}"
+    );
     Ok(())
 }
 
@@ -288,6 +313,123 @@ async fn alice_week_shows_monday(
     ensure!(
         monday_cell == json!("2:30"),
         "Alice's Monday: {monday_cell}"
+    );
+    Ok(())
+}
+
+/// "+1:00", "−3:15" (U+2212), "0:00": the page's way of writing a balance.
+fn signed(seconds: i64) -> String {
+    let hm = |s: i64| format!("{}:{:02}", s / 3600, s / 60 % 60);
+    match seconds {
+        0 => "0:00".to_string(),
+        s if s > 0 => format!("+{}", hm(s)),
+        s => format!("\u{2212}{}", hm(-s)),
+    }
+}
+
+/// Alice's balance on the open page is the API's, and moves by the hour she records early on
+/// Monday from elsewhere, without a reload.
+async fn balance_follows_a_session_recorded_elsewhere(
+    hub: &Hub,
+    page: Page<'_>,
+    team: &Team,
+    week: &LastWeek,
+    alice_id: i64,
+) -> anyhow::Result<()> {
+    let cell = format!("#timesheet-grid tr[data-user-id='{alice_id}'] td.balance");
+    let balance = || async {
+        let figures = team
+            .owner
+            .call(
+                &hub.url,
+                Method::GET,
+                &format!("/api/worktime?{}&user_id={alice_id}", week.range()),
+                &json!(null),
+            )
+            .await?;
+        figures["users"][0]["balance_seconds"]
+            .as_i64()
+            .context("a balance")
+    };
+    let before = balance().await?;
+    page.wait_text(&cell, &signed(before), 5).await?;
+    let planned = page
+        .text(&format!(
+            "#timesheet-grid tr[data-user-id='{alice_id}'] td.planned"
+        ))
+        .await?;
+    ensure!(
+        planned.as_deref() == Some("40:00"),
+        "8 h Monday to Friday: {planned:?}"
+    );
+    team.alice
+        .call(
+            &hub.url,
+            Method::POST,
+            "/api/sessions/manual",
+            // 06:00: before any demo session (they start at 08:00 or later).
+            &json!({"start_time": week.at(0, 6, 0), "end_time": week.at(0, 7, 0)}),
+        )
+        .await?;
+    let after = balance().await?;
+    ensure!(
+        after == before + 3600,
+        "the API's balance moved by an hour: {before} → {after}"
+    );
+    page.wait_text(&cell, &signed(after), 10).await?;
+    // The month below the grid (the month of the week's Monday) counts the hour too.
+    let first = week.monday.with_day(1).context("the month's first day")?;
+    let last = first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|next| next.pred_opt())
+        .context("the month's last day")?;
+    let month = team
+        .owner
+        .call(
+            &hub.url,
+            Method::GET,
+            &format!("/api/worktime?from={first}&to={last}&user_id={alice_id}"),
+            &json!(null),
+        )
+        .await?;
+    let worked = month["users"][0]["worked_seconds"]
+        .as_i64()
+        .context("the month's worked")?;
+    ensure!(worked >= 3600, "the month holds at least the hour: {month}");
+    let month_cell = format!("#month-table tr[data-user-id='{alice_id}'] td.worked");
+    page.wait_text(
+        &month_cell,
+        &format!("{}:{:02}", worked / 3600, worked / 60 % 60),
+        10,
+    )
+    .await?;
+    page.expect_same_page("a session recorded elsewhere").await
+}
+
+/// The week's and the month's CSV, XLSX and PDF are linked, for the chosen person.
+async fn exports_are_offered(page: Page<'_>, week: &LastWeek, alice_id: i64) -> anyhow::Result<()> {
+    let pdf = page
+        .attribute("#timesheet-exports a.export-week-pdf", "href")
+        .await?
+        .context("the week's PDF link")?;
+    ensure!(
+        pdf == format!(
+            "/api/worktime/export.pdf?week={}&user_id={alice_id}",
+            week.iso()
+        ),
+        "{pdf}"
+    );
+    let month = page
+        .attribute("#timesheet-exports a.export-month-xlsx", "href")
+        .await?
+        .context("the month's XLSX link")?;
+    ensure!(
+        month
+            == format!(
+                "/api/worktime/export.xlsx?month={}&user_id={alice_id}",
+                week.monday.format("%Y-%m")
+            ),
+        "{month}"
     );
     Ok(())
 }

@@ -431,6 +431,7 @@ async fn member_navigation(page: Page<'_>) -> anyhow::Result<()> {
             "/",
             "/sessions",
             "/timesheets",
+            "/absences",
             "/reports",
             "/tickets",
             "/screenshots",

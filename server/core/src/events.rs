@@ -57,6 +57,10 @@ pub enum Event {
     WebhookDeliveryUpdated {
         delivery: shared::webhooks::WebhookDelivery,
     },
+    /// An absence was requested, approved, refused or cancelled.
+    AbsenceUpdated {
+        absence: Box<shared::worktime::Absence>,
+    },
     /// A user set or cleared their break or custom status (and do-not-disturb).
     StatusChanged {
         user_id: i64,
@@ -73,6 +77,7 @@ impl Event {
             Event::SessionUpdated { .. } => "session_updated",
             Event::SessionDeleted { .. } => "session_deleted",
             Event::TimesheetUpdated { .. } => "timesheet_updated",
+            Event::AbsenceUpdated { .. } => "absence_updated",
             Event::ConfigUpdated { .. } => "config_updated",
             Event::MemberChanged { .. } => "member_changed",
             Event::TokensRevoked { .. } => "tokens_revoked",

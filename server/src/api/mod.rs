@@ -23,6 +23,7 @@ mod timesheets;
 mod two_factor;
 mod users;
 mod webhooks;
+mod worktime;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
@@ -83,6 +84,23 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(timesheets::reopen))
         .routes(routes!(timesheets::report))
         .routes(routes!(timesheets::report_csv))
+        .routes(routes!(worktime::report))
+        .routes(routes!(worktime::export))
+        .routes(routes!(worktime::export_csv))
+        .routes(routes!(worktime::export_xlsx))
+        .routes(routes!(worktime::export_pdf))
+        .routes(routes!(worktime::plans, worktime::set_plan))
+        .routes(routes!(worktime::remove_plan))
+        .routes(routes!(worktime::holidays, worktime::add_holiday))
+        .routes(
+            routes!(worktime::import_holidays)
+                .layer(DefaultBodyLimit::max(worktime::MAX_ICS_BYTES)),
+        )
+        .routes(routes!(worktime::remove_holiday))
+        .routes(routes!(worktime::absences, worktime::request_absence))
+        .routes(routes!(worktime::approve))
+        .routes(routes!(worktime::refuse))
+        .routes(routes!(worktime::cancel))
         .routes(routes!(sessions::end))
         .routes(routes!(activity::show))
         .routes(routes!(tickets::list, tickets::create))

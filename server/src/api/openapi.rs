@@ -32,6 +32,7 @@ use shared::policy::{FieldKind, FIELDS};
         (name = "sessions", description = "Work sessions"),
         (name = "tickets", description = "Tickets and the time spent on them"),
         (name = "timesheets", description = "Corrections, idle time, approved weeks and time reports"),
+        (name = "worktime", description = "Working time: plans, holidays, absences, and planned / worked / absence / balance figures"),
         (name = "policy", description = "The tracking policy every agent applies"),
         (name = "fleet", description = "Desktop agent devices and what they applied"),
         (name = "webhooks", description = "Signed HTTP deliveries of the organization's events"),

@@ -166,6 +166,8 @@ pub struct ListQuery {
     user_id: Option<i64>,
     ticket_id: Option<i64>,
     active: Option<bool>,
+    /// With `to`: the sessions that overlap `[from, to)` (running ones too), so a session
+    /// across midnight is listed for both days.
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     page: Option<u32>,

@@ -20,6 +20,9 @@ use shared::timesheets::{GroupBy, TimeReport, TimesheetWeek};
 pub struct WeekQuery {
     /// ISO week, e.g. `2026-W49`; this week when absent.
     week: Option<String>,
+    /// Also list this person's sessions that touch the week, each with its part in the week
+    /// (`sessions`); 404 for someone whose row the caller does not see.
+    user_id: Option<i64>,
 }
 
 #[utoipa::path(
@@ -40,9 +43,11 @@ pub async fn week(
         Some(w) => weeks::parse_week(w)?,
         None => timesheets::current_week(&state.store, caller.org_id()).await?,
     };
-    Ok(Json(
-        timesheets::week(&state.store, &caller.user, week).await?,
-    ))
+    let sheet = timesheets::week(&state.store, &caller.user, week, q.user_id).await?;
+    if q.user_id.is_some() && sheet.sessions.is_none() {
+        return Err(ApiError::NotFound("User"));
+    }
+    Ok(Json(sheet))
 }
 
 /// A week's new state as answered by approve and reopen.

@@ -9,6 +9,11 @@
 //! and at the moment it fires the session, policy and timezone are read again before anything
 //! ends. In a cluster every node keeps the clock; the end is a conditional update on a running
 //! session, so exactly one node ends it and announces it.
+//!
+//! A session ends at the moment it crossed its rule, however late the hub learns of it (SPEC
+//! §19): a start replayed from the past, a restart, a new timezone, or a policy change that puts
+//! a running session over the cap all end it at the crossing, so the counted time is what the
+//! rule allows and no more.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -35,8 +40,6 @@ const RETRY_MS: i64 = 1_000;
 pub struct OrgRules {
     pub policy: Policy,
     pub tz: Tz,
-    /// When the policy took effect: a rule never ends a session before it existed.
-    pub since_ms: i64,
 }
 
 impl OrgRules {
@@ -45,10 +48,10 @@ impl OrgRules {
     }
 }
 
-/// When a session started at `started_ms` ends under `rules`: the rule's instant, or the
-/// moment the rule came into force if that is later.
+/// When a session started at `started_ms` ends under `rules`, and by which rule: the moment it
+/// crosses the rule, even when that moment is already past.
 pub fn fire_at(started_ms: i64, rules: &OrgRules) -> Option<(i64, StopRule)> {
-    deadline(started_ms, &rules.policy, rules.tz).map(|(at, rule)| (at.max(rules.since_ms), rule))
+    deadline(started_ms, &rules.policy, rules.tz)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +185,7 @@ impl Schedule {
                 }
             }
             Event::SessionEnded { ended, .. } => self.ended(ended.session_id),
-            Event::ConfigUpdated { update, updated_at } => {
+            Event::ConfigUpdated { update, .. } => {
                 let tz = match self.orgs.get(&org_id) {
                     Some(rules) => rules.tz,
                     None => self.zones.get(&org_id).copied().unwrap_or(Tz::UTC),
@@ -192,7 +195,6 @@ impl Schedule {
                     OrgRules {
                         policy: update.config.clone(),
                         tz,
-                        since_ms: *updated_at,
                     },
                 );
             }
@@ -227,7 +229,6 @@ async fn load(state: &JobCtx) -> StoreResult<(HashMap<i64, OrgRules>, Vec<(i64, 
         .map(|p| {
             let rules = OrgRules {
                 tz: zones.get(&p.org_id).copied().unwrap_or(Tz::UTC),
-                since_ms: p.updated_at,
                 policy: p.config,
             };
             (p.org_id, rules)
@@ -274,7 +275,6 @@ async fn fire(state: &JobCtx, due: Due) -> Fired {
     let rules = OrgRules {
         policy: policy.config,
         tz,
-        since_ms: policy.updated_at,
     };
     let Some((at, rule)) = fire_at(session.started_at, &rules) else {
         return Fired::Nothing;
@@ -355,7 +355,7 @@ pub async fn run(state: JobCtx, mut events: mpsc::UnboundedReceiver<(i64, Event)
 mod tests {
     use super::*;
 
-    fn rules(max: u32, at: Option<&str>, since_ms: i64) -> OrgRules {
+    fn rules(max: u32, at: Option<&str>) -> OrgRules {
         OrgRules {
             policy: Policy {
                 max_session_minutes: max,
@@ -363,7 +363,6 @@ mod tests {
                 ..Policy::default()
             },
             tz: Tz::UTC,
-            since_ms,
         }
     }
 
@@ -372,7 +371,7 @@ mod tests {
     #[test]
     fn a_session_is_due_at_its_cap_and_not_a_millisecond_before() {
         let mut s = Schedule::default();
-        s.set_org(1, rules(30, None, 0));
+        s.set_org(1, rules(30, None));
         s.started(1, 7, 1_000);
         assert_eq!(s.next_at(), Some(1_000 + 30 * MIN));
         assert!(s.take_due(1_000 + 30 * MIN - 1).is_empty());
@@ -387,30 +386,34 @@ mod tests {
     }
 
     #[test]
-    fn a_rule_never_reaches_back_before_it_existed() {
+    fn a_rule_that_arrives_late_ends_the_session_where_it_crossed() {
         let mut s = Schedule::default();
         s.started(1, 7, 0);
-        // The cap of 30 minutes arrives two hours into the session: it ends now, not at 0:30.
-        s.set_org(1, rules(30, None, 120 * MIN));
-        assert_eq!(s.next_at(), Some(120 * MIN));
+        // The cap of 30 minutes arrives two hours into the session: due at once, and its
+        // moment is 0:30, where the session crossed the cap.
+        s.set_org(1, rules(30, None));
+        assert_eq!(s.next_at(), Some(30 * MIN));
+        assert_eq!(s.take_due(120 * MIN).len(), 1);
+        let (at, _) = fire_at(0, &rules(30, None)).unwrap();
+        assert_eq!(at, 30 * MIN);
     }
 
     #[test]
     fn ended_sessions_and_rules_turned_off_leave_the_schedule() {
         let mut s = Schedule::default();
-        s.set_org(1, rules(30, None, 0));
+        s.set_org(1, rules(30, None));
         s.started(1, 7, 0);
         s.started(1, 8, 0);
         s.ended(7);
         assert_eq!(s.len(), 1);
-        s.set_org(1, rules(0, None, 0));
+        s.set_org(1, rules(0, None));
         assert!(s.is_empty());
     }
 
     #[test]
     fn a_corrected_start_moves_the_moment() {
         let mut s = Schedule::default();
-        s.set_org(1, rules(60, None, 0));
+        s.set_org(1, rules(60, None));
         s.started(1, 7, 0);
         s.started(1, 7, 10 * MIN);
         assert_eq!(s.next_at(), Some(70 * MIN));
@@ -420,9 +423,9 @@ mod tests {
     #[test]
     fn the_database_replaces_the_schedule() {
         let mut s = Schedule::default();
-        s.set_org(1, rules(60, None, 0));
+        s.set_org(1, rules(60, None));
         s.started(1, 7, 0);
-        let orgs = HashMap::from([(2, rules(0, Some("18:00"), 0))]);
+        let orgs = HashMap::from([(2, rules(0, Some("18:00")))]);
         s.replace(orgs, vec![(2, 9, 0)]);
         assert_eq!(s.len(), 1);
         assert_eq!(s.next_at(), Some(18 * 60 * MIN));
@@ -440,7 +443,7 @@ mod tests {
             },
         );
         s.started(1, 7, 0);
-        let rules = rules(0, Some("18:00"), 0);
+        let rules = rules(0, Some("18:00"));
         s.learn(
             1,
             &Event::ConfigUpdated {
@@ -460,7 +463,7 @@ mod tests {
     #[test]
     fn a_failed_end_is_tried_again() {
         let mut s = Schedule::default();
-        s.set_org(1, rules(30, None, 0));
+        s.set_org(1, rules(30, None));
         s.started(1, 7, 0);
         assert_eq!(s.take_due(30 * MIN).len(), 1);
         s.retry(7, 30 * MIN + 1_000);

@@ -27,6 +27,7 @@ pub mod timesheets;
 pub mod tokens;
 pub mod two_factor;
 pub mod webhooks;
+pub mod worktime;
 
 use crate::domain::auth::{hash_password, new_token, token_hash};
 use crate::store::{now_ms, Store, UserAuditActor, UserRow};

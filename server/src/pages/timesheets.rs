@@ -11,7 +11,6 @@ use crate::error::ApiError;
 use crate::ops::timesheets::parse_week;
 use crate::queries::timesheets::{self, ReportRequest};
 use crate::state::AppState;
-use crate::store::{ms_to_time, SessionFilter};
 use shared::Role;
 use web::data::{PageData, ReportsPageData, TimesheetsPageData};
 use web::query::{ReportQuery, TimesheetQuery};
@@ -29,32 +28,30 @@ pub async fn timesheets_page(
         // An unreadable week shows this one.
         _ => timesheets::current_week(&state.store, user.org_id).await?,
     };
-    let sheet = timesheets::week(&state.store, user, week).await?;
     // Members see their own sessions; others whoever they chose (if they are on the sheet).
-    let selected = match query.user {
-        Some(id) if sheet.users.iter().any(|u| u.user_id == id) => Some(id),
-        _ if !user.role.reads_whole_org() => Some(user.id),
-        _ => None,
+    let wanted = if user.role.reads_whole_org() {
+        query.user
+    } else {
+        Some(user.id)
     };
-    let tz = state.store.org_timezone(user.org_id).await?;
-    let (from, to) = week.bounds_ms(tz);
-    let sessions = match selected {
-        Some(id) => {
-            let filter = SessionFilter {
-                user_id: Some(id),
-                from: Some(from),
-                to: Some(to),
-                ..SessionFilter::default()
-            };
-            let (mut rows, _) = state
-                .store
-                .list_sessions(user.org_id, &filter, 1, 100)
-                .await?;
-            rows.reverse();
-            rows.iter().map(|r| r.info()).collect()
-        }
-        None => Vec::new(),
+    let sheet = timesheets::week(&state.store, user, week, wanted).await?;
+    let selected = wanted.filter(|_| sheet.sessions.is_some());
+    let days = week.days();
+    let figures = |from, to| {
+        crate::queries::worktime::worktime(
+            &state.store,
+            user,
+            crate::queries::worktime::WorktimeRequest {
+                from,
+                to,
+                user_id: None,
+            },
+        )
     };
+    let worktime = figures(days[0], days[6]).await?;
+    let (month_first, month_last) =
+        crate::queries::worktime_export::ExportPeriod::month_of(days[0]).days();
+    let month = figures(month_first, month_last).await?;
     let data = PageData {
         viewer: Some(me.viewer),
         timesheets: Some(TimesheetsPageData {
@@ -62,9 +59,8 @@ pub async fn timesheets_page(
             can_approve: user.role.at_least(Role::Supervisor),
             can_reopen: user.role.at_least(Role::Admin),
             selected,
-            sessions,
-            week_from: ms_to_time(from),
-            week_to: ms_to_time(to),
+            worktime,
+            month,
         }),
         ..PageData::default()
     };

@@ -5,3 +5,5 @@ pub mod fleet;
 pub mod session_activity;
 pub mod staff_time;
 pub mod timesheets;
+pub mod worktime;
+pub mod worktime_export;

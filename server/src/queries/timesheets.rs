@@ -2,7 +2,7 @@
 //! (per user, ticket or day for a range). Both count time the same way (`domain::tally`):
 //! deletions left out, discarded idle time subtracted, a running session until now.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Days, NaiveDate};
 
@@ -10,8 +10,10 @@ use crate::domain::periods::start_of_day;
 use crate::domain::tally::{dates, Worked};
 use crate::domain::weeks::IsoWeek;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{ms_to_time, now_ms, Store, UserRow, WorkedRow};
-use shared::timesheets::{GroupBy, ReportGroup, TimeReport, TimesheetRow, TimesheetWeek};
+use crate::store::{ms_to_time, now_ms, SessionFilter, Store, UserRow, WorkedRow};
+use shared::timesheets::{
+    GroupBy, ReportGroup, TimeReport, TimesheetRow, TimesheetWeek, WeekSession,
+};
 
 /// The longest range a report covers.
 pub const MAX_REPORT_DAYS: usize = 366;
@@ -25,9 +27,18 @@ fn worked(row: &WorkedRow, now: i64) -> Worked {
     }
 }
 
+/// The most sessions of one person a week lists.
+const MAX_WEEK_SESSIONS: u32 = 500;
+
 /// `GET /api/timesheets?week=`: supervisors and up see every active user (and anyone with
-/// time that week); members their own row.
-pub async fn week(store: &Store, viewer: &UserRow, week: IsoWeek) -> ApiResult<TimesheetWeek> {
+/// time that week); members their own row. With `sessions_of`, that person's sessions that
+/// touch the week are listed too (`None` when the viewer does not see their row).
+pub async fn week(
+    store: &Store,
+    viewer: &UserRow,
+    week: IsoWeek,
+    sessions_of: Option<i64>,
+) -> ApiResult<TimesheetWeek> {
     let tz = store.org_timezone(viewer.org_id).await?;
     let (from, to) = week.bounds_ms(tz);
     let days = week.days();
@@ -69,6 +80,36 @@ pub async fn week(store: &Store, viewer: &UserRow, week: IsoWeek) -> ApiResult<T
         })
         .collect();
     out.sort_by_key(|row| row.name.to_lowercase());
+    let sessions = match sessions_of {
+        Some(id) if out.iter().any(|row| row.user_id == id) => {
+            // The same rows the grid counted, so the parts add up to the person's total.
+            let parts: HashMap<i64, i64> = rows
+                .iter()
+                .filter(|row| row.user_id == id)
+                .map(|row| (row.id, worked(row, now).seconds_within(from, to)))
+                .collect();
+            let filter = SessionFilter {
+                user_id: Some(id),
+                from: Some(from),
+                to: Some(to),
+                ..SessionFilter::default()
+            };
+            let (mut listed, _) = store
+                .list_sessions(viewer.org_id, &filter, 1, MAX_WEEK_SESSIONS)
+                .await?;
+            listed.reverse();
+            Some(
+                listed
+                    .iter()
+                    .map(|s| WeekSession {
+                        seconds_in_week: parts.get(&s.id).copied().unwrap_or(0),
+                        session: s.info(),
+                    })
+                    .collect(),
+            )
+        }
+        _ => None,
+    };
     Ok(TimesheetWeek {
         week: week.to_string(),
         timezone: tz.name().to_string(),
@@ -76,6 +117,7 @@ pub async fn week(store: &Store, viewer: &UserRow, week: IsoWeek) -> ApiResult<T
         users: out,
         previous_week: week.previous().to_string(),
         next_week: week.next().to_string(),
+        sessions,
     })
 }
 

@@ -197,7 +197,7 @@ impl Store {
     }
 
     /// Sets a session's discarded seconds (and duration, if ended) from its discarded spans.
-    async fn recount_discarded(
+    pub(super) async fn recount_discarded(
         &self,
         conn: &mut sqlx::AnyConnection,
         org_id: i64,

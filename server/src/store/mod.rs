@@ -25,6 +25,7 @@ mod tokens;
 mod two_factor;
 mod users;
 mod webhooks;
+mod worktime;
 
 pub use activity::AppRow;
 pub use audit::{Changes, NewAudit};
@@ -51,6 +52,7 @@ pub use tokens::{TokenOwner, TokenRow};
 pub use two_factor::{MfaChallengeRow, MfaFinish, MfaProof, TotpRow};
 pub use users::{NewInvite, NewUser, UserAuditActor, UserPatch, UserRow};
 pub use webhooks::{delivery_body, Attempt, DueDelivery, WebhookPatch, WebhookRow};
+pub use worktime::{AbsenceDecision, AbsenceFilter, AbsenceRow, HolidayRow, NewAbsence, PlanRow};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};

@@ -108,7 +108,8 @@ pub struct SessionDeletion<'a> {
     pub weeks: Vec<String>,
 }
 
-/// Filters of a session list; all optional. Times in ms; `from`/`to` bound `started_at`.
+/// Filters of a session list; all optional. Times in ms; `from`/`to` keep the sessions that
+/// overlap `[from, to)`, so a session across midnight or Monday 00:00 is in both periods.
 #[derive(Debug, Default, Clone)]
 pub struct SessionFilter {
     pub user_id: Option<i64>,
@@ -265,7 +266,12 @@ impl Store {
         let Some(row) = done else {
             return Ok(None);
         };
-        let row = session_row(&row)?;
+        let mut row = session_row(&row)?;
+        // Ended in the past (a live rule's crossing moment): idle time discarded after the end
+        // is no longer the session's, so its discarded seconds and duration are counted again.
+        if row.discarded_seconds > 0 {
+            row = self.recount_discarded(&mut tx, org_id, id).await?;
+        }
         if let Some(audit) = audit {
             Store::insert_audit(&mut tx, audit).await?;
         }
@@ -341,7 +347,7 @@ impl Store {
             push("s.ticket_id = {}", ticket_id);
         }
         if let Some(from) = filter.from {
-            push("s.started_at >= {}", from);
+            push("COALESCE(s.ended_at, 9223372036854775807) > {}", from);
         }
         if let Some(to) = filter.to {
             push("s.started_at < {}", to);

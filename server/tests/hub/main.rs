@@ -27,3 +27,4 @@ mod tenancy;
 mod timesheets;
 mod web_pages;
 mod webhooks;
+mod worktime;

@@ -1,6 +1,7 @@
 //! Timesheets (SPEC §8): corrections with a reason and tombstones, idle spans and the policy's
 //! handling of them, approved weeks that refuse changes (also a replayed start), the live
-//! rules that stop sessions at their moment (also after a restart, and once in a cluster),
+//! rules that stop sessions at the moment they crossed the rule (also when the hub learns of it
+//! late: a replayed start, a restart, a new timezone, a new rule; and once in a cluster),
 //! and reports whose totals are the sum of the sessions.
 
 use crate::common;
@@ -880,27 +881,135 @@ async fn the_cap_stops_a_session_at_its_exact_moment_like_an_admins_end() {
 }
 
 #[tokio::test]
-async fn a_rule_that_arrives_late_stops_running_sessions_now_not_in_the_past() {
+async fn a_rule_that_arrives_late_ends_a_running_session_where_it_crossed() {
     let t = team().await;
+    let start = Utc::now() - Span::hours(2);
     let (s, run) = t
         .call(
             "POST",
             "/api/sessions/start",
             &t.bob,
-            Some(json!({"started_at": ts(Utc::now() - Span::hours(2))})),
+            Some(json!({"started_at": ts(start)})),
         )
         .await;
     assert_eq!(s, 201);
+    let id = run["id"].as_i64().unwrap();
     let mut agent = t.hub.agent(&t.bob).await;
     wait_for(&mut agent, "hello", 5, |_| true).await;
-    let before = Utc::now();
     t.policy(json!({"max_session_minutes": 60})).await;
-    let pushed = ended_push(&mut agent, run["id"].as_i64().unwrap(), 10).await;
-    let ended = time(&pushed["ended_at"]);
-    assert!(
-        ended >= before - Span::seconds(1),
-        "not two hours back: {ended} < {before}"
+    // The agent is told, and the end is the hour mark, an hour ago: not the moment the
+    // rule arrived.
+    let pushed = ended_push(&mut agent, id, 10).await;
+    assert_eq!(
+        time(&pushed["ended_at"]),
+        time(&run["started_at"]) + Span::minutes(60)
     );
+    let (_, session) = t
+        .call("GET", &format!("/api/sessions/{id}"), &t.bob, None)
+        .await;
+    assert_eq!(session["end_reason"], "auto_stopped");
+    assert_eq!(session["duration_seconds"], 3600, "{session}");
+}
+
+#[tokio::test]
+async fn a_start_replayed_from_past_the_cap_ends_at_the_cap() {
+    let t = team().await;
+    t.policy(json!({"max_session_minutes": 30})).await;
+    let mut agent = t.hub.agent(&t.ann).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    // The agent was offline: its start arrives 31 minutes late.
+    let start = Utc::now() - Span::minutes(31);
+    let (s, run) = t
+        .call(
+            "POST",
+            "/api/sessions/start",
+            &t.ann,
+            Some(json!({"started_at": ts(start), "client_id": "late-1"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{run}");
+    let id = run["id"].as_i64().unwrap();
+    let pushed = ended_push(&mut agent, id, 10).await;
+    assert_eq!(
+        time(&pushed["ended_at"]),
+        time(&run["started_at"]) + Span::minutes(30),
+        "{pushed}"
+    );
+    let (_, session) = t
+        .call("GET", &format!("/api/sessions/{id}"), &t.ann, None)
+        .await;
+    assert_eq!(
+        session["duration_seconds"], 1800,
+        "30 minutes, not 31: {session}"
+    );
+    let (from, to) = (
+        start.date_naive() - Span::days(1),
+        Utc::now().date_naive() + Span::days(1),
+    );
+    let report = t
+        .report(&t.ann, &format!("from={from}&to={to}&group_by=user"))
+        .await;
+    assert_eq!(report["total_seconds"], 1800, "{report}");
+}
+
+#[tokio::test]
+async fn a_new_timezone_ends_a_session_where_it_crossed_the_local_stop_time() {
+    let t = team().await;
+    let (s, _) = t
+        .call(
+            "PATCH",
+            "/api/org",
+            &t.admin,
+            Some(json!({"timezone": "UTC"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    // An hour ago, in Kolkata (UTC+05:30), it was hh:mm; in UTC that time is hours away.
+    let kolkata: chrono_tz::Tz = "Asia/Kolkata".parse().unwrap();
+    let crossing = (Utc::now() - Span::hours(1))
+        .with_second(0)
+        .unwrap()
+        .with_nanosecond(0)
+        .unwrap();
+    let local = crossing.with_timezone(&kolkata);
+    let hhmm = format!("{:02}:{:02}", local.hour(), local.minute());
+    t.policy(json!({"auto_stop_local_time": hhmm})).await;
+    let (s, run) = t
+        .call(
+            "POST",
+            "/api/sessions/start",
+            &t.ann,
+            Some(json!({"started_at": ts(Utc::now() - Span::hours(3))})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let id = run["id"].as_i64().unwrap();
+    let mut agent = t.hub.agent(&t.ann).await;
+    wait_for(&mut agent, "hello", 5, |_| true).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, still) = t
+        .call("GET", &format!("/api/sessions/{id}"), &t.ann, None)
+        .await;
+    assert!(
+        still["ended_at"].is_null(),
+        "{hhmm} UTC is still ahead: {still}"
+    );
+
+    let (s, _) = t
+        .call(
+            "PATCH",
+            "/api/org",
+            &t.admin,
+            Some(json!({"timezone": "Asia/Kolkata"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let pushed = ended_push(&mut agent, id, 10).await;
+    assert_eq!(time(&pushed["ended_at"]), crossing, "{pushed}");
+    assert!(pushed["reason"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("{hhmm} (Asia/Kolkata)")));
 }
 
 #[tokio::test]
@@ -1113,4 +1222,81 @@ async fn the_pages_are_complete_without_javascript() {
         .page(&t.bob, &format!("/reports?from={from}&to={to}"))
         .await;
     assert_eq!(html.matches("class=\"report-bar\"").count(), 1);
+}
+
+#[tokio::test]
+async fn a_session_across_monday_is_listed_in_both_weeks_with_the_part_of_each() {
+    let t = team().await;
+    let (s, _) = t
+        .call(
+            "PATCH",
+            "/api/org",
+            &t.admin,
+            Some(json!({"timezone": "UTC"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    // Sunday 22:00 to Monday 03:00 (UTC), two weeks back into last week.
+    let (monday_last, last) = monday(1);
+    let (_, before) = monday(2);
+    let (s, run) = t.manual(&t.ann, monday_last - Span::hours(2), 5 * 60).await;
+    assert_eq!(s, 201, "{run}");
+    let id = run["id"].as_i64().unwrap();
+
+    let mut parts = Vec::new();
+    for week in [&before, &last] {
+        let (s, sheet) = t
+            .call(
+                "GET",
+                &format!("/api/timesheets?week={week}&user_id={}", t.ann_id),
+                &t.ann,
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{sheet}");
+        let listed = sheet["sessions"].as_array().unwrap();
+        assert_eq!(listed.len(), 1, "listed under {week}: {sheet}");
+        assert_eq!(listed[0]["session"]["id"], id);
+        assert_eq!(listed[0]["session"]["duration_seconds"], 5 * 3600);
+        let part = listed[0]["seconds_in_week"].as_i64().unwrap();
+        let row = &sheet["users"][0];
+        assert_eq!(
+            row["total_seconds"], part,
+            "the part is the week's total: {row}"
+        );
+        parts.push(part);
+    }
+    assert_eq!(
+        parts,
+        vec![2 * 3600, 3 * 3600],
+        "Sunday's 2 h, then Monday's 3 h"
+    );
+
+    // The session list by overlap: Monday's list has it too.
+    let (s, list) = t
+        .call(
+            "GET",
+            &format!(
+                "/api/sessions?user_id={}&from={}&to={}",
+                t.ann_id,
+                ts(monday_last),
+                ts(monday_last + Span::days(1))
+            ),
+            &t.ann,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list["items"][0]["id"], id, "{list}");
+
+    // Another member's sessions are not Ann's to list.
+    let (s, _) = t
+        .call(
+            "GET",
+            &format!("/api/timesheets?week={last}&user_id={}", t.bob_id),
+            &t.ann,
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
 }

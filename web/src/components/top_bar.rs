@@ -7,10 +7,11 @@ use shared::Role;
 use crate::data::Viewer;
 
 /// The pages of the navigation bar: path, label, lowest role that may open it.
-const LINKS: [(&str, &str, Role); 13] = [
+const LINKS: [(&str, &str, Role); 14] = [
     ("/", "Status", Role::Member),
     ("/sessions", "Sessions", Role::Member),
     ("/timesheets", "Timesheets", Role::Member),
+    ("/absences", "Absences", Role::Member),
     ("/reports", "Reports", Role::Member),
     ("/tickets", "Tickets", Role::Member),
     ("/screenshots", "Screenshots", Role::Member),

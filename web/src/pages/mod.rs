@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod absences;
 pub mod account;
 pub mod audit;
 pub mod device;

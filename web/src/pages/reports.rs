@@ -86,6 +86,29 @@ pub fn ReportsPage() -> impl IntoView {
                 .collect_view()
         })
     };
+    // The team's signed-off timesheets for the week and the month the range ends in.
+    let (week_slug, month_slug) = {
+        use chrono::Datelike;
+        let iso = to.iso_week();
+        (
+            format!("{}-W{:02}", iso.year(), iso.week()),
+            to.format("%Y-%m").to_string(),
+        )
+    };
+    let exports = ["csv", "xlsx", "pdf"]
+        .into_iter()
+        .map(|ext| {
+            let label = ext.to_uppercase();
+            view! {
+                <a href=format!("/api/worktime/export.{ext}?week={week_slug}") rel="external" download class=format!("export-week-{ext}")>
+                    {format!("Week {week_slug} {label}")}
+                </a>
+                <a href=format!("/api/worktime/export.{ext}?month={month_slug}") rel="external" download class=format!("export-month-{ext}")>
+                    {format!("Month {month_slug} {label}")}
+                </a>
+            }
+        })
+        .collect_view();
     let total = move || report.with(|r| hm(r.total_seconds));
     let empty = move || report.with(|r| r.groups.is_empty());
     view! {
@@ -122,6 +145,10 @@ pub fn ReportsPage() -> impl IntoView {
                 </div>
             </form>
             {page.error.map(|e| view! { <p class="form-error" role="alert" id="report-error">{e}</p> })}
+            <nav class="export-links" id="report-exports" aria-label="Download working time">
+                <span class="muted">"Working time (planned, worked, absence, balance):"</span>
+                {exports}
+            </nav>
             <nav class="segmented" aria-label="Group by" id="report-groupings">
                 {tabs}
             </nav>

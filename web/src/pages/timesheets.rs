@@ -1,13 +1,14 @@
 //! `/timesheets`: a week (ISO, in the organization's timezone) per user and day, with its
 //! state; supervisors approve a user's week, admins reopen it. Choosing a user lists their
-//! sessions of the week, each correctable or deletable with a reason. Pushes about sessions
-//! and weeks read the week again, so every open page follows.
+//! sessions that touch the week (one across Monday 00:00 in both weeks, with the part that
+//! belongs to each), each correctable or deletable with a reason. Pushes about sessions and
+//! weeks read the week again, so every open page follows.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::Paged;
-use shared::protocol::{ServerToTab, SessionInfo};
+use shared::protocol::ServerToTab;
 use shared::timesheets::TimesheetWeek;
+use shared::worktime::WorktimeReport;
 
 use crate::components::live_badge::LiveBadge;
 use crate::components::session_fix::SessionFix;
@@ -16,7 +17,7 @@ use crate::connect::live_link;
 use crate::data::PageData;
 use crate::pages::{forbidden::Missing, title};
 use crate::query::TimesheetQuery;
-use crate::time::{absolute, hm, hms};
+use crate::time::{absolute, hm, hms, signed_hm};
 
 #[component]
 pub fn TimesheetsPage() -> impl IntoView {
@@ -30,35 +31,40 @@ pub fn TimesheetsPage() -> impl IntoView {
     });
     let week = page.sheet.week.clone();
     let sheet = RwSignal::new(page.sheet.clone());
-    let sessions = RwSignal::new(page.sessions.clone());
+    let worktime = RwSignal::new(page.worktime.clone());
+    let month = RwSignal::new(page.month.clone());
     let selected = page.selected;
     let (can_approve, can_reopen) = (page.can_approve, page.can_reopen);
     let notice = RwSignal::new(None::<String>);
     let editing = RwSignal::new(None::<i64>);
 
-    let sheet_path = format!("/api/timesheets?week={week}");
-    let sessions_path = selected.map(|user| {
-        format!(
-            "/api/sessions?user_id={user}&from={}&to={}&per_page=100",
-            crate::query::encode(&page.week_from.to_rfc3339()),
-            crate::query::encode(&page.week_to.to_rfc3339())
-        )
-    });
+    // One read brings the grid and the chosen person's sessions with their parts.
+    let sheet_path = match selected {
+        Some(user) => format!("/api/timesheets?week={week}&user_id={user}"),
+        None => format!("/api/timesheets?week={week}"),
+    };
+    let worktime_path = format!(
+        "/api/worktime?from={}&to={}",
+        page.worktime.from, page.worktime.to
+    );
+    let month_path = format!(
+        "/api/worktime?from={}&to={}",
+        page.month.from, page.month.to
+    );
     let reload = {
         let sheet_path = sheet_path.clone();
-        let sessions_path = sessions_path.clone();
         move || {
-            let (a, b) = (sheet_path.clone(), sessions_path.clone());
+            let (path, figures) = (sheet_path.clone(), worktime_path.clone());
+            let month_figures = month_path.clone();
             leptos::task::spawn_local(async move {
-                if let Ok(fresh) = crate::api::get::<TimesheetWeek>(&a).await {
+                if let Ok(fresh) = crate::api::get::<TimesheetWeek>(&path).await {
                     sheet.set(fresh);
                 }
-                if let Some(b) = b {
-                    if let Ok(list) = crate::api::get::<Paged<SessionInfo>>(&b).await {
-                        let mut items = list.items;
-                        items.reverse();
-                        sessions.set(items);
-                    }
+                if let Ok(fresh) = crate::api::get::<WorktimeReport>(&figures).await {
+                    worktime.set(fresh);
+                }
+                if let Ok(fresh) = crate::api::get::<WorktimeReport>(&month_figures).await {
+                    month.set(fresh);
                 }
             });
         }
@@ -73,6 +79,7 @@ pub fn TimesheetsPage() -> impl IntoView {
                     | ServerToTab::SessionUpdated { .. }
                     | ServerToTab::SessionDeleted(_)
                     | ServerToTab::TimesheetUpdated(_)
+                    | ServerToTab::AbsenceUpdated(_)
             ) {
                 reload();
             }
@@ -149,6 +156,16 @@ pub fn TimesheetsPage() -> impl IntoView {
                         _ => None,
                     };
                     let chosen = (Some(user_id) == selected).then_some("true");
+                    // Planned, absence and balance, when the figures hold this person.
+                    let figures = worktime.with(|w| {
+                        w.users.iter().find(|u| u.user_id == user_id).map(|u| {
+                            (hm(u.planned_seconds), hm(u.absence_seconds), signed_hm(u.balance_seconds), u.balance_seconds < 0)
+                        })
+                    });
+                    let (planned, absent, balance, short) = figures.unwrap_or_else(|| {
+                        ("\u{2014}".into(), "\u{2014}".into(), "\u{2014}".into(), false)
+                    });
+                    let short = short.then_some("true");
                     view! {
                         <tr data-user-id=user_id data-state=row.state.clone() aria-selected=chosen>
                             <th scope="row">
@@ -156,6 +173,9 @@ pub fn TimesheetsPage() -> impl IntoView {
                             </th>
                             {cells}
                             <td class="num total">{hm(row.total_seconds)}</td>
+                            <td class="num planned">{planned}</td>
+                            <td class="num absence">{absent}</td>
+                            <td class="num balance" data-short=short>{balance}</td>
                             <td class="state">{state}</td>
                             <td class="actions">{action}</td>
                         </tr>
@@ -181,14 +201,18 @@ pub fn TimesheetsPage() -> impl IntoView {
     let may_fix = selected.is_some_and(|id| id == viewer_id || viewer_admin);
     let session_rows = move || {
         let locked = selected_locked();
-        sessions.with(|list| {
-            list.iter()
-                .map(|s| {
+        sheet.with(|sheet| {
+            sheet.sessions.iter().flatten()
+                .map(|entry| {
+                    let s = &entry.session;
                     let id = s.id;
                     let duration = match s.duration_seconds {
                         Some(d) => hms(d),
                         None => "running".to_string(),
                     };
+                    // Only part of it is this week's when it crosses Monday 00:00.
+                    let in_week = hms(entry.seconds_in_week);
+                    let partial = s.duration_seconds.is_some_and(|d| d != entry.seconds_in_week).then_some("true");
                     let ticket = s.ticket_title.clone().unwrap_or_default();
                     let ended = s.ended_at.map(absolute).unwrap_or_default();
                     let fix = (may_fix && !locked).then(|| {
@@ -213,7 +237,7 @@ pub fn TimesheetsPage() -> impl IntoView {
                             });
                             view! {
                                 <tr class="fix-row">
-                                    <td colspan="6"><SessionFix session=session.clone() on_done=done/></td>
+                                    <td colspan="7"><SessionFix session=session.clone() on_done=done/></td>
                                 </tr>
                             }
                         })
@@ -223,6 +247,7 @@ pub fn TimesheetsPage() -> impl IntoView {
                             <td>{absolute(s.started_at)}</td>
                             <td>{ended}</td>
                             <td class="num duration">{duration}</td>
+                            <td class="num in-week" data-partial=partial>{in_week}</td>
                             <td>{ticket}</td>
                             <td class="note">{s.note.clone().unwrap_or_default()}</td>
                             <td class="actions">{fix}</td>
@@ -247,6 +272,7 @@ pub fn TimesheetsPage() -> impl IntoView {
                                 <th scope="col">"Started"</th>
                                 <th scope="col">"Ended"</th>
                                 <th scope="col" class="num">"Duration"</th>
+                                <th scope="col" class="num">"In this week"</th>
                                 <th scope="col">"Ticket"</th>
                                 <th scope="col">"Note"</th>
                                 <th scope="col"><span class="visually-hidden">"Actions"</span></th>
@@ -258,6 +284,65 @@ pub fn TimesheetsPage() -> impl IntoView {
             </section>
         }
     });
+    // The month of the week's Monday: the same figures over every day of it.
+    let month_name = page.month.from.format("%B %Y").to_string();
+    let month_rows = move || {
+        month.with(|m| {
+            m.users
+                .iter()
+                .map(|u| {
+                    let short = (u.balance_seconds < 0).then_some("true");
+                    view! {
+                        <tr data-user-id=u.user_id>
+                            <th scope="row">{u.name.clone()}</th>
+                            <td class="num planned">{hm(u.planned_seconds)}</td>
+                            <td class="num worked">{hm(u.worked_seconds)}</td>
+                            <td class="num absence">{hm(u.absence_seconds)}</td>
+                            <td class="num difference">{signed_hm(u.difference_seconds)}</td>
+                            <td class="num balance" data-short=short>{signed_hm(u.balance_seconds)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let month_panel = view! {
+        <section class="card" aria-labelledby="month-heading" id="month-figures">
+            <h2 id="month-heading">{format!("{month_name}: working time")}</h2>
+            <div class="table-wrap" role="region" aria-labelledby="month-heading" tabindex="0">
+                <table class="data-table timesheet-grid" id="month-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Person"</th>
+                            <th scope="col" class="num">"Planned"</th>
+                            <th scope="col" class="num">"Worked"</th>
+                            <th scope="col" class="num">"Absence"</th>
+                            <th scope="col" class="num" title="Worked and absent time minus planned, this month">"Difference"</th>
+                            <th scope="col" class="num" title="Carried from the plan's start to the month's end (or today)">"Balance"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{month_rows}</tbody>
+                </table>
+            </div>
+        </section>
+    };
+    // Exports of this week and of its Monday's month: the chosen person's, or the team's.
+    let who = selected
+        .map(|id| format!("&user_id={id}"))
+        .unwrap_or_default();
+    let month_slug = page.month.from.format("%Y-%m").to_string();
+    let downloads = ["csv", "xlsx", "pdf"]
+        .into_iter()
+        .map(|ext| {
+            let week_href = format!("/api/worktime/export.{ext}?week={week}{who}");
+            let month_href = format!("/api/worktime/export.{ext}?month={month_slug}{who}");
+            let label = ext.to_uppercase();
+            view! {
+                <a href=week_href rel="external" download class=format!("export-week-{ext}")>{format!("Week {label}")}</a>
+                <a href=month_href rel="external" download class=format!("export-month-{ext}")>{format!("Month {label}")}</a>
+            }
+        })
+        .collect_view();
     let previous = TimesheetQuery::href(&page.sheet.previous_week, selected);
     let next = TimesheetQuery::href(&page.sheet.next_week, selected);
     view! {
@@ -275,6 +360,10 @@ pub fn TimesheetsPage() -> impl IntoView {
                 <strong id="week-name">{format!("{} · {}", page.sheet.week, page.sheet.timezone)}</strong>
                 <a href=next rel="external" id="week-next">"Next week →"</a>
             </nav>
+            <nav class="export-links" id="timesheet-exports" aria-label="Download this timesheet">
+                <span class="muted">{if selected.is_some() { "Download (this person):" } else { "Download (team):" }}</span>
+                {downloads}
+            </nav>
             <p class="notice" id="timesheet-notice" role="status" hidden=move || notice.with(Option::is_none)>
                 {move || notice.get()}
             </p>
@@ -285,6 +374,9 @@ pub fn TimesheetsPage() -> impl IntoView {
                             <th scope="col">"Person"</th>
                             {day_heads}
                             <th scope="col" class="num">"Total"</th>
+                            <th scope="col" class="num">"Planned"</th>
+                            <th scope="col" class="num">"Absence"</th>
+                            <th scope="col" class="num" title="Worked and absent time beyond the plan, carried from the plan's start to the week's end (or today)">"Balance"</th>
                             <th scope="col">"State"</th>
                             <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                         </tr>
@@ -293,6 +385,7 @@ pub fn TimesheetsPage() -> impl IntoView {
                 </table>
             </div>
             {sessions_panel}
+            {month_panel}
         </main>
     }
     .into_any()

@@ -153,6 +153,7 @@ pub fn kind_and_data(event: &Event) -> Option<(&'static str, serde_json::Value)>
         Event::CoverageAlert { alert } => ("coverage.alert", to_value(alert)),
         Event::CoverageCleared { cleared } => ("coverage.cleared", to_value(cleared)),
         Event::TimesheetUpdated { update } => ("timesheet.updated", to_value(update)),
+        Event::AbsenceUpdated { absence } => ("absence.updated", to_value(absence)),
         Event::MemberChanged { .. }
         | Event::TokensRevoked { .. }
         | Event::OrgUpdated { .. }

@@ -80,6 +80,15 @@ impl Hub {
                     Some(&to_tabs),
                 );
             }
+            Event::AbsenceUpdated { absence } => {
+                let to_tabs = ServerToTab::AbsenceUpdated(absence.clone());
+                self.publish::<ServerToAgent, _>(
+                    &org,
+                    Audience::AboutUser(absence.user_id),
+                    None,
+                    Some(&to_tabs),
+                );
+            }
             Event::TimesheetUpdated { update } => {
                 let to_tabs = ServerToTab::TimesheetUpdated(update.clone());
                 self.publish::<ServerToAgent, _>(

@@ -17,6 +17,7 @@ mod timesheets;
 mod tokens;
 mod two_factor;
 mod webhooks;
+mod worktime;
 
 use std::sync::Mutex;
 
