@@ -59,6 +59,8 @@ pub enum DemoError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Hash(#[from] HashError),
+    #[error(transparent)]
+    Op(#[from] crate::ops::OpError),
 }
 
 /// Creates the demo company unless an organization with its name exists. Returns true if created.
@@ -116,6 +118,7 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
             .await?;
     }
     demo_plans(store, org.id, &users).await?;
+    demo_absences(store, org.id, &users).await?;
     // Alice (index 3) has game time on the demo server.
     demo_server_time(store, org.id, users[3]).await?;
     tracing::info!(org_id = org.id, "demo company created");
@@ -159,6 +162,64 @@ async fn demo_plans(store: &Store, org_id: i64, users: &[i64]) -> Result<(), Sto
             )
             .await?;
     }
+    Ok(())
+}
+
+/// Absences to see on `/absences` and in the figures: Carol off sick last Monday and Alice on
+/// vacation half of last Tuesday (recorded by the admin, so approved at once), and Bob's
+/// vacation next Monday to Wednesday, waiting for a supervisor. Made as people make them.
+async fn demo_absences(store: &Store, org_id: i64, users: &[i64]) -> Result<(), DemoError> {
+    use chrono::{Datelike, Days, Utc};
+    use shared::worktime::{AbsenceKind, RequestAbsence};
+    let ctx = crate::ops::Ctx {
+        store,
+        events: None,
+        public_url: "",
+    };
+    let person = |i: usize| async move {
+        store
+            .get_user(org_id, users[i])
+            .await?
+            .ok_or(DemoError::Op(crate::ops::OpError::NotFound("User")))
+    };
+    let today = Utc::now().date_naive();
+    let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let (last_monday, next_monday) = (monday - Days::new(7), monday + Days::new(7));
+    let ask = |user_id: Option<i64>, kind, first_day, last_day, half_day, note: &str| {
+        RequestAbsence {
+            kind,
+            first_day,
+            last_day,
+            half_day,
+            note: Some(note.to_string()),
+            user_id,
+        }
+    };
+    let admin = person(1).await?;
+    let recorded = [
+        ask(Some(users[5]), AbsenceKind::Sick, last_monday, last_monday, false, "Flu"),
+        ask(
+            Some(users[3]),
+            AbsenceKind::Vacation,
+            last_monday + Days::new(1),
+            last_monday + Days::new(1),
+            true,
+            "Dentist in the afternoon",
+        ),
+    ];
+    for req in &recorded {
+        crate::ops::worktime::request_absence(&ctx, &admin, req, None).await?;
+    }
+    let bob = person(4).await?;
+    let trip = ask(
+        None,
+        AbsenceKind::Vacation,
+        next_monday,
+        next_monday + Days::new(2),
+        false,
+        "Family visit",
+    );
+    crate::ops::worktime::request_absence(&ctx, &bob, &trip, None).await?;
     Ok(())
 }
 
