@@ -26,7 +26,7 @@ use super::{check_answer, hub_with_org, MEMBER, SUPERVISOR};
 pub type Target = fn(&[u8]);
 
 /// Every target by the name of its folder under `seeds/` and `regressions/`.
-pub const ALL: [(&str, Target); 7] = [
+pub const ALL: [(&str, Target); 8] = [
     ("socket_frames", socket_frames),
     ("agent_message", |b| text(b, agent_message)),
     ("tab_message", |b| text(b, tab_message)),
@@ -34,6 +34,7 @@ pub const ALL: [(&str, Target); 7] = [
     ("a2s_split", a2s_split),
     ("screenshot_upload", screenshot_upload),
     ("query_strings", |b| text(b, query_strings)),
+    ("holiday_ics", |b| text(b, holiday_ics)),
 ];
 
 /// Text targets see only UTF-8 input, as libFuzzer's `&str` targets do.
@@ -236,4 +237,23 @@ pub fn query_strings(query: &str) {
     let again =
         web::query::SessionQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     assert_eq!(again.page_href(again.page), href);
+}
+
+/// An iCalendar file an admin uploads to `POST /api/holidays/import`: read into days or refused
+/// with a message the API can say; what it reads is in date order, each day once, named, and
+/// within the import's limit.
+pub fn holiday_ics(text: &str) {
+    use server::domain::holidays::{holidays_from_ics, MAX_IMPORTED_DAYS};
+    match holidays_from_ics(text) {
+        Ok(days) => {
+            assert!(!days.is_empty() && days.len() <= MAX_IMPORTED_DAYS, "{}", days.len());
+            assert!(days.windows(2).all(|w| w[0].0 < w[1].0), "in date order, once each");
+            for (day, name) in &days {
+                let length = name.chars().count();
+                assert!((1..=200).contains(&length), "{day}: {name:?}");
+                assert_eq!(name.trim(), name, "{day}: {name:?}");
+            }
+        }
+        Err(e) => assert!(!e.to_string().is_empty()),
+    }
 }
