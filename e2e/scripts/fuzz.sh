@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every parser that reads bytes from outside (server/fuzz: socket frames and messages of
-# both endpoints, A2S datagrams and split answers, the screenshot upload, query strings) with
+# both endpoints, A2S datagrams and split answers, the screenshot upload, query strings, the
+# holiday import's iCalendar files) with
 # cargo-fuzz (libFuzzer). First every target runs once over each input that ever crashed it
 # (server/fuzz/regressions/<target>/), then fuzzes for SECONDS (default 20) from its seeds.
 #

@@ -252,6 +252,7 @@ pub fn holiday_ics(text: &str) {
                 let length = name.chars().count();
                 assert!((1..=200).contains(&length), "{day}: {name:?}");
                 assert_eq!(name.trim(), name, "{day}: {name:?}");
+                assert!(!name.chars().any(char::is_control), "one line: {day}: {name:?}");
             }
         }
         Err(e) => assert!(!e.to_string().is_empty()),

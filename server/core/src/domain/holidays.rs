@@ -54,8 +54,7 @@ pub fn holidays_from_ics(text: &str) -> Result<Vec<(NaiveDate, String)>, IcsErro
         }
         let name = event
             .get_summary()
-            .map(unescape)
-            .map(|s| s.trim().chars().take(200).collect::<String>())
+            .map(holiday_name)
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "Holiday".to_string());
         for day in start.iter_days().take_while(|d| *d <= last) {
@@ -69,6 +68,31 @@ pub fn holidays_from_ics(text: &str) -> Result<Vec<(NaiveDate, String)>, IcsErro
         return Err(IcsError::NoEvents);
     }
     Ok(days.into_iter().collect())
+}
+
+/// The longest holiday name kept, in characters.
+const MAX_NAME_CHARS: usize = 200;
+
+/// A SUMMARY as a one-line name: escapes read, every run of whitespace or control characters
+/// one space, at most [`MAX_NAME_CHARS`], no space at either end (cut after the collapse, so
+/// a cut never leaves one).
+fn holiday_name(summary: &str) -> String {
+    let text = unescape(summary);
+    let words = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty());
+    let mut name = String::new();
+    for word in words {
+        if !name.is_empty() {
+            name.push(' ');
+        }
+        name.push_str(word);
+    }
+    name.chars()
+        .take(MAX_NAME_CHARS)
+        .collect::<String>()
+        .trim_end()
+        .to_string()
 }
 
 /// RFC 5545 TEXT escapes: `\\`, `\;`, `\,`, `\n`.
@@ -102,6 +126,14 @@ BEGIN:VEVENT\r\nUID:1@test\r\nDTSTART;VALUE=DATE:20261225\r\nDTEND;VALUE=DATE:20
 BEGIN:VEVENT\r\nUID:2@test\r\nDTSTART;VALUE=DATE:20261226\r\nSUMMARY:Zweiter Weihnachts\r\n tag\r\nEND:VEVENT\r\n\
 BEGIN:VEVENT\r\nUID:3@test\r\nDTSTART;VALUE=DATE:20261228\r\nDTEND;VALUE=DATE:20261231\r\nSUMMARY:Betriebsferien\\, Werk 2\r\nEND:VEVENT\r\n\
 END:VCALENDAR\r\n";
+
+    #[test]
+    fn a_name_is_one_line_and_a_cut_leaves_no_space_at_its_end() {
+        assert_eq!(holiday_name("  New\\nYear\u{7}\t Day \r\n"), "New Year Day");
+        let long = format!("{} tail", "x".repeat(MAX_NAME_CHARS - 1));
+        let cut = holiday_name(&long);
+        assert_eq!(cut, "x".repeat(MAX_NAME_CHARS - 1), "the space at the cut is dropped");
+    }
 
     #[test]
     fn all_day_events_become_their_days_with_their_names() {
