@@ -185,19 +185,25 @@ async fn demo_absences(store: &Store, org_id: i64, users: &[i64]) -> Result<(), 
     let today = Utc::now().date_naive();
     let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
     let (last_monday, next_monday) = (monday - Days::new(7), monday + Days::new(7));
-    let ask = |user_id: Option<i64>, kind, first_day, last_day, half_day, note: &str| {
-        RequestAbsence {
+    let ask =
+        |user_id: Option<i64>, kind, first_day, last_day, half_day, note: &str| RequestAbsence {
             kind,
             first_day,
             last_day,
             half_day,
             note: Some(note.to_string()),
             user_id,
-        }
-    };
+        };
     let admin = person(1).await?;
     let recorded = [
-        ask(Some(users[5]), AbsenceKind::Sick, last_monday, last_monday, false, "Flu"),
+        ask(
+            Some(users[5]),
+            AbsenceKind::Sick,
+            last_monday,
+            last_monday,
+            false,
+            "Flu",
+        ),
         ask(
             Some(users[3]),
             AbsenceKind::Vacation,

@@ -246,13 +246,23 @@ pub fn holiday_ics(text: &str) {
     use server::domain::holidays::{holidays_from_ics, MAX_IMPORTED_DAYS};
     match holidays_from_ics(text) {
         Ok(days) => {
-            assert!(!days.is_empty() && days.len() <= MAX_IMPORTED_DAYS, "{}", days.len());
-            assert!(days.windows(2).all(|w| w[0].0 < w[1].0), "in date order, once each");
+            assert!(
+                !days.is_empty() && days.len() <= MAX_IMPORTED_DAYS,
+                "{}",
+                days.len()
+            );
+            assert!(
+                days.windows(2).all(|w| w[0].0 < w[1].0),
+                "in date order, once each"
+            );
             for (day, name) in &days {
                 let length = name.chars().count();
                 assert!((1..=200).contains(&length), "{day}: {name:?}");
                 assert_eq!(name.trim(), name, "{day}: {name:?}");
-                assert!(!name.chars().any(char::is_control), "one line: {day}: {name:?}");
+                assert!(
+                    !name.chars().any(char::is_control),
+                    "one line: {day}: {name:?}"
+                );
             }
         }
         Err(e) => assert!(!e.to_string().is_empty()),

@@ -132,7 +132,11 @@ END:VCALENDAR\r\n";
         assert_eq!(holiday_name("  New\\nYear\u{7}\t Day \r\n"), "New Year Day");
         let long = format!("{} tail", "x".repeat(MAX_NAME_CHARS - 1));
         let cut = holiday_name(&long);
-        assert_eq!(cut, "x".repeat(MAX_NAME_CHARS - 1), "the space at the cut is dropped");
+        assert_eq!(
+            cut,
+            "x".repeat(MAX_NAME_CHARS - 1),
+            "the space at the cut is dropped"
+        );
     }
 
     #[test]
