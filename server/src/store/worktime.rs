@@ -180,23 +180,10 @@ impl Store {
         id: i64,
         audit: impl FnOnce(&PlanRow) -> NewAudit,
     ) -> StoreResult<Option<PlanRow>> {
-        let started = std::time::Instant::now();
-        let mut tx = self.writer().begin().await?;
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "DELETE FROM work_plans WHERE org_id = $1 AND id = $2 RETURNING {PLAN_COLUMNS}"
-        ))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let row = plan_row(&row)?;
-        Store::insert_audit(&mut tx, &audit(&row)).await?;
-        tx.commit().await?;
-        self.observe_write(started);
-        Ok(Some(row))
+        );
+        self.delete_audited(&sql, org_id, id, plan_row, audit).await
     }
 
     /// The organization's holidays in `from..=to` (both optional), in date order.
@@ -260,19 +247,32 @@ impl Store {
         id: i64,
         audit: impl FnOnce(&HolidayRow) -> NewAudit,
     ) -> StoreResult<Option<HolidayRow>> {
+        let sql = "DELETE FROM holidays WHERE org_id = $1 AND id = $2 RETURNING id, day, name";
+        self.delete_audited(sql, org_id, id, holiday_row, audit)
+            .await
+    }
+
+    /// Deletes the organization's row `id` with `sql` (`DELETE … WHERE org_id = $1 AND id = $2
+    /// RETURNING …`) and audits it in the same transaction; `None` if there is no such row.
+    async fn delete_audited<R>(
+        &self,
+        sql: &str,
+        org_id: i64,
+        id: i64,
+        read: fn(&sqlx::any::AnyRow) -> StoreResult<R>,
+        audit: impl FnOnce(&R) -> NewAudit,
+    ) -> StoreResult<Option<R>> {
         let started = std::time::Instant::now();
         let mut tx = self.writer().begin().await?;
-        let row = sqlx::query(
-            "DELETE FROM holidays WHERE org_id = $1 AND id = $2 RETURNING id, day, name",
-        )
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row = sqlx::query(sql)
+            .bind(org_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
-        let row = holiday_row(&row)?;
+        let row = read(&row)?;
         Store::insert_audit(&mut tx, &audit(&row)).await?;
         tx.commit().await?;
         self.observe_write(started);

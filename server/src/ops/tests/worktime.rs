@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use super::Fixture;
 use crate::ops::timesheets::{set_week, WeekAction};
 use crate::ops::worktime::{
-    add_holiday, decide_absence, import_holidays, remove_plan, request_absence, set_plan,
-    AbsenceAction,
+    add_holiday, decide_absence, import_holidays, remove_holiday, remove_plan, request_absence,
+    set_plan, AbsenceAction,
 };
 use crate::ops::OpError;
 use crate::store::StoreError;
@@ -116,6 +116,23 @@ END:VCALENDAR\r\n";
     assert!(matches!(
         import_holidays(&f.ctx(), &admin, "not a calendar", None).await,
         Err(OpError::Invalid { .. })
+    ));
+
+    // Removed by an admin (audited), then gone: a second removal finds nothing. Members may not.
+    let member = f.user("Alice", Role::Member).await;
+    let refused = remove_holiday(&f.ctx(), &member, days[1].id, None).await;
+    assert!(matches!(refused, Err(OpError::Forbidden(_))), "{refused:?}");
+    let removed = remove_holiday(&f.ctx(), &admin, days[1].id, None)
+        .await
+        .expect("removed");
+    assert_eq!(removed.name, "Stephanstag");
+    let left = f.store.holidays(f.org_id(), None, None).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].name, "Christmas Day");
+    assert_eq!(f.audit_actions().await[0], "HOLIDAY_REMOVED");
+    assert!(matches!(
+        remove_holiday(&f.ctx(), &admin, days[1].id, None).await,
+        Err(OpError::NotFound("Holiday"))
     ));
 }
 
