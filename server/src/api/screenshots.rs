@@ -142,7 +142,7 @@ pub async fn list(
     get,
     path = "/api/screenshots/{id}/image",
     tag = "screenshots",
-    summary = "The JPEG of a screenshot",
+    summary = "The JPEG of a screenshot (a view by anyone but its owner is audited as SCREENSHOT_VIEWED)",
     params(("id" = i64, Path, description = "The resource's id (another organization's id answers 404)")),
     responses((status = 200, description = "The image", body = Vec<u8>, content_type = "image/jpeg"))
 )]
@@ -151,22 +151,22 @@ pub async fn image(
     caller: Caller,
     IdPath(id): IdPath,
 ) -> ApiResult<Response> {
-    let (shot, path) = state
-        .store
-        .get_screenshot(caller.org_id(), id)
-        .await?
-        .ok_or(ApiError::NotFound("Screenshot"))?;
-    if shot.user_id != caller.user.id && !caller.user.role.reads_whole_org() {
-        return Err(ApiError::NotFound("Screenshot"));
-    }
+    let (shot, path) =
+        ops::screenshots::open(&state.ops(), &caller.user, id, Some(caller.ip)).await?;
     let bytes = tokio::fs::read(&path).await.map_err(|e| {
         tracing::warn!(error = %e, path, "screenshot file missing");
         ApiError::NotFound("Screenshot file")
     })?;
+    // Someone else's view is audited each time: their browser must ask again, not reuse it.
+    let cache = if shot.user_id == caller.user.id {
+        "private, max-age=3600"
+    } else {
+        "private, no-store"
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "image/jpeg"),
-            (header::CACHE_CONTROL, "private, max-age=3600"),
+            (header::CACHE_CONTROL, cache),
         ],
         bytes,
     )

@@ -1,12 +1,13 @@
 //! Storing a screenshot a desktop agent uploaded: the JPEG checked, the file written under the
 //! data folder, the row inserted (a replay of the same `client_id` answers the first one and
-//! leaves no second file).
+//! leaves no second file). Opening one: someone else's view is audited (`SCREENSHOT_VIEWED`),
+//! so that the person can see who looked (SPEC §18).
 
 use std::path::Path;
 
 use super::{Actor, Ctx, OpError, OpResult};
 use crate::domain::auth::new_token;
-use crate::store::{now_ms, NewScreenshot, StoreError};
+use crate::store::{now_ms, NewAudit, NewScreenshot, StoreError, UserRow};
 use shared::api::Screenshot;
 
 /// How far ahead of the hub's clock an agent's capture time may be.
@@ -115,4 +116,43 @@ async fn write_file(folder: &Path, path: &Path, body: &[u8]) -> OpResult<()> {
     };
     tokio::fs::create_dir_all(folder).await.map_err(io)?;
     tokio::fs::write(path, body).await.map_err(io)
+}
+
+/// `GET /api/screenshots/{id}/image`: the screenshot and its file's path, for its owner or
+/// anyone who reads the whole organization (to others it does not exist). A view by someone
+/// other than its owner is recorded in the audit log first; if that cannot be written, the
+/// image is not shown.
+pub async fn open(
+    ctx: &Ctx<'_>,
+    viewer: &UserRow,
+    id: i64,
+    ip: Option<std::net::IpAddr>,
+) -> OpResult<(Screenshot, String)> {
+    let (shot, path) = ctx
+        .store
+        .get_screenshot(viewer.org_id, id)
+        .await?
+        .ok_or(OpError::NotFound("Screenshot"))?;
+    if shot.user_id == viewer.id {
+        return Ok((shot, path));
+    }
+    if !viewer.role.reads_whole_org() {
+        return Err(OpError::NotFound("Screenshot"));
+    }
+    ctx.store
+        .record_audit(&NewAudit {
+            org_id: viewer.org_id,
+            actor_id: Some(viewer.id),
+            action: "SCREENSHOT_VIEWED",
+            target_type: Some("screenshot"),
+            target_id: Some(shot.id),
+            ip: ip.map(|ip| ip.to_string()),
+            details: serde_json::json!({
+                "user_id": shot.user_id,
+                "user_name": shot.user_name,
+                "captured_at": shot.captured_at,
+            }),
+        })
+        .await?;
+    Ok((shot, path))
 }

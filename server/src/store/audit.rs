@@ -62,6 +62,15 @@ impl Store {
         Ok(())
     }
 
+    /// Writes an audit entry on its own, for what changes nothing else (a screenshot viewed).
+    pub async fn record_audit(&self, entry: &NewAudit) -> StoreResult<()> {
+        let started = std::time::Instant::now();
+        let mut conn = self.writer().acquire().await?;
+        Store::insert_audit(&mut conn, entry).await?;
+        self.observe_write(started);
+        Ok(())
+    }
+
     /// Newest first, optionally only one action.
     pub async fn list_audit(
         &self,

@@ -26,6 +26,7 @@ async fn an_uploaded_screenshot_is_stored_listed_and_served_to_the_right_people(
             ("lead@a.test", Role::Supervisor),
             ("ann@a.test", Role::Member),
             ("bob@a.test", Role::Member),
+            ("own@a.test", Role::Owner),
         ],
     )
     .await;
@@ -174,6 +175,11 @@ async fn an_uploaded_screenshot_is_stored_listed_and_served_to_the_right_people(
     let img = http.get(&url).bearer_auth(&lead).send().await.unwrap();
     assert_eq!(img.status(), 200);
     assert_eq!(img.headers()["content-type"], "image/jpeg");
+    // Someone else's view is audited each time, so the browser may not keep it.
+    assert_eq!(img.headers()["cache-control"], "private, no-store");
+    let own_view = http.get(&url).bearer_auth(&ann).send().await.unwrap();
+    assert_eq!(own_view.status(), 200);
+    assert_eq!(own_view.headers()["cache-control"], "private, max-age=3600");
     assert_eq!(
         img.bytes().await.unwrap().len() as i64,
         shot["bytes"].as_i64().unwrap()
@@ -196,6 +202,23 @@ async fn an_uploaded_screenshot_is_stored_listed_and_served_to_the_right_people(
             .status(),
         404
     );
+    // One entry: the lead's view (not Ann's own, not the refused ones).
+    let owner = hub.login("own@a.test").await;
+    let audit: Value = http
+        .get(format!("{}/api/audit?action=SCREENSHOT_VIEWED", hub.url))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["total"], 1, "{audit}");
+    let entry = &audit["items"][0];
+    assert_eq!(entry["actor_name"], "lead");
+    assert_eq!(entry["target_type"], "screenshot");
+    assert_eq!(entry["target_id"], shot["id"]);
+    assert_eq!(entry["details"]["user_name"], "ann");
 }
 
 #[tokio::test]

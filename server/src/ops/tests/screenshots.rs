@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 
 use super::{actor, Fixture};
-use crate::ops::screenshots::{store, Stored, Upload};
+use crate::ops::screenshots::{open, store, Stored, Upload};
 use crate::ops::{sessions, OpError};
 use crate::store::Created;
 use shared::api::StartSessionRequest;
@@ -101,4 +101,58 @@ async fn not_a_jpeg_a_strangers_session_or_a_future_time_is_refused_and_leaves_n
         "{refused:?}"
     );
     assert_eq!(files_under(data.path()), 0);
+}
+
+#[tokio::test]
+async fn a_view_by_someone_else_is_audited_and_the_owners_own_is_not() {
+    let f = Fixture::new().await;
+    let data = tempfile::tempdir().expect("a folder");
+    let alice = f.user("Alice", Role::Member).await;
+    let bob = f.user("Bob", Role::Member).await;
+    let lead = f.user("Lena", Role::Supervisor).await;
+    let stranger = f.other_org_owner().await;
+    let (shot, _) = store(
+        &f.ctx(),
+        data.path(),
+        &actor(&alice),
+        Upload::default(),
+        JPEG,
+    )
+    .await
+    .expect("stored");
+    let viewed = || async {
+        f.audit_actions()
+            .await
+            .iter()
+            .filter(|a| *a == "SCREENSHOT_VIEWED")
+            .count()
+    };
+
+    open(&f.ctx(), &alice, shot.id, None)
+        .await
+        .expect("her own");
+    assert_eq!(viewed().await, 0, "her own view is not recorded");
+    for _ in 0..2 {
+        open(&f.ctx(), &lead, shot.id, None)
+            .await
+            .expect("the lead's view");
+    }
+    assert_eq!(viewed().await, 2, "every view by someone else");
+    // Those who may not see it find nothing, and nothing is recorded.
+    for nobody in [&bob, &stranger] {
+        let refused = open(&f.ctx(), nobody, shot.id, None).await;
+        assert!(
+            matches!(refused, Err(OpError::NotFound("Screenshot"))),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(viewed().await, 2);
+    let (entries, _) = f
+        .store
+        .list_audit(f.org_id(), Some("SCREENSHOT_VIEWED"), 1, 10)
+        .await
+        .expect("the audit log");
+    assert_eq!(entries[0].actor_id, Some(lead.id));
+    assert_eq!(entries[0].target_id, Some(shot.id));
+    assert_eq!(entries[0].details["user_id"], alice.id);
 }
