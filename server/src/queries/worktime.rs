@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{Days, NaiveDate, TimeZone};
+use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::domain::periods::start_of_day;
 use crate::domain::tally::{dates, Worked};
+use crate::domain::weeks::local_date;
 use crate::domain::worktime::{day_figures, AbsenceDays, PlanStart, Plans, Totals};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{now_ms, AbsenceFilter, Store, UserRow, WorkedRow};
@@ -19,14 +20,6 @@ use shared::worktime::{AbsenceKind, UserWorktime, WorktimeDay, WorktimeReport};
 pub const MAX_WORKTIME_DAYS: usize = 366;
 /// How far back a balance is carried at most (about three years).
 const MAX_BALANCE_DAYS: u64 = 1100;
-
-/// The local date of an instant in `tz`.
-fn local_date(ms: i64, tz: Tz) -> NaiveDate {
-    tz.timestamp_millis_opt(ms)
-        .earliest()
-        .map(|t| t.date_naive())
-        .unwrap_or_default()
-}
 
 /// Seconds per local day of `rows` inside `first..=last`: each session split over the days it
 /// touches within the range, so the days add up to its time inside the range.

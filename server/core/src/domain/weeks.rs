@@ -17,6 +17,15 @@ pub struct IsoWeek {
 #[error("must be an ISO week like 2026-W49")]
 pub struct BadWeek;
 
+/// The local date of an instant in `tz` (an instant has exactly one local time; out of
+/// chrono's range it is the default date).
+pub fn local_date(at_ms: i64, tz: Tz) -> NaiveDate {
+    tz.timestamp_millis_opt(at_ms)
+        .single()
+        .map(|t| t.date_naive())
+        .unwrap_or_default()
+}
+
 impl IsoWeek {
     /// "2026-W49" (also "2026-w49"); the week must exist in that year (W53 only in long years).
     pub fn parse(text: &str) -> Result<IsoWeek, BadWeek> {
@@ -42,12 +51,7 @@ impl IsoWeek {
 
     /// The week an instant falls in, in `tz`.
     pub fn of_instant(at_ms: i64, tz: Tz) -> IsoWeek {
-        let local = tz
-            .timestamp_millis_opt(at_ms)
-            .single()
-            .map(|t| t.date_naive())
-            .unwrap_or_default();
-        IsoWeek::of_date(local)
+        IsoWeek::of_date(local_date(at_ms, tz))
     }
 
     pub fn monday(self) -> NaiveDate {
