@@ -3,7 +3,6 @@
 //! person before a decision (or by an admin). Each write is audited; absences are pushed
 //! (`absence_updated`) and refused in approved weeks (409).
 
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use chrono::NaiveDate;
@@ -207,12 +206,9 @@ pub async fn remove_holiday(
 
 /// The ISO weeks (organization's timezone: the days are its local days) of `first..=last`.
 fn weeks_of(first: NaiveDate, last: NaiveDate) -> Vec<String> {
-    first
-        .iter_days()
-        .take_while(|d| *d <= last)
-        .map(|d| IsoWeek::of_date(d).to_string())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+    IsoWeek::touched(first, last)
+        .iter()
+        .map(ToString::to_string)
         .collect()
 }
 

@@ -104,13 +104,7 @@ pub async fn export(
         .await?
         .ok_or(ApiError::NotFound("Organization"))?;
     // Every ISO week the period touches, with each person's state in it.
-    let mut weeks: Vec<IsoWeek> = Vec::new();
-    for day in from.iter_days().take_while(|d| *d <= to) {
-        let week = IsoWeek::of_date(day);
-        if weeks.last() != Some(&week) {
-            weeks.push(week);
-        }
-    }
+    let weeks = IsoWeek::touched(from, to);
     let mut states = Vec::with_capacity(weeks.len());
     for week in &weeks {
         states.push((

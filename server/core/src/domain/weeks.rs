@@ -65,6 +65,18 @@ impl IsoWeek {
         std::array::from_fn(|i| monday + Days::new(i as u64))
     }
 
+    /// Every week that `first..=last` touches, in order, each once.
+    pub fn touched(first: NaiveDate, last: NaiveDate) -> Vec<IsoWeek> {
+        let mut weeks: Vec<IsoWeek> = Vec::new();
+        for day in first.iter_days().take_while(|d| *d <= last) {
+            let week = IsoWeek::of_date(day);
+            if weeks.last() != Some(&week) {
+                weeks.push(week);
+            }
+        }
+        weeks
+    }
+
     pub fn next(self) -> IsoWeek {
         IsoWeek::of_date(self.monday() + Days::new(7))
     }
@@ -120,6 +132,23 @@ impl fmt::Display for IsoWeek {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_range_touches_its_weeks_in_order_each_once() {
+        let d = |t: &str| t.parse::<NaiveDate>().unwrap();
+        let names = |first, last| -> Vec<String> {
+            IsoWeek::touched(d(first), d(last))
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(names("2026-12-31", "2026-12-31"), ["2026-W53"]);
+        assert_eq!(
+            names("2026-12-27", "2027-01-11"),
+            ["2026-W52", "2026-W53", "2027-W01", "2027-W02"]
+        );
+        assert!(names("2027-01-02", "2027-01-01").is_empty());
+    }
 
     fn ms(text: &str) -> i64 {
         DateTime::parse_from_rfc3339(text)
