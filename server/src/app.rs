@@ -316,9 +316,14 @@ fn spawn_background(state: &AppState) -> Vec<JoinHandle<()>> {
             tracing::warn!(error = %e, "keeping unanswered idle time failed");
         }
     });
+    let retention = tokio::spawn(crate::jobs::retention::run(
+        state.jobs(),
+        Duration::from_millis(state.config.retention_every_ms.max(10)),
+        state.config.retention_clock_offset_ms,
+    ));
     let mut tasks = vec![
         writer, activity, devices, sweeper, checkpoint, cleanup, keepalive, poller, rules,
-        webhooks, unanswered,
+        webhooks, unanswered, retention,
     ];
     if let Some(bus) = state.events.bus() {
         tasks.extend(bus.spawn(state.shutdown.clone()));

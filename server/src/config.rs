@@ -120,6 +120,25 @@ pub struct Config {
     /// Cluster mode: a node silent this long (ms) is declared dead by the others.
     #[arg(long, env = "HUB_NODE_LEASE_MS", default_value_t = 9_000)]
     pub node_lease_ms: u64,
+
+    /// How often the retention job deletes what the policy no longer keeps (ms).
+    #[arg(
+        long,
+        env = "HUB_RETENTION_EVERY_MS",
+        default_value_t = 3_600_000,
+        hide = true
+    )]
+    pub retention_every_ms: u64,
+
+    /// Moves the retention job's clock forward (ms): tests show what a pass deletes days
+    /// later without waiting for them.
+    #[arg(
+        long,
+        env = "HUB_RETENTION_CLOCK_OFFSET_MS",
+        default_value_t = 0,
+        hide = true
+    )]
+    pub retention_clock_offset_ms: i64,
 }
 
 /// The base of the links the hub hands out: the flag, or the listen address.

@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod device_flow;
 pub mod fleet;
 pub mod game_servers;
+pub mod own_data;
 pub mod people;
 pub mod policy;
 pub mod presence;

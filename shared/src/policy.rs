@@ -150,7 +150,7 @@ const fn int(
     }
 }
 
-pub const FIELDS: [FieldSpec; 16] = [
+pub const FIELDS: [FieldSpec; 20] = [
     boolean("screenshots_enabled", true, "Screenshots"),
     boolean("website_tracking_enabled", true, "Website and app tracking"),
     int(
@@ -222,6 +222,30 @@ pub const FIELDS: [FieldSpec; 16] = [
         default: FieldDefault::Off,
         label: "Stop running sessions at (organization's time)",
     },
+    boolean(
+        "screenshot_blur",
+        false,
+        "Blur screenshots on the computer before upload",
+    ),
+    int(
+        "screenshot_delete_minutes",
+        0,
+        60,
+        0,
+        "A member may delete their own screenshot for (minutes, 0 = never)",
+    ),
+    FieldSpec {
+        name: "screenshot_retention_days",
+        kind: FieldKind::IntOrOff { min: 1, max: 3650 },
+        default: FieldDefault::Int(0),
+        label: "Keep screenshots for (days, 0 = keep)",
+    },
+    FieldSpec {
+        name: "activity_retention_days",
+        kind: FieldKind::IntOrOff { min: 1, max: 3650 },
+        default: FieldDefault::Int(0),
+        label: "Keep activity and apps for (days, 0 = keep)",
+    },
 ];
 
 pub fn field(name: &str) -> Option<&'static FieldSpec> {
@@ -259,6 +283,19 @@ pub struct Policy {
     pub max_session_minutes: u32,
     #[serde(default)]
     pub auto_stop_local_time: Option<String>,
+    /// The agent blurs each screenshot before it leaves the computer.
+    #[serde(default)]
+    pub screenshot_blur: bool,
+    /// How long after it was taken a member may delete their own screenshot (0 = not at all);
+    /// the screenshot's 10-minute slot is then not counted.
+    #[serde(default)]
+    pub screenshot_delete_minutes: u32,
+    /// Screenshots older than this are deleted, files and rows (0 = kept).
+    #[serde(default)]
+    pub screenshot_retention_days: u32,
+    /// Activity slots and focused apps older than this are deleted (0 = kept).
+    #[serde(default)]
+    pub activity_retention_days: u32,
 }
 
 impl Default for Policy {
@@ -344,6 +381,11 @@ impl Policy {
             m.insert(spec.name.to_string(), fixed);
         }
         serde_json::from_value(Value::Object(m)).unwrap_or_default()
+    }
+
+    /// Milliseconds a kept kind of data lives, from a `*_retention_days` value (None = kept).
+    pub fn retention_ms(days: u32) -> Option<i64> {
+        (days > 0).then(|| i64::from(days) * 24 * 3600 * 1000)
     }
 
     /// The `auto_stop_local_time` as (hour, minute), if set.
@@ -435,6 +477,47 @@ mod tests {
         }
         let p: Policy = serde_json::from_value(Value::Object(old)).unwrap();
         assert_eq!(p, Policy::default());
+    }
+
+    #[test]
+    fn the_own_data_fields_keep_their_ranges_and_read_from_an_older_policy() {
+        let base = Policy::default();
+        assert!(!base.screenshot_blur);
+        assert_eq!(base.screenshot_delete_minutes, 0);
+        assert_eq!(base.screenshot_retention_days, 0);
+        for ok in [json!(0), json!(1), json!(3650)] {
+            assert!(base
+                .apply_patch(&patch(json!({"activity_retention_days": ok})))
+                .is_ok());
+        }
+        for bad in [json!(-1), json!(3651), json!(true)] {
+            let errs = base
+                .apply_patch(&patch(json!({"screenshot_retention_days": bad})))
+                .unwrap_err();
+            assert_eq!(
+                errs["screenshot_retention_days"],
+                "must be 0 (off) or an integer from 1 to 3650"
+            );
+        }
+        let errs = base
+            .apply_patch(&patch(
+                json!({"screenshot_delete_minutes": 61, "screenshot_blur": 1}),
+            ))
+            .unwrap_err();
+        assert_eq!(errs.len(), 2);
+        let mut old = Policy::default().to_map();
+        for name in [
+            "screenshot_blur",
+            "screenshot_delete_minutes",
+            "screenshot_retention_days",
+            "activity_retention_days",
+        ] {
+            old.remove(name);
+        }
+        let p: Policy = serde_json::from_value(Value::Object(old)).unwrap();
+        assert_eq!(p, Policy::default());
+        assert_eq!(Policy::retention_ms(0), None);
+        assert_eq!(Policy::retention_ms(2), Some(172_800_000));
     }
 
     #[test]

@@ -38,6 +38,10 @@ pub struct Metrics {
     refused: IntCounterVec,
     /// Sockets failed for breaking the protocol, by the close code sent (1002, 1007, 1009).
     protocol_errors: IntCounterVec,
+    /// What the retention job deleted, by kind (`screenshots`, `activity_slots`, `app_times`).
+    retention_deleted: IntCounterVec,
+    /// When the retention job last finished a pass on this node (Unix seconds; 0 = never).
+    pub retention_last_run: IntGauge,
 }
 
 impl Metrics {
@@ -156,8 +160,23 @@ impl Metrics {
             &["code"],
         )
         .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let retention_deleted = IntCounterVec::new(
+            Opts::new(
+                "presence_hub_retention_deleted_total",
+                "Rows (and their files) the retention job deleted as older than the policy keeps, by kind",
+            ),
+            &["kind"],
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
+        let retention_last_run = IntGauge::new(
+            "presence_hub_retention_last_run_timestamp_seconds",
+            "When this node last finished a retention pass (0 = never; one node of a cluster runs it)",
+        )
+        .unwrap_or_else(|e| panic!("metric definition: {e}"));
         for c in [
             Box::new(published.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(retention_deleted.clone()),
+            Box::new(retention_last_run.clone()),
             Box::new(refused.clone()),
             Box::new(protocol_errors.clone()),
             Box::new(received.clone()),
@@ -201,6 +220,8 @@ impl Metrics {
             bus_reconnects: reconnects,
             refused,
             protocol_errors,
+            retention_deleted,
+            retention_last_run,
             registry,
         }
     }
@@ -213,6 +234,11 @@ impl Metrics {
     /// The counter of sockets failed with close `code` for a protocol error.
     pub fn protocol_errors(&self, code: u16) -> IntCounter {
         self.protocol_errors.with_label_values(&[&code.to_string()])
+    }
+
+    /// The counter of rows of `kind` the retention job deleted.
+    pub fn retention_deleted(&self, kind: &str) -> IntCounter {
+        self.retention_deleted.with_label_values(&[kind])
     }
 
     /// The Prometheus text exposition of every metric.

@@ -11,6 +11,7 @@ mod fleet;
 mod game_servers;
 mod health;
 pub mod openapi;
+mod own_data;
 mod people;
 mod policy;
 pub mod screenshots;
@@ -118,6 +119,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .layer(DefaultBodyLimit::max(screenshots::MAX_UPLOAD_BYTES)),
         )
         .routes(routes!(screenshots::image))
+        .routes(routes!(screenshots::delete))
+        .routes(routes!(own_data::data))
+        .routes(routes!(own_data::export_own))
+        .routes(routes!(own_data::export_user))
+        .routes(routes!(own_data::erase))
         .routes(routes!(game_servers::list, game_servers::create))
         .routes(routes!(
             game_servers::show,

@@ -38,6 +38,7 @@ use shared::policy::{FieldKind, FIELDS};
         (name = "webhooks", description = "Signed HTTP deliveries of the organization's events"),
         (name = "audit", description = "Who changed what"),
         (name = "screenshots", description = "Screenshots taken by desktop agents"),
+        (name = "own data", description = "What is held about a person: their own view, export and erasure"),
         (name = "game servers", description = "Game servers polled over A2S"),
         (name = "staff", description = "Staff time on game servers"),
         (name = "operations", description = "Health and metrics"),

@@ -1,5 +1,6 @@
 //! Screenshots from desktop agents: `POST /api/screenshots` (raw JPEG body, metadata in the
-//! query), `GET /api/screenshots`, `GET /api/screenshots/{id}/image`.
+//! query), `GET /api/screenshots`, `GET /api/screenshots/{id}/image`, and
+//! `DELETE /api/screenshots/{id}` (a member's own, inside the policy's window).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -171,4 +172,22 @@ pub async fn image(
         bytes,
     )
         .into_response())
+}
+
+#[utoipa::path(
+    operation_id = "screenshots_delete",
+    delete,
+    path = "/api/screenshots/{id}",
+    tag = "screenshots",
+    summary = "Delete my own screenshot within the policy's screenshot_delete_minutes (409 after); its 10-minute activity slot is then not counted",
+    params(("id" = i64, Path, description = "The resource's id (another person's or organization's id answers 404)")),
+    responses((status = 204, description = "Deleted, with its slot's time"))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> ApiResult<StatusCode> {
+    ops::own_data::delete_own_screenshot(&state.ops(), &caller.user, id, Some(caller.ip)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

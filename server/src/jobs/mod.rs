@@ -1,11 +1,12 @@
 //! Background jobs, in one place: the A2S poller, the live rules' clock, the webhook
-//! deliverer and the demo's simulated agents. Each takes what it uses — a [`JobCtx`] (the
-//! store, where events go, when to stop) and its own settings — never the whole `AppState`;
-//! their writes go through `crate::ops` like every other write.
+//! deliverer, the retention job and the demo's simulated agents. Each takes what it uses — a
+//! [`JobCtx`] (the store, where events go, when to stop) and its own settings — never the
+//! whole `AppState`; their writes go through `crate::ops` like every other write.
 
 pub mod demo_agents;
 pub mod game_poller;
 pub mod live_rules;
+pub mod retention;
 pub mod webhook_deliverer;
 
 use std::net::SocketAddr;

@@ -117,12 +117,7 @@ pub async fn correct(
             weeks.push(week);
         }
     }
-    let spans = ctx.store.idle_spans_of(actor.org_id, id).await?;
-    let discarded: Vec<(i64, i64)> = spans
-        .iter()
-        .filter(|s| s.decision == "discarded")
-        .map(|s| (s.started_at, s.ended_at))
-        .collect();
+    let discarded = ctx.store.uncounted_spans_of(actor.org_id, id).await?;
     let discarded_seconds = crate::store::discarded_seconds(&discarded, started_at, ended_at);
     let fix = SessionCorrection {
         started_at,

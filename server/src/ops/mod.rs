@@ -13,6 +13,7 @@ pub mod error;
 pub mod game_servers;
 pub mod idle;
 pub mod orgs;
+pub mod own_data;
 pub mod people;
 pub mod policy;
 pub mod polls;

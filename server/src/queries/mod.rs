@@ -2,6 +2,7 @@
 //! queries through the store that change nothing and announce no event. Writes live in `ops`.
 
 pub mod fleet;
+pub mod own_data;
 pub mod session_activity;
 pub mod staff_time;
 pub mod timesheets;

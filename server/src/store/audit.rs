@@ -45,9 +45,15 @@ impl Store {
         conn: &mut sqlx::AnyConnection,
         entry: &NewAudit,
     ) -> StoreResult<()> {
+        // Whom the entry is about, from what it names: the person's own page lists these.
         sqlx::query(
-            "INSERT INTO audit_log (org_id, actor_id, action, target_type, target_id, ip, details, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO audit_log (org_id, actor_id, action, target_type, target_id, ip, details, created_at, subject_user_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE $4
+                WHEN 'user' THEN $5
+                WHEN 'session' THEN (SELECT s.user_id FROM work_sessions s WHERE s.id = $5)
+                WHEN 'screenshot' THEN (SELECT s.user_id FROM screenshots s WHERE s.id = $5)
+                WHEN 'absence' THEN (SELECT a.user_id FROM absences a WHERE a.id = $5)
+             END)",
         )
         .bind(entry.org_id)
         .bind(entry.actor_id)
@@ -101,23 +107,65 @@ impl Store {
         .await?;
         let items = rows
             .iter()
-            .map(|r| {
-                let details: String = get(r, "details")?;
-                Ok(AuditEntry {
-                    id: get(r, "id")?,
-                    org_id: get(r, "org_id")?,
-                    actor_id: get(r, "actor_id")?,
-                    actor_name: get(r, "actor_name")?,
-                    action: get(r, "action")?,
-                    target_type: get(r, "target_type")?,
-                    target_id: get(r, "target_id")?,
-                    ip: get(r, "ip")?,
-                    details: serde_json::from_str(&details)
-                        .map_err(|e| StoreError::Corrupt(format!("audit details: {e}")))?,
-                    created_at: ms_to_time(get(r, "created_at")?),
-                })
-            })
+            .map(audit_entry)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok((items, get(&total, "n")?))
     }
+
+    /// How often someone else viewed each of a person's screenshots: screenshot id → views.
+    pub async fn screenshot_views_of(
+        &self,
+        org_id: i64,
+        user_id: i64,
+    ) -> StoreResult<std::collections::HashMap<i64, i64>> {
+        let rows = sqlx::query(
+            "SELECT target_id, COUNT(*) AS n FROM audit_log
+             WHERE org_id = $1 AND subject_user_id = $2 AND action = 'SCREENSHOT_VIEWED' GROUP BY target_id",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((get(r, "target_id")?, get(r, "n")?)))
+            .collect()
+    }
+
+    /// The entries about one person (see `insert_audit`), newest first, at most `limit`.
+    pub async fn audit_about(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.org_id, a.actor_id, u.name AS actor_name, a.action, a.target_type, a.target_id, a.ip, a.details, a.created_at
+             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+             WHERE a.org_id = $1 AND a.subject_user_id = $2
+             ORDER BY a.created_at DESC, a.id DESC LIMIT $3",
+        )
+        .bind(org_id)
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter().map(audit_entry).collect()
+    }
+}
+
+fn audit_entry(r: &sqlx::any::AnyRow) -> StoreResult<AuditEntry> {
+    let details: String = get(r, "details")?;
+    Ok(AuditEntry {
+        id: get(r, "id")?,
+        org_id: get(r, "org_id")?,
+        actor_id: get(r, "actor_id")?,
+        actor_name: get(r, "actor_name")?,
+        action: get(r, "action")?,
+        target_type: get(r, "target_type")?,
+        target_id: get(r, "target_id")?,
+        ip: get(r, "ip")?,
+        details: serde_json::from_str(&details)
+            .map_err(|e| StoreError::Corrupt(format!("audit details: {e}")))?,
+        created_at: ms_to_time(get(r, "created_at")?),
+    })
 }

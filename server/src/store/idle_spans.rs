@@ -45,10 +45,11 @@ pub struct NewIdleSpan<'a> {
 const COLUMNS: &str =
     "id, session_id, user_id, started_at, ended_at, decision, decided_at, created_at";
 
-/// Discarded seconds of a session from its discarded spans, each cut to the session's times.
+/// Discarded seconds of a session from its spans not counted (discarded idle time, removed
+/// screenshot slots), each cut to the session's times, a moment covered twice taken once.
 pub fn discarded_seconds(spans: &[(i64, i64)], started_at: i64, ended_at: Option<i64>) -> i64 {
     let end = ended_at.unwrap_or(i64::MAX);
-    spans
+    hub_core::domain::tally::union_of_spans(spans.to_vec())
         .iter()
         .map(|&(s, e)| ((e.min(end) - s.max(started_at)).max(0)) / 1000)
         .sum()
@@ -196,7 +197,8 @@ impl Store {
         rows.iter().map(span_row).collect()
     }
 
-    /// Sets a session's discarded seconds (and duration, if ended) from its discarded spans.
+    /// Sets a session's discarded seconds (and duration, if ended) from its discarded idle
+    /// spans and the slots of the screenshots its owner deleted.
     pub(super) async fn recount_discarded(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -213,7 +215,8 @@ impl Store {
         let (started_at, ended_at): (i64, Option<i64>) =
             (get(&session, "started_at")?, get(&session, "ended_at")?);
         let spans = sqlx::query(
-            "SELECT started_at, ended_at FROM idle_spans WHERE session_id = $1 AND decision = 'discarded'",
+            "SELECT started_at, ended_at FROM idle_spans WHERE session_id = $1 AND decision = 'discarded'
+             UNION ALL SELECT slot_start AS started_at, slot_end AS ended_at FROM removed_slots WHERE session_id = $1",
         )
         .bind(session_id)
         .fetch_all(&mut *conn)
@@ -260,6 +263,11 @@ mod tests {
             10
         );
         assert_eq!(discarded_seconds(&[(10_000, 70_000)], 80_000, None), 0);
+        assert_eq!(
+            discarded_seconds(&[(0, 60_000), (30_000, 90_000)], 0, None),
+            90,
+            "a removed slot over discarded idle time is not taken twice"
+        );
         assert_eq!(
             discarded_seconds(&[(0, 1_500), (2_000, 3_500)], 0, None),
             2,

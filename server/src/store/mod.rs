@@ -11,6 +11,7 @@ mod idle_spans;
 mod links;
 mod orgs;
 mod outbox;
+mod own_data;
 mod policy;
 mod presence;
 mod screenshots;
@@ -44,6 +45,7 @@ pub use timesheets::{WeekStateRow, WorkedRow};
 pub use device_flow::{DeviceGrantRow, NewDeviceGrant};
 pub use links::{LinkPurpose, PasswordLink};
 pub use orgs::OrgRow;
+pub use own_data::{ErasedUser, ExportKind, ScreenshotRemoval, EXPORT_KINDS};
 pub use policy::{PolicyRow, PolicySave};
 pub use presence::PRESENCE_BATCH_ROWS;
 pub use screenshots::NewScreenshot;
@@ -244,6 +246,11 @@ impl Store {
         &self.write
     }
 
+    /// The metrics this store reports to (and jobs using it add to).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// Records how long a write took, for `/metrics`.
     pub(crate) fn observe_write(&self, started: Instant) {
         self.metrics
@@ -271,6 +278,9 @@ async fn sqlite_pool(url: &str, max: u32, role: SqliteRole) -> StoreResult<AnyPo
                 conn.execute("PRAGMA synchronous = NORMAL").await?;
                 conn.execute("PRAGMA foreign_keys = ON").await?;
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
+                // Deleted content is overwritten, not left in free space: an erased person's
+                // data must not stay readable in the file (SPEC §18).
+                conn.execute("PRAGMA secure_delete = ON").await?;
                 if role == SqliteRole::Writer {
                     // No checkpoint inside a commit: the write that crosses the WAL's threshold
                     // would copy pages and fsync the database file while an admin's force-end

@@ -161,7 +161,9 @@ impl Store {
         let rows = query.fetch_all(self.reader()).await?;
         let spans = sqlx::query(
             "SELECT p.session_id, p.started_at, p.ended_at FROM idle_spans p
-             WHERE p.org_id = $1 AND p.decision = 'discarded' AND p.started_at < $2 AND p.ended_at > $3",
+             WHERE p.org_id = $1 AND p.decision = 'discarded' AND p.started_at < $2 AND p.ended_at > $3
+             UNION ALL SELECT r.session_id, r.slot_start AS started_at, r.slot_end AS ended_at FROM removed_slots r
+             WHERE r.org_id = $1 AND r.slot_start < $2 AND r.slot_end > $3",
         )
         .bind(org_id)
         .bind(to)
@@ -188,7 +190,9 @@ impl Store {
                     started_at: get(r, "started_at")?,
                     ended_at: get(r, "ended_at")?,
                     duration_seconds: get(r, "duration_seconds")?,
-                    discarded: discarded.remove(&id).unwrap_or_default(),
+                    discarded: hub_core::domain::tally::union_of_spans(
+                        discarded.remove(&id).unwrap_or_default(),
+                    ),
                 })
             })
             .collect()

@@ -14,6 +14,7 @@ mod fuzz_replay;
 mod game_servers;
 mod live_context;
 mod openapi;
+mod own_data;
 mod pages;
 mod people;
 mod policy;

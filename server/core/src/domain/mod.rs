@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod device_flow;
 pub mod game_servers;
 pub mod holidays;
+pub mod own_data;
 pub mod people;
 pub mod periods;
 pub mod presence;

@@ -17,6 +17,21 @@ pub struct Worked {
     pub duration_seconds: Option<i64>,
 }
 
+/// The spans not counted in a session — discarded idle time and the slots of screenshots
+/// their owner deleted — as sorted, disjoint spans: where both cover a moment it is taken once.
+pub fn union_of_spans(mut spans: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    spans.retain(|&(s, e)| e > s);
+    spans.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+    for (s, e) in spans {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+}
+
 fn overlap(a: (i64, i64), b: (i64, i64)) -> i64 {
     (a.1.min(b.1) - a.0.max(b.0)).max(0)
 }
@@ -84,6 +99,22 @@ pub fn dates(from: NaiveDate, to: NaiveDate, limit: usize) -> Vec<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_spans_are_taken_once() {
+        assert_eq!(
+            union_of_spans(vec![
+                (50, 70),
+                (0, 10),
+                (5, 20),
+                (20, 30),
+                (60, 65),
+                (40, 40)
+            ]),
+            vec![(0, 30), (50, 70)]
+        );
+        assert_eq!(union_of_spans(vec![]), vec![]);
+    }
     use chrono::DateTime;
 
     fn ms(text: &str) -> i64 {

@@ -5,6 +5,7 @@
 mod corrections;
 mod deliveries;
 mod device_flow;
+mod own_data;
 mod people;
 mod policy;
 mod polls;
