@@ -79,6 +79,9 @@ pub struct AgentState {
     pub idle_seconds: u32,
     pub screenshots_uploaded: u64,
     pub last_screenshot_at: Option<DateTime<Utc>>,
+    /// When the next screenshot is due (a session runs and the policy takes them).
+    #[serde(default)]
+    pub next_screenshot_at: Option<DateTime<Utc>>,
     pub pid: u32,
     pub updated_at: DateTime<Utc>,
 }
@@ -99,6 +102,7 @@ impl AgentState {
             idle_seconds: 0,
             screenshots_uploaded: 0,
             last_screenshot_at: None,
+            next_screenshot_at: None,
             pid: std::process::id(),
             updated_at: Utc::now(),
         }
@@ -151,6 +155,9 @@ impl AgentState {
                 .map(|t| t.to_rfc3339())
                 .unwrap_or_else(|| "never".into())
         ));
+        for line in self.capture_lines(now) {
+            lines.push(format!("captured now:    {line}"));
+        }
         lines.push(format!("pending writes:  {}", self.pending_writes));
         if let Some(notice) = &self.notice {
             lines.push(format!("notice:          {}", notice.text));
@@ -159,7 +166,47 @@ impl AgentState {
     }
 }
 
-/// `h:mm:ss`.
+impl AgentState {
+    /// What this agent captures now under the live policy (SPEC §18), for the window and
+    /// `presence-agent status`: screenshots (off, or how often, blurred or not, when the next
+    /// one comes), then apps and input counts.
+    pub fn capture_lines(&self, now: DateTime<Utc>) -> Vec<String> {
+        let c = &self.config;
+        let screenshots = if c.screenshots_enabled {
+            let interval = u64::from(c.screenshot_interval_seconds);
+            let mut line = if interval.is_multiple_of(60) {
+                format!("Screenshots every {} min", interval / 60)
+            } else {
+                format!("Screenshots every {interval} s")
+            };
+            if c.screenshot_blur {
+                line.push_str(", blurred");
+            }
+            match (&self.session, self.next_screenshot_at) {
+                (Some(_), Some(next)) => {
+                    let secs = (next - now).num_seconds().max(0);
+                    line.push_str(&format!(" · next in {}:{:02}", secs / 60, secs % 60));
+                }
+                _ => line.push_str(" · only while a session runs"),
+            }
+            line.push_str(&format!(" · {} uploaded", self.screenshots_uploaded));
+            line
+        } else {
+            "Screenshots off".to_string()
+        };
+        let on_off = |on: bool| if on { "on" } else { "off" };
+        vec![
+            screenshots,
+            format!(
+                "Apps and window titles {} · keyboard counts {} · mouse counts {}",
+                on_off(c.website_tracking_enabled),
+                on_off(c.enable_keyboard_tracking),
+                on_off(c.enable_mouse_tracking)
+            ),
+        ]
+    }
+}
+
 /// How long someone was away: "12 min" / "1 h 05 min" (rounded to the minute).
 pub fn away(seconds: i64) -> String {
     let minutes = (seconds.max(0) + 30) / 60;
@@ -175,7 +222,38 @@ pub fn clock(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::away;
+    use super::*;
+
+    #[test]
+    fn the_capture_lines_follow_the_policy_and_the_next_screenshot() {
+        let now = Utc::now();
+        let mut s = AgentState::new("http://hub".into());
+        s.config.screenshot_blur = true;
+        s.config.screenshot_interval_seconds = 300;
+        s.config.enable_keyboard_tracking = true;
+        assert_eq!(
+            s.capture_lines(now),
+            vec![
+                "Screenshots every 5 min, blurred · only while a session runs · 0 uploaded",
+                "Apps and window titles on · keyboard counts on · mouse counts off",
+            ]
+        );
+        s.session = Some(TrackedSession {
+            id: Some(1),
+            client_id: None,
+            started_at: now,
+            ticket_id: None,
+            discarded_seconds: 0,
+        });
+        s.next_screenshot_at = Some(now + chrono::Duration::seconds(125));
+        s.screenshots_uploaded = 2;
+        assert_eq!(
+            s.capture_lines(now)[0],
+            "Screenshots every 5 min, blurred · next in 2:05 · 2 uploaded"
+        );
+        s.config.screenshots_enabled = false;
+        assert_eq!(s.capture_lines(now)[0], "Screenshots off");
+    }
 
     #[test]
     fn away_reads_in_minutes_and_hours() {

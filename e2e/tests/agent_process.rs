@@ -437,6 +437,67 @@ async fn under_xvfb_the_window_shows_and_screenshots_reach_the_hub(platform: Pla
     let decoded = image::load_from_memory(&bytes).expect("the JPEG decodes");
     assert_eq!((decoded.width(), decoded.height()), (1280, 800));
 
+    // The owner turns blurring on: the agent applies it at once (the next screenshot comes a
+    // second after the change), and the picture that reaches the hub is blurred.
+    let owner = ApiSession::login(&hub.url, "owner@demo.test", DEMO_PASSWORD)
+        .await
+        .expect("owner login");
+    let (code, body) = owner
+        .send_json(
+            reqwest::Method::PUT,
+            &hub.url,
+            "/api/policy",
+            &json!({ "screenshot_blur": true }),
+        )
+        .await
+        .expect("policy request");
+    assert_eq!(code, 200, "{body}");
+    let blurred = wait_for(
+        "a blurred screenshot after the policy change",
+        Duration::from_secs(20),
+        Duration::from_millis(200),
+        || {
+            let alice = alice.clone();
+            let url = hub.url.clone();
+            async move {
+                let list = alice
+                    .get_json(&url, &format!("/api/screenshots?session_id={id}"))
+                    .await?;
+                let items = list["items"].as_array().cloned().unwrap_or_default();
+                Ok((items.len() >= 2).then(|| items[0].clone()))
+            }
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:#}\nagent log:\n{}", agent.log_tail(30)));
+    let soft = reqwest::Client::new()
+        .get(format!(
+            "{}{}",
+            hub.url,
+            blurred["url"].as_str().expect("url")
+        ))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .expect("image request")
+        .bytes()
+        .await
+        .expect("image bytes");
+    let soft = image::load_from_memory(&soft).expect("the JPEG decodes");
+    assert_eq!(
+        (soft.width(), soft.height()),
+        (1280, 800),
+        "blurred, not shrunk"
+    );
+    let (before, after) = (sharpness(&decoded), sharpness(&soft));
+    println!(
+        "screenshot sharpness (variance of the Laplacian): {before:.1} sharp, {after:.1} blurred"
+    );
+    assert!(
+        after * 10.0 < before,
+        "the upload is not blurred: sharpness {before:.1} before, {after:.1} after"
+    );
+
     // The window with a running session, then after an admin ended it.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let running = xvfb
@@ -491,6 +552,22 @@ async fn under_xvfb_the_window_shows_and_screenshots_reach_the_hub(platform: Pla
         "SIGTERM closes the window and ends the agent"
     );
     hub.stop().expect("the hub stops cleanly");
+}
+
+/// Sharpness as the variance of the Laplacian of the grey picture: edges and text make it
+/// large, a blur small.
+fn sharpness(picture: &image::DynamicImage) -> f64 {
+    let grey = picture.to_luma8();
+    let (w, h) = grey.dimensions();
+    let at = |x: u32, y: u32| f64::from(grey.get_pixel(x, y).0[0]);
+    let mut values = Vec::with_capacity((w * h) as usize);
+    for y in 1..h - 1 {
+        for x in 1..w - 1 {
+            values.push(at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) - 4.0 * at(x, y));
+        }
+    }
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64
 }
 
 /// Reads `/ws/tab` until `user_id`'s presence has `status`.

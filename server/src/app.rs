@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/fleet", get(pages::fleet_page))
         .route("/settings/webhooks", get(pages::webhooks_page))
         .route("/absences", get(pages::absences_page))
+        .route("/me", get(pages::me_page))
         .route("/reports", get(pages::reports_page))
         .route("/screenshots", get(pages::screenshots_page))
         .route("/servers", get(pages::servers_page))

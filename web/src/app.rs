@@ -11,7 +11,7 @@ use crate::data::PageData;
 use crate::pages::device::DevicePage;
 use crate::pages::{
     absences::AbsencesPage, account::AccountPage, audit::AuditPage, downloads::DownloadsPage,
-    fleet::FleetPage, invite::InvitePage, login::LoginPage, not_found::NotFound,
+    fleet::FleetPage, invite::InvitePage, login::LoginPage, me::MePage, not_found::NotFound,
     org_settings::OrgSettingsPage, policy::PolicyPage, reports::ReportsPage,
     screenshots::ScreenshotsPage, servers::ServersPage, session::SessionPage,
     sessions::SessionsPage, setup::SetupPage, staff::StaffPage, status::StatusPage,
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/audit") view=AuditPage/>
                 <Route path=path!("/timesheets") view=TimesheetsPage/>
                 <Route path=path!("/absences") view=AbsencesPage/>
+                <Route path=path!("/me") view=MePage/>
                 <Route path=path!("/fleet") view=FleetPage/>
                 <Route path=path!("/reports") view=ReportsPage/>
                 <Route path=path!("/screenshots") view=ScreenshotsPage/>

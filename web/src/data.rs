@@ -284,6 +284,16 @@ pub struct DevicePageData {
     pub error: Option<String>,
 }
 
+/// `/me`: what the organization holds about a person (SPEC §18).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MePageData {
+    pub data: shared::own_data::OwnData,
+    /// The viewer's own page (else an admin or owner looking at someone's).
+    pub own: bool,
+    /// An owner looking at someone else: the erasure form is shown.
+    pub can_erase: bool,
+}
+
 /// Provided as Leptos context by the hub for each server-side render. Exactly one page's
 /// field is set (or none, for the login, not-found and forbidden pages).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -311,6 +321,8 @@ pub struct PageData {
     pub absences: Option<AbsencesPageData>,
     pub downloads: Option<DownloadsPageData>,
     pub device: Option<DevicePageData>,
+    #[serde(default)]
+    pub me: Option<MePageData>,
     /// Set when the viewer's role is too low for the page: why (rendered with status 403).
     pub forbidden: Option<String>,
     /// Shown on `/login` after a failed attempt.

@@ -55,9 +55,12 @@ impl<H: HubClient> Engine<H> {
         if let Err(e) = write_json(&self.paths.config_cache(), &cache, 0o600) {
             tracing::warn!(error = %e, "cannot cache the config");
         }
+        // A change to what screenshots are (on, interval, blurred) takes the next one a second
+        // later, so what reaches the hub follows the policy at once.
         let screenshots_changed = previous.config.screenshot_interval_seconds
             != config.screenshot_interval_seconds
-            || previous.config.screenshots_enabled != config.screenshots_enabled;
+            || previous.config.screenshots_enabled != config.screenshots_enabled
+            || previous.config.screenshot_blur != config.screenshot_blur;
         let notify = config.show_tracker_notification;
         self.update(|s| {
             s.config_version = version;

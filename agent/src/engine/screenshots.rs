@@ -21,9 +21,9 @@ impl<H: HubClient> Engine<H> {
             return;
         }
         let config = self.config();
-        self.next_screenshot = Some(
-            Instant::now() + Duration::from_secs(u64::from(config.screenshot_interval_seconds)),
-        );
+        self.plan_screenshot(Some(Duration::from_secs(u64::from(
+            config.screenshot_interval_seconds,
+        ))));
         let session_id = self.snapshot().session.and_then(|s| s.id);
         let captured_at = Utc::now();
         let image = match self.screen.capture() {
@@ -43,14 +43,16 @@ impl<H: HubClient> Engine<H> {
         });
         let max_bytes = config.max_screenshot_size_mb as usize * 1024 * 1024;
         let quality = config.screenshot_quality.clamp(1, 100) as u8;
-        let shot =
-            match tokio::task::spawn_blocking(move || encode_to_fit(image, quality, max_bytes))
-                .await
-            {
-                Ok(Ok(shot)) => shot,
-                Ok(Err(e)) => return tracing::warn!(error = %e, "screenshot skipped"),
-                Err(e) => return tracing::warn!(error = %e, "screenshot encoder stopped"),
-            };
+        let blur = config.screenshot_blur;
+        let shot = match tokio::task::spawn_blocking(move || {
+            encode_to_fit(image, quality, max_bytes, blur)
+        })
+        .await
+        {
+            Ok(Ok(shot)) => shot,
+            Ok(Err(e)) => return tracing::warn!(error = %e, "screenshot skipped"),
+            Err(e) => return tracing::warn!(error = %e, "screenshot encoder stopped"),
+        };
         let cid = client_id("shot");
         match self
             .hub
@@ -81,6 +83,13 @@ impl<H: HubClient> Engine<H> {
             }
             Err(e) => tracing::warn!(error = %e, "the hub refused a screenshot"),
         }
+    }
+
+    /// Sets when the next screenshot is due (`None`: none), for the timer and the window.
+    pub(super) fn plan_screenshot(&mut self, after: Option<Duration>) {
+        self.next_screenshot = after.map(|d| Instant::now() + d);
+        let at = after.and_then(|d| chrono::Duration::from_std(d).ok().map(|d| Utc::now() + d));
+        self.update(|s| s.next_screenshot_at = at);
     }
 
     /// Uploads the screenshots kept while the hub was unreachable, oldest first; stops at the

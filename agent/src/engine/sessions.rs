@@ -53,8 +53,9 @@ impl<H: HubClient> Engine<H> {
         let s = self.snapshot();
         let running = s.session.is_some();
         // The first shot comes right after the start (or the change), then every interval.
-        self.next_screenshot = (running && s.config.screenshots_enabled)
-            .then(|| Instant::now() + Duration::from_secs(1));
+        self.plan_screenshot(
+            (running && s.config.screenshots_enabled).then(|| Duration::from_secs(1)),
+        );
         self.next_notice = (running
             && s.config.show_tracker_notification
             && s.config.notification_interval_minutes > 0)
@@ -66,7 +67,7 @@ impl<H: HubClient> Engine<H> {
 
     pub(super) fn end_tracking(&mut self) {
         self.update(|s| s.session = None);
-        self.next_screenshot = None;
+        self.plan_screenshot(None);
         self.next_notice = None;
         self.sync_input();
     }

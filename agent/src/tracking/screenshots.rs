@@ -46,13 +46,30 @@ impl ScreenSource for Desktop {
     }
 }
 
-/// Encodes at `quality`, halving the pixel count step by step until it fits `max_bytes`.
+/// How strongly a screenshot is blurred under the policy's `screenshot_blur`: the Gaussian's
+/// sigma as a share of the longer side (1/120 of 1920 px is 16 px: windows and layout stay
+/// recognisable, text does not).
+const BLUR_SHARE: f32 = 1.0 / 120.0;
+
+/// Blurs the image (policy `screenshot_blur`) so that its text cannot be read; done on the
+/// computer, before anything leaves it.
+pub fn blurred(rgb: &RgbImage) -> RgbImage {
+    let longer = rgb.width().max(rgb.height()) as f32;
+    image::imageops::fast_blur(rgb, (longer * BLUR_SHARE).max(4.0))
+}
+
+/// Encodes at `quality` (blurred first when `blur`), shrinking the picture step by step until
+/// it fits `max_bytes`.
 pub fn encode_to_fit(
     image: RgbaImage,
     quality: u8,
     max_bytes: usize,
+    blur: bool,
 ) -> Result<Shot, CaptureError> {
     let mut rgb: RgbImage = DynamicImage::ImageRgba8(image).to_rgb8();
+    if blur {
+        rgb = blurred(&rgb);
+    }
     loop {
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
@@ -89,7 +106,7 @@ mod tests {
 
     #[test]
     fn a_big_noisy_screen_is_scaled_down_until_it_fits() {
-        let shot = encode_to_fit(noisy(1600, 1000), 90, 100_000).unwrap();
+        let shot = encode_to_fit(noisy(1600, 1000), 90, 100_000, false).unwrap();
         assert!(shot.jpeg.len() <= 100_000);
         assert!(shot.width < 1600 && shot.height < 1000);
         assert_eq!(&shot.jpeg[..3], &[0xFF, 0xD8, 0xFF], "a JPEG");
@@ -97,9 +114,45 @@ mod tests {
 
     #[test]
     fn a_small_screen_keeps_its_size_and_quality_matters() {
-        let low = encode_to_fit(noisy(200, 100), 50, 10_000_000).unwrap();
-        let high = encode_to_fit(noisy(200, 100), 95, 10_000_000).unwrap();
+        let low = encode_to_fit(noisy(200, 100), 50, 10_000_000, false).unwrap();
+        let high = encode_to_fit(noisy(200, 100), 95, 10_000_000, false).unwrap();
         assert_eq!((low.width, low.height), (200, 100));
         assert!(high.jpeg.len() > low.jpeg.len());
+    }
+
+    /// Sharpness as the variance of the Laplacian of the grey picture (the usual focus
+    /// measure): text and edges make it large, a blur makes it small.
+    fn sharpness(jpeg: &[u8]) -> f64 {
+        let grey = image::load_from_memory(jpeg).unwrap().to_luma8();
+        let (w, h) = grey.dimensions();
+        let at = |x: u32, y: u32| f64::from(grey.get_pixel(x, y).0[0]);
+        let mut values = Vec::new();
+        for y in 1..h - 1 {
+            for x in 1..w - 1 {
+                values.push(
+                    at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) - 4.0 * at(x, y),
+                );
+            }
+        }
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64
+    }
+
+    /// A screen of black text-like strokes on white.
+    fn text_like(w: u32, h: u32) -> RgbaImage {
+        RgbaImage::from_fn(w, h, |x, y| {
+            let ink = (y % 16 < 10) && (x % 7 < 3) && ((x / 7 + y / 16) % 5 != 0);
+            let v = if ink { 20 } else { 235 };
+            image::Rgba([v, v, v, 255])
+        })
+    }
+
+    #[test]
+    fn a_blurred_screenshot_keeps_its_size_and_loses_its_detail() {
+        let sharp = encode_to_fit(text_like(960, 600), 85, 10_000_000, false).unwrap();
+        let soft = encode_to_fit(text_like(960, 600), 85, 10_000_000, true).unwrap();
+        assert_eq!((soft.width, soft.height), (960, 600));
+        let (a, b) = (sharpness(&sharp.jpeg), sharpness(&soft.jpeg));
+        assert!(b * 50.0 < a, "sharp {a:.1}, blurred {b:.1}");
     }
 }

@@ -236,11 +236,9 @@ fn footer(ui: &mut egui::Ui, s: &AgentState) {
             s.pending_writes
         ));
     }
-    if s.config.screenshots_enabled {
-        ui.weak(format!(
-            "Screenshots every {} s · {} uploaded",
-            s.config.screenshot_interval_seconds, s.screenshots_uploaded
-        ));
+    // What is captured now, from the live policy (it follows `config_updated`).
+    for line in s.capture_lines(chrono::Utc::now()) {
+        ui.weak(line);
     }
     if let Some(notice) = &s.notice {
         egui::Frame::new()

@@ -7,7 +7,7 @@ use shared::Role;
 use crate::data::Viewer;
 
 /// The pages of the navigation bar: path, label, lowest role that may open it.
-const LINKS: [(&str, &str, Role); 14] = [
+const LINKS: [(&str, &str, Role); 15] = [
     ("/", "Status", Role::Member),
     ("/sessions", "Sessions", Role::Member),
     ("/timesheets", "Timesheets", Role::Member),
@@ -15,6 +15,7 @@ const LINKS: [(&str, &str, Role); 14] = [
     ("/reports", "Reports", Role::Member),
     ("/tickets", "Tickets", Role::Member),
     ("/screenshots", "Screenshots", Role::Member),
+    ("/me", "My data", Role::Member),
     ("/servers", "Servers", Role::Supervisor),
     ("/settings/policy", "Policy", Role::Member),
     ("/downloads", "Downloads", Role::Member),

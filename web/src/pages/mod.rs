@@ -9,6 +9,7 @@ pub mod fleet;
 pub mod forbidden;
 pub mod invite;
 pub mod login;
+pub mod me;
 pub mod not_found;
 pub mod org_settings;
 pub mod policy;
