@@ -124,7 +124,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
     let url = config.database_url();
     let store = Store::connect(&url, metrics.clone()).await?;
     if config.demo {
-        demo::ensure_demo_company(&store)
+        demo::ensure_demo_company(&store, &config.data_dir)
             .await
             .map_err(|e| StartError::Demo(e.to_string()))?;
     }

@@ -64,7 +64,10 @@ pub enum DemoError {
 }
 
 /// Creates the demo company unless an organization with its name exists. Returns true if created.
-pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
+pub async fn ensure_demo_company(
+    store: &Store,
+    data_dir: &std::path::Path,
+) -> Result<bool, DemoError> {
     if store.find_org_by_name(DEMO_ORG).await?.is_some() {
         return Ok(false);
     }
@@ -97,9 +100,10 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
     // Whole days back from today's midnight (UTC), so the history reads naturally.
     const DAY_MS: i64 = 24 * 3600 * 1000;
     let today = now_ms() - now_ms().rem_euclid(DAY_MS);
+    let mut alices_first = None;
     for (user, ticket, days_ago, hour, minutes) in DEMO_SESSIONS {
         let started_at = today - days_ago * DAY_MS + hour * 3600 * 1000;
-        store
+        let (created, _) = store
             .create_session(
                 NewSession {
                     org_id: org.id,
@@ -116,6 +120,13 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
                 |_| None,
             )
             .await?;
+        if user == 3 && alices_first.is_none() {
+            let (crate::store::Created::New(row) | crate::store::Created::Existing(row)) = created;
+            alices_first = Some(row);
+        }
+    }
+    if let Some(session) = alices_first {
+        demo_own_data(store, data_dir, org.id, &users, &session).await?;
     }
     demo_plans(store, org.id, &users).await?;
     demo_absences(store, org.id, &users).await?;
@@ -123,6 +134,140 @@ pub async fn ensure_demo_company(store: &Store) -> Result<bool, DemoError> {
     demo_server_time(store, org.id, users[3]).await?;
     tracing::info!(org_id = org.id, "demo company created");
     Ok(true)
+}
+
+/// What `/me` shows of Alice (SPEC §18): her first demo session's activity per 10-minute
+/// slot and focused apps, three screenshots in it (drawn desktops, stored like an upload),
+/// Lena Lead's view of one of them (recorded in the audit log as every view is), and an idle
+/// break she kept.
+async fn demo_own_data(
+    store: &Store,
+    data_dir: &std::path::Path,
+    org_id: i64,
+    users: &[i64],
+    session: &crate::store::SessionRow,
+) -> Result<(), DemoError> {
+    use crate::domain::activity::{slot_start, SlotCounts};
+    use hub_core::records::{AppWrite, SlotWrite};
+    let ctx = crate::ops::Ctx {
+        store,
+        events: None,
+        public_url: "",
+    };
+    let alice = store
+        .get_user(org_id, users[3])
+        .await?
+        .ok_or(DemoError::Op(crate::ops::OpError::NotFound("User")))?;
+    let lena = store
+        .get_user(org_id, users[2])
+        .await?
+        .ok_or(DemoError::Op(crate::ops::OpError::NotFound("User")))?;
+    let end = session.ended_at.unwrap_or(session.started_at);
+    let slots: Vec<SlotWrite> = (0..)
+        .map(|i| slot_start(session.started_at) + i * 600_000)
+        .take_while(|start| *start < end)
+        .enumerate()
+        .map(|(i, start)| {
+            // Sixty heartbeats a slot, busier in the middle of the session.
+            let active = [
+                38, 51, 57, 44, 59, 33, 48, 55, 41, 52, 46, 30, 58, 49, 36, 27,
+            ][i % 16];
+            SlotWrite {
+                session_id: session.id,
+                user_id: alice.id,
+                slot_start: start,
+                counts: SlotCounts {
+                    heartbeats: 60,
+                    active_heartbeats: active,
+                    ..SlotCounts::default()
+                },
+            }
+        })
+        .collect();
+    let apps = [
+        ("code", "presence-hub — src/demo.rs", 62),
+        ("firefox", "Pull request #42 · Review", 48),
+        ("slack", "#support", 22),
+        ("terminal", "cargo test", 18),
+    ]
+    .map(|(app, title, minutes)| AppWrite {
+        session_id: session.id,
+        user_id: alice.id,
+        app: app.to_string(),
+        active_ms: minutes * 60_000,
+        last_title: Some(title.to_string()),
+    });
+    store.write_activity(&slots, &apps).await?;
+    let actor = crate::ops::Actor {
+        user: alice.clone(),
+        token_id: 0,
+        ip: None,
+    };
+    let mut first = None;
+    for (i, minutes) in [12_i64, 47, 95].into_iter().enumerate() {
+        let upload = crate::ops::screenshots::Upload {
+            session_id: Some(session.id),
+            captured_at: Some(session.started_at + minutes * 60_000),
+            client_id: None,
+        };
+        let jpeg = demo_desktop(i as u8);
+        let (shot, _) =
+            crate::ops::screenshots::store(&ctx, data_dir, &actor, upload, &jpeg).await?;
+        first.get_or_insert(shot.id);
+    }
+    if let Some(id) = first {
+        crate::ops::screenshots::open(&ctx, &lena, id, None).await?;
+    }
+    // A coffee break she chose to keep.
+    let away = session.started_at + 64 * 60_000;
+    store
+        .insert_idle_span(
+            &crate::store::NewIdleSpan {
+                org_id,
+                session_id: session.id,
+                user_id: alice.id,
+                started_at: away,
+                ended_at: away + 11 * 60_000,
+                decision: "kept",
+                client_id: None,
+                weeks: Vec::new(),
+            },
+            |row| crate::events::Event::SessionUpdated {
+                session: row.info(),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// A drawn desktop for the demo's screenshots: a window with a title bar and lines of "text".
+fn demo_desktop(variant: u8) -> Vec<u8> {
+    let (w, h) = (960, 600);
+    let accent = [[37, 99, 235], [22, 163, 74], [217, 119, 6]][usize::from(variant % 3)];
+    let picture = image::RgbImage::from_fn(w, h, |x, y| {
+        let in_window = (80..880).contains(&x) && (60..540).contains(&y);
+        let title_bar = in_window && y < 96;
+        let text = in_window
+            && y > 120
+            && (y - 120) % 28 < 10
+            && x > 110
+            && x < 110 + 90 * ((y / 28 + u32::from(variant)) % 8 + 1);
+        let rgb = if title_bar {
+            accent
+        } else if text {
+            [55, 65, 81]
+        } else if in_window {
+            [248, 250, 252]
+        } else {
+            [30 + (y / 12) as u8, 41, 59 + (x / 16) as u8]
+        };
+        image::Rgb(rgb)
+    });
+    let mut jpeg = Vec::new();
+    // Encoding a picture made here cannot fail; an empty file would be refused by the store.
+    let _ =
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80).encode_image(&picture);
+    jpeg
 }
 
 /// Working-time plans: the organization's 8 hours Monday to Friday, and each person's own

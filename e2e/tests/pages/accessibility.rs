@@ -18,7 +18,7 @@ const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
 
 /// The pages the admin has, besides one session's and one ticket's (found on their lists).
-const ADMIN_PAGES: [&str; 16] = [
+const ADMIN_PAGES: [&str; 17] = [
     "/",
     "/sessions",
     "/tickets",
@@ -26,6 +26,7 @@ const ADMIN_PAGES: [&str; 16] = [
     "/absences",
     "/reports",
     "/screenshots",
+    "/me",
     "/servers",
     "/fleet",
     "/users",

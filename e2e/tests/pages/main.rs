@@ -8,6 +8,7 @@ mod accessibility;
 mod first_run;
 mod force_end;
 mod live_pages;
+mod me_page;
 mod people_pages;
 mod policy_form;
 mod session_activity;

@@ -435,6 +435,7 @@ async fn member_navigation(page: Page<'_>) -> anyhow::Result<()> {
             "/reports",
             "/tickets",
             "/screenshots",
+            "/me",
             "/settings/policy",
             "/downloads"
         ]),

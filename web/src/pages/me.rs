@@ -81,10 +81,42 @@ pub fn describe(entry: &AuditEntry) -> String {
             d["session_id"].as_i64().unwrap_or(target),
             d["reason"].as_str().unwrap_or("no reason given")
         ),
-        _ => match &entry.target_type {
-            Some(kind) => format!("{} ({kind} #{target})", entry.action),
-            None => entry.action.clone(),
-        },
+        action => {
+            let what = match action {
+                "ABSENCE_REQUESTED" => "Asked for an absence",
+                "ABSENCE_RECORDED" => "Recorded an absence",
+                "ABSENCE_APPROVED" => "Approved an absence",
+                "ABSENCE_REFUSED" => "Refused an absence",
+                "ABSENCE_CANCELLED" => "Cancelled an absence",
+                "SESSION_EDITED" => "Corrected a session",
+                "SESSION_DELETED" => "Deleted a session",
+                "SESSION_AUTO_STOPPED" => "Stopped a session by a policy rule",
+                "TIMESHEET_APPROVED" => "Approved a week",
+                "TIMESHEET_REOPENED" => "Reopened a week",
+                "WORK_PLAN_SET" => "Set the working-time plan",
+                "WORK_PLAN_REMOVED" => "Removed a working-time plan",
+                "USER_CREATED" => "Created the account",
+                "USER_UPDATED" => "Changed the profile or role",
+                "INVITE_ACCEPTED" => "Accepted the invitation",
+                "PASSWORD_CHANGED" => "Changed the password",
+                "PASSWORD_RESET" => "Reset the password",
+                "PASSWORD_RESET_LINK_ISSUED" => "Issued a password reset link",
+                "TWO_FACTOR_ENABLED" => "Turned on two-factor sign-in",
+                "TWO_FACTOR_DISABLED" => "Turned off two-factor sign-in",
+                "TWO_FACTOR_RESET" => "Reset two-factor sign-in",
+                "RECOVERY_CODE_USED" => "Signed in with a recovery code",
+                "RECOVERY_CODES_RENEWED" => "Renewed the recovery codes",
+                "SSO_LOGIN" => "Signed in through the identity provider",
+                "TOKEN_REVOKED" => "Signed out a device",
+                _ => "",
+            };
+            match (what, entry.target_type.as_deref()) {
+                ("", Some(kind)) => format!("{kind} #{target}"),
+                ("", None) => "—".to_string(),
+                (what, Some("user") | None) => what.to_string(),
+                (what, Some(kind)) => format!("{what} ({kind} #{target})"),
+            }
+        }
     }
 }
 
@@ -398,7 +430,7 @@ pub fn MePage() -> impl IntoView {
             <h2 id="my-shots-heading">"Screenshots"</h2>
             <div id="my-screenshots" class="shot-grid">{shots}</div>
             <p class="empty" hidden=move || !no_shots()>"No screenshots in this period."</p>
-            <h2 id="my-audit-heading">"Who did what about you"</h2>
+            <h2 id="my-audit-heading">{if own { "Who did what about you" } else { "Who did what about this person" }}</h2>
             <div class="table-wrap" role="region" aria-labelledby="my-audit-heading" tabindex="0">
                 <table id="my-audit" class="data-table">
                     <thead>
@@ -412,7 +444,7 @@ pub fn MePage() -> impl IntoView {
                     <tbody>{audit}</tbody>
                 </table>
             </div>
-            <p class="empty" hidden=move || !no_audit()>"No entries about you."</p>
+            <p class="empty" hidden=move || !no_audit()>"No entries yet."</p>
             {move || can_erase.get().then(|| view! { <EraseForm user_id email=email.clone() can_erase notice/> })}
         </main>
     }
