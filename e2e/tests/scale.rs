@@ -49,6 +49,7 @@ async fn five_hundred_sockets_and_twenty_force_ends_none_lost() -> anyhow::Resul
     let addr = hub.addr()?;
     let sources = loopback_sources(4);
     let rates = Rates {
+        heartbeat_jitter_ms: 0,
         heartbeat_ms: 1000,
         activity_ms: 2000,
         stop: false,

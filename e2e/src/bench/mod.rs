@@ -18,6 +18,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod setup;
+pub mod side_by_side;
 
 use std::path::PathBuf;
 

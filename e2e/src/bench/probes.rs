@@ -133,6 +133,7 @@ impl Probes {
         let observer = Arc::new(ProbeObserver::default());
         let (rates_tx, rates_rx) = watch::channel(rates);
         let (quiet_tx, quiet_rx) = watch::channel(Rates {
+            heartbeat_jitter_ms: 0,
             heartbeat_ms: 0,
             activity_ms: 0,
             stop: false,

@@ -73,6 +73,7 @@ pub async fn run(o: BenchOptions, worker_program: &Path) -> anyhow::Result<Bench
     // Ramp up: the measured sockets first, then the workers' bulk.
     let sources = loopback_sources(o.sources);
     let background = Rates {
+        heartbeat_jitter_ms: 0,
         heartbeat_ms: o.heartbeat_ms,
         activity_ms: o.activity_ms,
         stop: false,
@@ -268,6 +269,16 @@ pub fn publish(results: &BenchResults, json: &Path) -> anyhow::Result<()> {
     );
     println!("{}", markdown(&results.table));
     write_json(results, json)?;
-    println!("written to {}", json.display());
+    // A copy per run beside the others: the next change is compared with these.
+    let kept = json
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("bench")
+        .join(format!(
+            "bench-{}.json",
+            chrono::Utc::now().format("%Y-%m-%dT%H%M%SZ")
+        ));
+    write_json(results, &kept)?;
+    println!("written to {} and {}", json.display(), kept.display());
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! `bench`: the Presence Hub benchmark (see `e2e/scripts/bench.sh`, which builds the release hub
 //! and raises the open-files limit first). `bench --cluster` is the cluster benchmark (three
-//! hubs behind HAProxy on their own PostgreSQL server). `bench worker` is one load-generator
-//! worker process.
+//! hubs behind HAProxy on their own PostgreSQL server). `bench --peer DIR` compares the hub
+//! with another server side by side (`e2e::bench::side_by_side`). `bench worker` is one
+//! load-generator worker process.
 
 use clap::Parser;
 use e2e::bench::cluster::ClusterBenchOptions;
@@ -34,6 +35,17 @@ struct ClusterCli {
     options: ClusterBenchOptions,
 }
 
+#[derive(Parser)]
+#[command(
+    name = "bench --peer DIR",
+    about = "The hub and a peer server side by side: memory, force-end latency and CPU at 15,000 \
+             agent sockets, the same client against a fresh server each"
+)]
+struct PeerCli {
+    #[command(flatten)]
+    options: e2e::bench::side_by_side::SideBySideOptions,
+}
+
 fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("worker") {
         return e2e::load::worker::main();
@@ -42,6 +54,15 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    if std::env::args()
+        .skip(1)
+        .any(|a| a == "--peer" || a.starts_with("--peer="))
+    {
+        let cli = PeerCli::parse();
+        let results = runtime.block_on(e2e::bench::side_by_side::run(cli.options, &program))?;
+        e2e::bench::side_by_side::publish(&results)?;
+        return Ok(());
+    }
     if std::env::args().skip(1).any(|a| a == "--cluster") {
         let cli = ClusterCli::parse();
         let json = cli.options.json.clone();

@@ -118,6 +118,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         workers: args.workers,
         ramp_per_second: args.ramp_per_second,
         rates: Rates {
+            heartbeat_jitter_ms: 0,
             heartbeat_ms: args.heartbeat_ms,
             activity_ms: args.activity_ms,
             stop: false,

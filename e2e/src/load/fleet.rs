@@ -243,6 +243,7 @@ impl Fleet {
     pub async fn stop(mut self) -> FleetTotals {
         let _ = self
             .set_rates(Rates {
+                heartbeat_jitter_ms: 0,
                 heartbeat_ms: 0,
                 activity_ms: 0,
                 stop: true,

@@ -21,6 +21,10 @@ const ACTIVITY: &str = r#"{"type":"activity"}"#;
 pub struct Rates {
     /// An agent's heartbeat period (0 = none).
     pub heartbeat_ms: u64,
+    /// Each agent socket's own period is drawn once in `heartbeat_ms ± heartbeat_jitter_ms`
+    /// (the side-by-side comparison's "every 1–5 s"); 0 = all the same.
+    #[serde(default)]
+    pub heartbeat_jitter_ms: u64,
     /// A tab's activity period (0 = none).
     pub activity_ms: u64,
     /// Close every socket.
@@ -34,6 +38,19 @@ impl Rates {
             SocketKind::Tab => self.activity_ms,
         };
         (ms > 0).then(|| Duration::from_millis(ms))
+    }
+
+    /// This socket's period: [`Rates::period`], moved by up to the jitter for agents.
+    fn own_period(&self, kind: SocketKind) -> Option<Duration> {
+        let base = self.period(kind)?;
+        let jitter = self
+            .heartbeat_jitter_ms
+            .min(self.heartbeat_ms.saturating_sub(1));
+        if kind != SocketKind::Agent || jitter == 0 {
+            return Some(base);
+        }
+        let ms = rand::random_range(self.heartbeat_ms - jitter..=self.heartbeat_ms + jitter);
+        Some(Duration::from_millis(ms))
     }
 }
 
@@ -81,7 +98,7 @@ pub async fn run<O: Observer>(
         SocketKind::Tab => ACTIVITY,
     });
     let mut current = *rates.borrow_and_update();
-    let mut tick = current.period(kind).map(spread_interval);
+    let mut tick = current.own_period(kind).map(spread_interval);
     loop {
         if current.stop {
             let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
@@ -134,8 +151,10 @@ pub async fn run<O: Observer>(
             }
             changed = rates.changed() => {
                 let next = if changed.is_err() { Rates { stop: true, ..current } } else { *rates.borrow_and_update() };
-                if next.period(kind) != current.period(kind) {
-                    tick = next.period(kind).map(spread_interval);
+                if next.period(kind) != current.period(kind)
+                    || next.heartbeat_jitter_ms != current.heartbeat_jitter_ms
+                {
+                    tick = next.own_period(kind).map(spread_interval);
                 }
                 current = next;
             }

@@ -86,6 +86,7 @@ pub async fn run(
     // last hub), then the workers' bulk straight to the hubs.
     let sources = loopback_sources(o.sources);
     let background = Rates {
+        heartbeat_jitter_ms: 0,
         heartbeat_ms: o.heartbeat_ms,
         activity_ms: o.activity_ms,
         stop: false,
