@@ -214,16 +214,7 @@ impl Store {
         .await?;
         let (started_at, ended_at): (i64, Option<i64>) =
             (get(&session, "started_at")?, get(&session, "ended_at")?);
-        let spans = sqlx::query(
-            "SELECT started_at, ended_at FROM idle_spans WHERE session_id = $1 AND decision = 'discarded'
-             UNION ALL SELECT slot_start AS started_at, slot_end AS ended_at FROM removed_slots WHERE session_id = $1",
-        )
-        .bind(session_id)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| Ok((get(r, "started_at")?, get(r, "ended_at")?)))
-        .collect::<StoreResult<Vec<(i64, i64)>>>()?;
+        let spans = super::own_data::uncounted_spans_in(conn, org_id, session_id).await?;
         let discarded = discarded_seconds(&spans, started_at, ended_at);
         sqlx::query(
             "UPDATE work_sessions SET discarded_seconds = $1,

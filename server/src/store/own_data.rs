@@ -104,6 +104,25 @@ pub const EXPORT_KINDS: [ExportKind; 11] = [
     },
 ];
 
+/// [`Store::uncounted_spans_of`] on a given connection (inside a writer's transaction too).
+pub(super) async fn uncounted_spans_in(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+    session_id: i64,
+) -> StoreResult<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT started_at, ended_at FROM idle_spans WHERE org_id = $1 AND session_id = $2 AND decision = 'discarded'
+         UNION ALL SELECT slot_start AS started_at, slot_end AS ended_at FROM removed_slots WHERE org_id = $1 AND session_id = $2",
+    )
+    .bind(org_id)
+    .bind(session_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((get(r, "started_at")?, get(r, "ended_at")?)))
+        .collect()
+}
+
 /// Columns holding an instant in ms, written as RFC 3339 in an export.
 fn is_instant(column: &str) -> bool {
     column.ends_with("_at")
@@ -152,17 +171,8 @@ impl Store {
         org_id: i64,
         session_id: i64,
     ) -> StoreResult<Vec<(i64, i64)>> {
-        let rows = sqlx::query(
-            "SELECT started_at, ended_at FROM idle_spans WHERE org_id = $1 AND session_id = $2 AND decision = 'discarded'
-             UNION ALL SELECT slot_start AS started_at, slot_end AS ended_at FROM removed_slots WHERE org_id = $1 AND session_id = $2",
-        )
-        .bind(org_id)
-        .bind(session_id)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter()
-            .map(|r| Ok((get(r, "started_at")?, get(r, "ended_at")?)))
-            .collect()
+        let mut conn = self.reader().acquire().await?;
+        uncounted_spans_in(&mut conn, org_id, session_id).await
     }
 
     /// Deletes a member's own screenshot and stops counting its slot, with the session's
