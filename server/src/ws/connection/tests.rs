@@ -529,3 +529,15 @@ async fn a_tcp_drop_without_a_close_ends_the_connection() {
     drop(h.client);
     assert_eq!(ended(h.task).await, Ended::Broken);
 }
+
+/// Every socket holds one of these in its task (agents' `Connection` over the upgraded HTTP
+/// stream): tokio allocates a task in 128-byte steps, and up to ~530 bytes of future it is 640
+/// bytes; 544 (before issue 28) made it 768. This guards the step.
+#[test]
+fn a_connection_fits_the_smaller_task_allocation() {
+    type AgentConnection =
+        Connection<crate::ws::AgentMessages, hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>>;
+    let size =
+        std::mem::size_of::<tokio_util::task::task_tracker::TrackedFuture<AgentConnection>>();
+    assert!(size <= 512, "{size} bytes");
+}
