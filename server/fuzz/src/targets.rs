@@ -17,7 +17,6 @@ use server::ws::{AgentMessages, TabMessages};
 use shared::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
-use tokio_tungstenite::tungstenite::protocol::Role as WsRole;
 
 use super::frames::parse_server_frames;
 use super::{check_answer, hub_with_org, MEMBER, SUPERVISOR};
@@ -64,12 +63,7 @@ pub fn socket_frames(bytes: &[u8]) {
         let (hub, org) = hub_with_org();
         let reg = hub.attach(&org, PeerKind::Agent, MEMBER, Role::Member, 1, |_| None);
         let (mut client, server) = tokio::io::duplex(1 << 16);
-        let socket = tokio_tungstenite::WebSocketStream::from_raw_socket(
-            server,
-            WsRole::Server,
-            Some(server::ws::socket_config()),
-        )
-        .await;
+        let socket = server::ws::socket::WsSocket::server(server, server::ws::socket_config());
         let handler = AgentMessages::new(hub.clone(), org.clone(), MEMBER, 1);
         let limits = SocketLimits {
             ping_every: Duration::from_secs(20),

@@ -8,7 +8,6 @@
 //! a write timer exists only while a write is stuck.
 
 use bytes::Bytes;
-use futures_util::{Sink, Stream};
 use governor::clock::MonotonicClock;
 use governor::middleware::NoOpMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
@@ -21,7 +20,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
-use tokio_tungstenite::WebSocketStream;
 
 use tungstenite::error::ProtocolError;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -29,6 +27,7 @@ use tungstenite::protocol::frame::CloseFrame;
 use tungstenite::Message;
 
 use super::direct_write::DirectWrite;
+use super::socket::WsSocket;
 use crate::hub::{CloseCause, ConnEvent, Hub, Outgoing, PeerKind, Registration};
 use shared::protocol::{close_code, SocketError};
 
@@ -95,7 +94,7 @@ enum Closing {
 /// `S` is the byte stream under the WebSocket: the upgraded HTTP connection, or an in-memory
 /// pipe in the unit tests.
 pub struct Connection<H, S> {
-    socket: WebSocketStream<S>,
+    socket: WsSocket<S>,
     reg: Registration,
     hub: Arc<Hub>,
     handler: H,
@@ -118,7 +117,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     pub fn new(
-        socket: WebSocketStream<S>,
+        socket: WsSocket<S>,
         reg: Registration,
         hub: Arc<Hub>,
         handler: H,
@@ -157,7 +156,7 @@ where
         loop {
             if let Some(write) = &mut self.writing {
                 if !write.started() {
-                    match Pin::new(&mut self.socket).poll_flush(cx) {
+                    match self.socket.poll_flush(cx) {
                         Poll::Ready(Ok(())) => {}
                         Poll::Ready(Err(_)) => return Err(self.broken()),
                         Poll::Pending => return self.wait_for_write(cx, progress),
@@ -179,7 +178,7 @@ where
                 }
             }
             if self.unflushed {
-                match Pin::new(&mut self.socket).poll_flush(cx) {
+                match self.socket.poll_flush(cx) {
                     Poll::Ready(Ok(())) => {
                         self.unflushed = false;
                         progress = true;
@@ -209,11 +208,12 @@ where
             match event {
                 ConnEvent::Send(out) => self.writing = Some(DirectWrite::new(out)),
                 ConnEvent::Ping => {
-                    self.start_send(Message::Ping(Bytes::new()))?;
+                    self.start_send(cx, Message::Ping(Bytes::new()))?;
                     self.unflushed = true;
                 }
                 ConnEvent::Close(cause) => {
                     self.begin_close(
+                        cx,
                         Closing::ByHub { cause, sent: false },
                         cause.code(),
                         cause.reason(),
@@ -226,6 +226,7 @@ where
     /// Hands our Close frame to tungstenite and arms the closing handshake's deadline.
     fn begin_close(
         &mut self,
+        cx: &mut Context<'_>,
         closing: Closing,
         code: u16,
         reason: &'static str,
@@ -237,7 +238,7 @@ where
             code: CloseCode::from(code),
             reason: reason.into(),
         };
-        self.start_send(Message::Close(Some(frame)))?;
+        self.start_send(cx, Message::Close(Some(frame)))?;
         self.unflushed = true;
         Ok(())
     }
@@ -251,10 +252,8 @@ where
 
     /// Hands one frame to the socket (written at once when the client keeps up; otherwise the
     /// next flush finishes it).
-    fn start_send(&mut self, msg: Message) -> Result<(), Ended> {
-        Pin::new(&mut self.socket)
-            .start_send(msg)
-            .map_err(|_| self.broken())
+    fn start_send(&mut self, cx: &mut Context<'_>, msg: Message) -> Result<(), Ended> {
+        self.socket.send(cx, msg).map_err(|_| self.broken())
     }
 
     /// A write (or the closing handshake) waits for the client: it has `write_timeout`
@@ -295,12 +294,12 @@ where
             Some(Closing::ByHub { cause, sent: true }) => return self.poll_close_answer(cx, cause),
             Some(_) => return Ok(false),
         }
-        let msg = match Pin::new(&mut self.socket).poll_next(cx) {
+        let msg = match self.socket.poll_next(cx) {
             Poll::Pending => return Ok(false),
             // Only after a closing handshake; a TCP drop without one is an error below.
             Poll::Ready(None) => return Err(Ended::ClientClosed),
             Poll::Ready(Some(Ok(msg))) => msg,
-            Poll::Ready(Some(Err(e))) => return self.fail(e),
+            Poll::Ready(Some(Err(e))) => return self.fail(cx, e),
         };
         self.reg.control.heard();
         let error = match msg {
@@ -348,7 +347,7 @@ where
         cx: &mut Context<'_>,
         cause: CloseCause,
     ) -> Result<bool, Ended> {
-        match Pin::new(&mut self.socket).poll_next(cx) {
+        match self.socket.poll_next(cx) {
             Poll::Pending => Ok(false),
             Poll::Ready(Some(Ok(Message::Close(_)))) => Err(Ended::ClosedByHub {
                 cause,
@@ -364,7 +363,7 @@ where
 
     /// A read failed. A protocol error is answered with its Close code and reason before the
     /// connection is dropped; a broken TCP connection just ends.
-    fn fail(&mut self, error: tungstenite::Error) -> Result<bool, Ended> {
+    fn fail(&mut self, cx: &mut Context<'_>, error: tungstenite::Error) -> Result<bool, Ended> {
         let (code, reason) = match &error {
             tungstenite::Error::Capacity(_) => (close_code::MESSAGE_TOO_BIG, "message too big"),
             tungstenite::Error::Utf8(_) => (INVALID_PAYLOAD, "invalid UTF-8 in a text message"),
@@ -376,7 +375,7 @@ where
         };
         tracing::debug!(user_id = self.reg.user_id, %error, code, "protocol error");
         self.hub.metrics.protocol_errors(code).inc();
-        self.begin_close(Closing::Failed { code }, code, reason)?;
+        self.begin_close(cx, Closing::Failed { code }, code, reason)?;
         Ok(true)
     }
 

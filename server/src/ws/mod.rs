@@ -3,6 +3,7 @@
 mod agent;
 pub mod connection;
 mod direct_write;
+pub mod socket;
 mod tab;
 pub mod upgrade;
 

@@ -1,5 +1,5 @@
 //! The WebSocket handshake (RFC 6455 §4.2), done here rather than by axum's `WebSocketUpgrade`
-//! so the connection is a plain `tokio_tungstenite::WebSocketStream` over the upgraded stream:
+//! so the connection is a plain [`WsSocket`] (tungstenite's protocol) over the upgraded stream:
 //! pushed messages are written to that stream directly (see `direct_write`), which axum's
 //! socket does not allow, and its task is sized for the connection alone.
 
@@ -10,19 +10,18 @@ use axum::http::header::{
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
-use futures_util::FutureExt;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
-use tokio_tungstenite::WebSocketStream;
 use tokio_util::task::TaskTracker;
 use tungstenite::handshake::derive_accept_key;
-use tungstenite::protocol::{Role, WebSocketConfig};
+use tungstenite::protocol::WebSocketConfig;
 
+use super::socket::WsSocket;
 use crate::error::ApiError;
 
 /// An accepted WebSocket connection.
-pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
+pub type Socket = WsSocket<TokioIo<Upgraded>>;
 
 /// A valid upgrade request, not answered yet: the handler authenticates first, so a refused
 /// socket gets an ordinary HTTP error.
@@ -90,17 +89,8 @@ impl SocketUpgrade {
                 Ok(upgraded) => upgraded,
                 Err(e) => return tracing::debug!(error = %e, "WebSocket upgrade failed"),
             };
-            // Completes on its first poll: it only wraps the stream (no I/O).
-            let socket = WebSocketStream::from_raw_socket(
-                TokioIo::new(upgraded),
-                Role::Server,
-                Some(config),
-            )
-            .now_or_never();
-            match socket {
-                Some(socket) => drop(connections.spawn(serve(socket))),
-                None => tracing::error!("the WebSocket stream was not ready at once"),
-            }
+            let socket = WsSocket::server(TokioIo::new(upgraded), config);
+            drop(connections.spawn(serve(socket)));
         });
         let mut response = Response::new(Body::empty());
         *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;

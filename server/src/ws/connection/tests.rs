@@ -10,7 +10,6 @@ use shared::Role;
 use std::sync::Mutex;
 use tokio::io::{duplex, AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
-use tungstenite::protocol::Role as WsRole;
 
 const TEXT: u8 = 0x1;
 const BINARY: u8 = 0x2;
@@ -74,9 +73,7 @@ async fn connect_with(
     let reg = hub.attach(&org, PeerKind::Agent, 1, Role::Member, 1, |_| None);
     let control = reg.control.clone();
     let (client, server) = duplex(pipe_bytes);
-    let socket =
-        WebSocketStream::from_raw_socket(server, WsRole::Server, Some(crate::ws::socket_config()))
-            .await;
+    let socket = WsSocket::server(server, crate::ws::socket_config());
     let recorder = Recorder::default();
     let task = tokio::spawn(Connection::new(
         socket,
