@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 use super::probes::{wait_until, ProbeSpec, Probes};
 use super::readings::{cpu_seconds, machine, rss_kib, Machine};
 use super::report::write_json;
+use crate::api::ApiSession;
 use crate::load::clock::{now_ns, ns_to_ms};
 use crate::load::connect::{loopback_sources, SocketKind};
 use crate::load::fleet::{Fleet, FleetPlan};
@@ -202,20 +203,6 @@ async fn start_peer(dir: &Path) -> anyhow::Result<Server> {
     })
 }
 
-async fn login(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<(String, i64)> {
-    let res: Value = http
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"email": email, "password": crate::hub::DEMO_PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = res["token"]
-        .as_str()
-        .with_context(|| format!("login of {email}: {res}"))?;
-    Ok((token.to_string(), res["user"]["id"].as_i64().unwrap_or(0)))
-}
-
 async fn measure(
     o: &SideBySideOptions,
     server: &Server,
@@ -224,9 +211,11 @@ async fn measure(
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
-    let (alice, _) = login(&http, &server.base, "alice@demo.test").await?;
-    let (bob, bob_id) = login(&http, &server.base, "bob@demo.test").await?;
-    let (admin, _) = login(&http, &server.base, "admin@demo.test").await?;
+    let login = |email| ApiSession::login(&server.base, email, crate::hub::DEMO_PASSWORD);
+    let alice = login("alice@demo.test").await?.token;
+    let bob = login("bob@demo.test").await?;
+    let (bob, bob_id) = (bob.token, bob.user_id);
+    let admin = login("admin@demo.test").await?.token;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = rss_kib(server.pid)?;
     let span = o.heartbeat_max_ms.saturating_sub(o.heartbeat_min_ms) / 2;
