@@ -1,5 +1,6 @@
 //! The audit log: who did what, from where, with old and new values.
 
+use super::exec::Exec;
 use super::{get, limit_offset, ms_to_time, now_ms, Store, StoreError, StoreResult};
 use shared::api::AuditEntry;
 
@@ -41,12 +42,9 @@ impl Changes {
 
 impl Store {
     /// Writes an audit entry inside the caller's transaction, so it commits with the change.
-    pub(crate) async fn insert_audit(
-        conn: &mut sqlx::AnyConnection,
-        entry: &NewAudit,
-    ) -> StoreResult<()> {
+    pub(crate) async fn insert_audit(conn: &mut impl Exec, entry: &NewAudit) -> StoreResult<()> {
         // Whom the entry is about, from what it names: the person's own page lists these.
-        sqlx::query(
+        conn.run(sqlx::query(
             "INSERT INTO audit_log (org_id, actor_id, action, target_type, target_id, ip, details, created_at, subject_user_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE $4
                 WHEN 'user' THEN $5
@@ -62,8 +60,7 @@ impl Store {
         .bind(entry.target_id)
         .bind(entry.ip.as_deref())
         .bind(entry.details.to_string())
-        .bind(now_ms())
-        .execute(conn)
+        .bind(now_ms()))
         .await?;
         Ok(())
     }

@@ -201,29 +201,32 @@ impl Store {
     /// spans and the slots of the screenshots its owner deleted.
     pub(super) async fn recount_discarded(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut impl super::exec::Exec,
         org_id: i64,
         session_id: i64,
     ) -> StoreResult<SessionRow> {
-        let session = sqlx::query(
-            "SELECT started_at, ended_at FROM work_sessions WHERE id = $1 AND org_id = $2",
-        )
-        .bind(session_id)
-        .bind(org_id)
-        .fetch_one(&mut *conn)
-        .await?;
+        let session = conn
+            .one_row(
+                sqlx::query(
+                    "SELECT started_at, ended_at FROM work_sessions WHERE id = $1 AND org_id = $2",
+                )
+                .bind(session_id)
+                .bind(org_id),
+            )
+            .await?;
         let (started_at, ended_at): (i64, Option<i64>) =
             (get(&session, "started_at")?, get(&session, "ended_at")?);
         let spans = super::own_data::uncounted_spans_in(conn, org_id, session_id).await?;
         let discarded = discarded_seconds(&spans, started_at, ended_at);
-        sqlx::query(
-            "UPDATE work_sessions SET discarded_seconds = $1,
-             duration_seconds = CASE WHEN ended_at IS NULL THEN NULL ELSE (ended_at - started_at) / 1000 - $1 END
-             WHERE id = $2",
+        conn.run(
+            sqlx::query(
+                "UPDATE work_sessions SET discarded_seconds = $1,
+                 duration_seconds = CASE WHEN ended_at IS NULL THEN NULL ELSE (ended_at - started_at) / 1000 - $1 END
+                 WHERE id = $2",
+            )
+            .bind(discarded)
+            .bind(session_id),
         )
-        .bind(discarded)
-        .bind(session_id)
-        .execute(&mut *conn)
         .await?;
         self.session_in(conn, org_id, session_id).await
     }

@@ -6,6 +6,8 @@ mod audit;
 mod cluster;
 mod device_flow;
 mod devices;
+mod direct;
+mod exec;
 mod game_servers;
 mod idle_spans;
 mod links;
@@ -59,9 +61,12 @@ pub use worktime::{AbsenceDecision, AbsenceFilter, AbsenceRow, HolidayRow, NewAb
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::metrics::Metrics;
+use direct::DirectSqlite;
+use exec::{Exec, Statement};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -75,6 +80,9 @@ pub enum StoreError {
     Refused(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the direct SQLite connection (store/direct.rs).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
@@ -123,6 +131,9 @@ pub enum Backend {
 pub struct Store {
     read: AnyPool,
     write: AnyPool,
+    /// A SQLite file's connection for the statements on a request's path (store/direct.rs);
+    /// `None` on PostgreSQL and for `sqlite::memory:`, whose statements all go through sqlx.
+    direct: Option<Arc<DirectSqlite>>,
     backend: Backend,
     metrics: Metrics,
 }
@@ -143,22 +154,30 @@ impl Store {
                 Store {
                     read: pool.clone(),
                     write: pool,
+                    direct: None,
                     backend,
                     metrics,
                 }
             }
             Backend::Sqlite => {
-                let url = prepare_sqlite_url(url)?;
+                let (path, url) = prepare_sqlite_url(url)?;
                 let write = sqlite_pool(&url, 1, SqliteRole::Writer).await?;
                 // The writer creates the file and switches it to WAL before readers open it.
                 write.execute("PRAGMA journal_mode = WAL").await?;
                 let read = sqlite_pool(&url, 8, SqliteRole::Reader).await?;
-                Store {
+                let store = Store {
                     read,
                     write,
+                    direct: None,
                     backend,
                     metrics,
-                }
+                };
+                // Opened on the migrated file: its statements name the tables.
+                store.migrate().await?;
+                return Ok(Store {
+                    direct: Some(DirectSqlite::open(Path::new(&path))?),
+                    ..store
+                });
             }
             Backend::Postgres => {
                 // A short acquire timeout: during a database outage a write answers 503 in
@@ -171,6 +190,7 @@ impl Store {
                 Store {
                     read: pool.clone(),
                     write: pool,
+                    direct: None,
                     backend,
                     metrics,
                 }
@@ -234,8 +254,27 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(direct) = &self.direct {
+            direct.close();
+        }
         self.read.close().await;
         self.write.close().await;
+    }
+
+    fn direct(&self) -> Option<&DirectSqlite> {
+        self.direct.as_deref()
+    }
+
+    /// A point read on a request's path: on a SQLite file's direct connection, on this thread
+    /// (store/direct.rs); elsewhere from the reader pool.
+    pub(crate) async fn fetch_on_path(
+        &self,
+        statement: Statement<'_>,
+    ) -> StoreResult<Option<AnyRow>> {
+        match self.direct() {
+            Some(direct) => direct.read(async |c| c.maybe_row(statement).await),
+            None => Ok(statement.fetch_optional(self.reader()).await?),
+        }
     }
 
     pub(crate) fn reader(&self) -> &AnyPool {
@@ -301,8 +340,9 @@ fn is_sqlite_memory(url: &str) -> bool {
     rest.split('?').next() == Some(":memory:")
 }
 
-/// Creates the folder of a SQLite file and asks sqlx to create the file if missing.
-fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
+/// Creates the folder of a SQLite file and asks sqlx to create the file if missing; answers
+/// the file's path and the URL for sqlx.
+fn prepare_sqlite_url(url: &str) -> StoreResult<(String, String)> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
@@ -325,7 +365,7 @@ fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
     } else {
         format!("{query}&mode=rwc")
     };
-    Ok(format!("sqlite://{path}?{query}"))
+    Ok((path.to_string(), format!("sqlite://{path}?{query}")))
 }
 
 /// Maps a unique-constraint failure to a conflict naming `what`; passes other errors on.

@@ -3,8 +3,7 @@
 //! (`NOTIFY hub_events`) when it commits. SQLite runs one node: there is nobody to wake and
 //! nothing to append.
 
-use sqlx::AnyConnection;
-
+use super::exec::Exec;
 use super::{get, now_ms, Backend, Store, StoreError, StoreResult};
 use hub_core::events::{Event, Published};
 
@@ -24,7 +23,7 @@ impl Store {
     /// head row stays locked until that transaction ends, so numbers follow commit order.
     pub(crate) async fn announce(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut impl Exec,
         org_id: i64,
         event: Event,
     ) -> StoreResult<Published> {
@@ -38,31 +37,35 @@ impl Store {
         }
         let payload = serde_json::to_string(&event)
             .map_err(|e| StoreError::Corrupt(format!("event not serializable: {e}")))?;
-        let head = sqlx::query(
-            "INSERT INTO org_event_heads (org_id, last_seq) VALUES ($1, 1)
-             ON CONFLICT (org_id) DO UPDATE SET last_seq = org_event_heads.last_seq + 1
-             RETURNING last_seq",
-        )
-        .bind(org_id)
-        .fetch_one(&mut *conn)
-        .await?;
+        let head = conn
+            .one_row(
+                sqlx::query(
+                    "INSERT INTO org_event_heads (org_id, last_seq) VALUES ($1, 1)
+                     ON CONFLICT (org_id) DO UPDATE SET last_seq = org_event_heads.last_seq + 1
+                     RETURNING last_seq",
+                )
+                .bind(org_id),
+            )
+            .await?;
         let seq: i64 = get(&head, "last_seq")?;
         // After the head row's lock: webhook deliveries are numbered in commit order too.
         self.enqueue_webhooks(conn, org_id, &event).await?;
-        sqlx::query(
-            "INSERT INTO events (org_id, seq, created_at, payload) VALUES ($1, $2, $3, $4)",
+        conn.run(
+            sqlx::query(
+                "INSERT INTO events (org_id, seq, created_at, payload) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(org_id)
+            .bind(seq)
+            .bind(now_ms())
+            .bind(payload),
         )
-        .bind(org_id)
-        .bind(seq)
-        .bind(now_ms())
-        .bind(payload)
-        .execute(&mut *conn)
         .await?;
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(EVENTS_CHANNEL)
-            .bind(format!("{org_id}:{seq}"))
-            .execute(&mut *conn)
-            .await?;
+        conn.run(
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(EVENTS_CHANNEL)
+                .bind(format!("{org_id}:{seq}")),
+        )
+        .await?;
         Ok(Published {
             org_id,
             seq: Some(seq),

@@ -106,18 +106,20 @@ pub const EXPORT_KINDS: [ExportKind; 11] = [
 
 /// [`Store::uncounted_spans_of`] on a given connection (inside a writer's transaction too).
 pub(super) async fn uncounted_spans_in(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut impl super::exec::Exec,
     org_id: i64,
     session_id: i64,
 ) -> StoreResult<Vec<(i64, i64)>> {
-    let rows = sqlx::query(
-        "SELECT started_at, ended_at FROM idle_spans WHERE org_id = $1 AND session_id = $2 AND decision = 'discarded'
-         UNION ALL SELECT slot_start AS started_at, slot_end AS ended_at FROM removed_slots WHERE org_id = $1 AND session_id = $2",
-    )
-    .bind(org_id)
-    .bind(session_id)
-    .fetch_all(conn)
-    .await?;
+    let rows = conn
+        .all_rows(
+            sqlx::query(
+                "SELECT started_at, ended_at FROM idle_spans WHERE org_id = $1 AND session_id = $2 AND decision = 'discarded'
+                 UNION ALL SELECT slot_start AS started_at, slot_end AS ended_at FROM removed_slots WHERE org_id = $1 AND session_id = $2",
+            )
+            .bind(org_id)
+            .bind(session_id),
+        )
+        .await?;
     rows.iter()
         .map(|r| Ok((get(r, "started_at")?, get(r, "ended_at")?)))
         .collect()

@@ -2,6 +2,7 @@
 //! and, on PostgreSQL, no overlap (exclusion constraint); SQLite's single writer makes the
 //! overlap check and the insert one atomic step.
 
+use super::exec::Exec;
 use super::{
     get, is_constraint_conflict, limit_offset, ms_to_time, now_ms, NewAudit, Store, StoreError,
     StoreResult,
@@ -245,24 +246,57 @@ impl Store {
         announce: impl FnOnce(&SessionRow) -> Event,
     ) -> StoreResult<Option<(SessionRow, Published)>> {
         let started = std::time::Instant::now();
-        let mut tx = self.writer().begin().await?;
+        let ended = match self.direct() {
+            // An admin waits on this one: the whole transaction on this thread (store/direct.rs).
+            Some(direct) => {
+                let _writer = self.writer().acquire().await?;
+                direct.transaction(async |tx| {
+                    self.end_in(tx, org_id, id, end, audit, announce).await
+                })?
+            }
+            None => {
+                let mut tx = self.writer().begin().await?;
+                let ended = self
+                    .end_in(&mut *tx, org_id, id, end, audit, announce)
+                    .await?;
+                tx.commit().await?;
+                ended
+            }
+        };
+        self.observe_write(started);
+        Ok(ended)
+    }
+
+    /// The steps of [`Store::end_session`] in the caller's transaction.
+    async fn end_in(
+        &self,
+        tx: &mut impl Exec,
+        org_id: i64,
+        id: i64,
+        end: &SessionEnd<'_>,
+        audit: Option<&NewAudit>,
+        announce: impl FnOnce(&SessionRow) -> Event,
+    ) -> StoreResult<Option<(SessionRow, Published)>> {
         // The ended row comes back from the UPDATE itself: one statement less while the
         // single SQLite writer is held.
-        let done = sqlx::query(&format!(
+        let sql = format!(
             "UPDATE work_sessions SET ended_at = $1, duration_seconds = ($1 - started_at) / 1000 - discarded_seconds,
              end_reason = $2, end_note = $3, ended_by = $4, note = COALESCE($5, note)
              WHERE id = $6 AND org_id = $7 AND ended_at IS NULL AND started_at <= $1
              RETURNING {RETURNING}"
-        ))
-        .bind(end.ended_at)
-        .bind(end.end_reason)
-        .bind(end.end_note)
-        .bind(end.ended_by)
-        .bind(end.note)
-        .bind(id)
-        .bind(org_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        );
+        let done = tx
+            .maybe_row(
+                sqlx::query(&sql)
+                    .bind(end.ended_at)
+                    .bind(end.end_reason)
+                    .bind(end.end_note)
+                    .bind(end.ended_by)
+                    .bind(end.note)
+                    .bind(id)
+                    .bind(org_id),
+            )
+            .await?;
         let Some(row) = done else {
             return Ok(None);
         };
@@ -270,40 +304,35 @@ impl Store {
         // Ended in the past (a live rule's crossing moment): idle time discarded after the end
         // is no longer the session's, so its discarded seconds and duration are counted again.
         if row.discarded_seconds > 0 {
-            row = self.recount_discarded(&mut tx, org_id, id).await?;
+            row = self.recount_discarded(tx, org_id, id).await?;
         }
         if let Some(audit) = audit {
-            Store::insert_audit(&mut tx, audit).await?;
+            Store::insert_audit(tx, audit).await?;
         }
-        let published = self.announce(&mut tx, org_id, announce(&row)).await?;
-        tx.commit().await?;
-        self.observe_write(started);
+        let published = self.announce(tx, org_id, announce(&row)).await?;
         Ok(Some((row, published)))
     }
 
     /// A session read inside a transaction (deleted or not).
     pub(crate) async fn session_in(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut impl Exec,
         org_id: i64,
         id: i64,
     ) -> StoreResult<SessionRow> {
-        let row = sqlx::query(&format!("{SELECT} WHERE s.id = $1 AND s.org_id = $2"))
-            .bind(id)
-            .bind(org_id)
-            .fetch_one(&mut *conn)
+        let sql = format!("{SELECT} WHERE s.id = $1 AND s.org_id = $2");
+        let row = conn
+            .one_row(sqlx::query(&sql).bind(id).bind(org_id))
             .await?;
         session_row(&row)
     }
 
+    /// A live session (a stop or an end reads it first: on the direct connection, store/direct.rs).
     pub async fn get_session(&self, org_id: i64, id: i64) -> StoreResult<Option<SessionRow>> {
-        let row = sqlx::query(&format!(
-            "{SELECT} WHERE s.id = $1 AND s.org_id = $2 AND {LIVE}"
-        ))
-        .bind(id)
-        .bind(org_id)
-        .fetch_optional(self.reader())
-        .await?;
+        let sql = format!("{SELECT} WHERE s.id = $1 AND s.org_id = $2 AND {LIVE}");
+        let row = self
+            .fetch_on_path(sqlx::query(&sql).bind(id).bind(org_id))
+            .await?;
         row.map(|r| session_row(&r)).transpose()
     }
 

@@ -103,7 +103,7 @@ impl Store {
 
     /// The active user owning an unexpired, unrevoked token with this hash.
     pub async fn token_owner(&self, token_hash: &str) -> StoreResult<Option<TokenOwner>> {
-        let row = sqlx::query(
+        let statement = sqlx::query(
             "SELECT t.id AS token_id, t.kind AS token_kind, t.last_used_at AS token_used_at, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.game_name, u.steam_id, u.discord, u.timezone, u.active, u.created_at, u.last_activity_at,
                     o.require_2fa_for AS org_require_2fa_for,
                     (SELECT COUNT(*) FROM user_totp z WHERE z.user_id = u.id AND z.enabled_at IS NOT NULL) AS two_factor_on
@@ -111,10 +111,9 @@ impl Store {
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.active = 1",
         )
         .bind(token_hash)
-        .bind(now_ms())
-        .fetch_optional(self.reader())
-        .await?;
-        match row {
+        .bind(now_ms());
+        // Every request with a token reads this: on the direct connection (store/direct.rs).
+        match self.fetch_on_path(statement).await? {
             Some(r) => {
                 let required: String = get(&r, "org_require_2fa_for")?;
                 let two_factor_on: i64 = get(&r, "two_factor_on")?;

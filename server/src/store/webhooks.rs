@@ -4,12 +4,12 @@
 //! none is lost or made twice; the deliverer (`crate::webhook_deliverer`) sends each
 //! webhook's oldest pending delivery first.
 
-use sqlx::AnyConnection;
-
+use super::exec::Exec;
 use super::{get, limit_offset, ms_to_time, now_ms, Backend, NewAudit, Store, StoreResult};
 use crate::domain::webhooks::kind_and_data;
 use hub_core::events::{Event, Published};
 use shared::webhooks::{Webhook, WebhookDelivery};
+use sqlx::AnyConnection;
 
 /// A webhook as stored (with its secret, which only the deliverer reads).
 #[derive(Debug, Clone, PartialEq)]
@@ -172,7 +172,7 @@ impl Store {
     /// transaction (called by `announce` for every committed event).
     pub(crate) async fn enqueue_webhooks(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut impl Exec,
         org_id: i64,
         event: &Event,
     ) -> StoreResult<()> {
@@ -185,19 +185,21 @@ impl Store {
     /// Deliveries of `kind` to the webhooks of `org_id` that want it (or only to `only`).
     async fn enqueue_kind(
         &self,
-        conn: &mut AnyConnection,
+        conn: &mut impl Exec,
         org_id: i64,
         kind: &str,
         data: &serde_json::Value,
         only: Option<i64>,
     ) -> StoreResult<()> {
-        let hooks = sqlx::query(
-            "SELECT id, events FROM webhooks
-             WHERE org_id = $1 AND enabled = 1 AND deleted_at IS NULL ORDER BY id",
-        )
-        .bind(org_id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let hooks = conn
+            .all_rows(
+                sqlx::query(
+                    "SELECT id, events FROM webhooks
+                     WHERE org_id = $1 AND enabled = 1 AND deleted_at IS NULL ORDER BY id",
+                )
+                .bind(org_id),
+            )
+            .await?;
         let now = now_ms();
         for hook in &hooks {
             let id: i64 = get(hook, "id")?;
@@ -212,17 +214,18 @@ impl Store {
             }
             let delivery_id = new_delivery_id();
             let body = delivery_body(&delivery_id, kind, org_id, now, data);
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (webhook_id, org_id, delivery_id, event, payload,
-                    next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            conn.run(
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries (webhook_id, org_id, delivery_id, event, payload,
+                        next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                )
+                .bind(id)
+                .bind(org_id)
+                .bind(&delivery_id)
+                .bind(kind)
+                .bind(&body)
+                .bind(now),
             )
-            .bind(id)
-            .bind(org_id)
-            .bind(&delivery_id)
-            .bind(kind)
-            .bind(&body)
-            .bind(now)
-            .execute(&mut *conn)
             .await?;
         }
         Ok(())

@@ -55,12 +55,16 @@ impl Hub {
         tabs: Option<&Outgoing>,
     ) {
         if let Some(msg) = agents {
-            for peer in org.agents.iter() {
-                if matches!(audience, Audience::Everyone)
-                    || matches!(audience, Audience::AboutUser(u) if u == peer.user_id)
-                {
-                    self.queue(&peer, msg);
+            match audience {
+                Audience::Everyone => {
+                    for peer in org.agents.iter() {
+                        self.queue(&peer, msg);
+                    }
                 }
+                Audience::AboutUser(user_id) => org.for_agents_of(user_id, |peer| {
+                    self.queue(peer, msg);
+                }),
+                Audience::OrgReaders | Audience::Admins => {}
             }
         }
         if let Some(msg) = tabs {

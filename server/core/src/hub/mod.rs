@@ -347,4 +347,64 @@ mod tests {
         let again = hub.attach(&org, PeerKind::Agent, 2, Role::Member, 2, |_| None);
         assert_eq!(again.control.close_requested(), None);
     }
+
+    /// A push about one person reaches that person's agents only, each once; a closed agent
+    /// gets nothing more, and a user's last agent leaves no trace in the per-user index.
+    #[tokio::test]
+    async fn a_push_about_a_user_reaches_their_agents_and_no_one_elses() {
+        use shared::protocol::{ServerToAgent, SessionEnded};
+        let hub = hub();
+        let org = org(&hub, 1);
+        user(&org, 1, Role::Member);
+        user(&org, 2, Role::Member);
+        let mut bobs: Vec<_> = (0..3)
+            .map(|_| hub.attach(&org, PeerKind::Agent, 2, Role::Member, 2, |_| None))
+            .collect();
+        let mut alices: Vec<_> = (0..3)
+            .map(|_| hub.attach(&org, PeerKind::Agent, 1, Role::Member, 1, |_| None))
+            .collect();
+        let received = |reg: &mut Registration| {
+            let mut n = 0;
+            while let Some(ConnEvent::Send(msg)) = reg.control.try_next() {
+                n += usize::from(msg.text.contains("session_ended"));
+            }
+            n
+        };
+        let end_bobs = |session_id| {
+            let ended = ServerToAgent::SessionEnded(SessionEnded {
+                session_id,
+                reason: "Shift is over".into(),
+                ended_by: Some(1),
+                ended_at: chrono::DateTime::UNIX_EPOCH,
+            });
+            hub.publish::<_, ServerToTab>(&org, fanout::Audience::AboutUser(2), Some(&ended), None);
+        };
+        end_bobs(7);
+        for reg in bobs.iter_mut() {
+            assert_eq!(received(reg), 1, "each of Bob's agents once");
+        }
+        for reg in alices.iter_mut() {
+            assert_eq!(received(reg), 0, "none of Alice's");
+        }
+        let gone = bobs.remove(1);
+        hub.detach(&gone);
+        end_bobs(8);
+        assert_eq!(
+            bobs.iter_mut().map(received).collect::<Vec<_>>(),
+            vec![1, 1]
+        );
+        assert_eq!(
+            gone.control.queued(),
+            0,
+            "a detached agent gets nothing more"
+        );
+        for reg in bobs.iter().chain(alices.iter()) {
+            hub.detach(reg);
+        }
+        assert!(
+            org.agents_of.is_empty(),
+            "no user keeps an entry without agents"
+        );
+        assert!(org.agents.is_empty());
+    }
 }

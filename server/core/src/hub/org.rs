@@ -142,6 +142,10 @@ pub struct OrgHub {
     pub(super) members: DashMap<i64, Member>,
     pub(super) tabs: DashMap<u64, Peer>,
     pub(super) agents: DashMap<u64, Peer>,
+    /// The agent sockets of each user: a push about one person (their session ended) goes to
+    /// theirs without walking every agent of the organization, which at 15,000 sockets took
+    /// longer than the rest of an admin's force-end together (`bench --peer`, issue 28).
+    pub(super) agents_of: DashMap<i64, Vec<u64>>,
     /// Agent device tokens with a socket here: (user, sockets open).
     pub(super) device_sockets: DashMap<i64, (i64, u32)>,
     next_conn: AtomicU64,
@@ -168,6 +172,7 @@ impl OrgHub {
             members: DashMap::new(),
             tabs: DashMap::new(),
             agents: DashMap::new(),
+            agents_of: DashMap::new(),
             device_sockets: DashMap::new(),
             next_conn: AtomicU64::new(1),
             publish: Mutex::new(()),
@@ -364,10 +369,45 @@ impl OrgHub {
         users
     }
 
-    pub(super) fn peers(&self, kind: PeerKind) -> &DashMap<u64, Peer> {
+    /// Adds a socket (under the publish lock, so that a push sees it in both maps or in none).
+    pub(super) fn add_peer(&self, kind: PeerKind, conn_id: u64, peer: Peer) {
         match kind {
-            PeerKind::Agent => &self.agents,
-            PeerKind::Tab => &self.tabs,
+            PeerKind::Agent => {
+                self.agents_of
+                    .entry(peer.user_id)
+                    .or_default()
+                    .push(conn_id);
+                self.agents.insert(conn_id, peer);
+            }
+            PeerKind::Tab => {
+                self.tabs.insert(conn_id, peer);
+            }
+        }
+    }
+
+    /// Removes a socket; `None` when it was not (or no longer) registered.
+    pub(super) fn remove_peer(&self, kind: PeerKind, conn_id: u64) -> Option<Peer> {
+        match kind {
+            PeerKind::Agent => {
+                let (_, peer) = self.agents.remove(&conn_id)?;
+                self.agents_of.remove_if_mut(&peer.user_id, |_, ids| {
+                    ids.retain(|id| *id != conn_id);
+                    ids.is_empty()
+                });
+                Some(peer)
+            }
+            PeerKind::Tab => self.tabs.remove(&conn_id).map(|(_, peer)| peer),
+        }
+    }
+
+    /// Runs `each` on the agent sockets of `user_id`.
+    pub(super) fn for_agents_of(&self, user_id: i64, mut each: impl FnMut(&Peer)) {
+        if let Some(ids) = self.agents_of.get(&user_id) {
+            for id in ids.iter() {
+                if let Some(peer) = self.agents.get(id) {
+                    each(&peer);
+                }
+            }
         }
     }
 

@@ -80,7 +80,7 @@ impl Hub {
         if let Some(first) = greeting(org) {
             self.queue_direct(&peer, &first);
         }
-        org.peers(kind).insert(conn_id, peer);
+        org.add_peer(kind, conn_id, peer);
         if kind == PeerKind::Agent {
             self.device_connected(org, token_id, user_id);
         }
@@ -107,7 +107,7 @@ impl Hub {
     pub fn detach(&self, reg: &Registration) {
         let org = &reg.org;
         reg.control.finish();
-        let Some((_, peer)) = org.peers(reg.kind).remove(&reg.conn_id) else {
+        let Some(peer) = org.remove_peer(reg.kind, reg.conn_id) else {
             return;
         };
         if reg.kind == PeerKind::Agent {

@@ -60,6 +60,8 @@ pub struct Fixture {
     pub store: Store,
     pub published: Recorder,
     pub owner: UserRow,
+    /// The folder of a file store ([`Fixture::on_file`]), removed with the fixture.
+    _folder: Option<tempfile::TempDir>,
 }
 
 impl Fixture {
@@ -67,6 +69,21 @@ impl Fixture {
         let store = Store::connect("sqlite::memory:", Metrics::new())
             .await
             .expect("an in-memory store");
+        Fixture::with(store, None).await
+    }
+
+    /// The same on a SQLite file, as the hub runs: the statements on a request's path go
+    /// through the direct connection (store/direct.rs) instead of sqlx.
+    pub async fn on_file() -> Fixture {
+        let folder = tempfile::tempdir().expect("a folder");
+        let url = format!("sqlite://{}", folder.path().join("hub.db").display());
+        let store = Store::connect(&url, Metrics::new())
+            .await
+            .expect("a file store");
+        Fixture::with(store, Some(folder)).await
+    }
+
+    async fn with(store: Store, folder: Option<tempfile::TempDir>) -> Fixture {
         let published = Recorder::default();
         let ctx = Ctx {
             store: &store,
@@ -88,6 +105,7 @@ impl Fixture {
             store,
             published,
             owner,
+            _folder: folder,
         }
     }
 

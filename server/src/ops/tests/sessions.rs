@@ -111,7 +111,17 @@ async fn end_as(
 
 #[tokio::test]
 async fn only_admins_end_another_persons_session_with_a_reason_and_it_is_audited() {
-    let f = Fixture::new().await;
+    force_end_rules(Fixture::new().await).await;
+}
+
+/// The same on a file, where the session read, the end and its audit entry run on the direct
+/// SQLite connection.
+#[tokio::test]
+async fn a_force_end_on_a_sqlite_file_keeps_every_rule() {
+    force_end_rules(Fixture::on_file().await).await;
+}
+
+async fn force_end_rules(f: Fixture) {
     let alice = f.user("Alice", Role::Member).await;
     let bob = f.user("Bob", Role::Member).await;
     let admin = f.user("Ada", Role::Admin).await;
@@ -179,7 +189,15 @@ async fn only_admins_end_another_persons_session_with_a_reason_and_it_is_audited
 
 #[tokio::test]
 async fn another_organizations_session_is_not_found() {
-    let f = Fixture::new().await;
+    not_found_elsewhere(Fixture::new().await).await;
+}
+
+#[tokio::test]
+async fn another_organizations_session_is_not_found_on_a_sqlite_file() {
+    not_found_elsewhere(Fixture::on_file().await).await;
+}
+
+async fn not_found_elsewhere(f: Fixture) {
     let alice = f.user("Alice", Role::Member).await;
     let Created::New(row) = sessions::start(&f.ctx(), &alice, &start_request(), "agent")
         .await

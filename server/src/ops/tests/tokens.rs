@@ -10,7 +10,16 @@ use shared::Role;
 
 #[tokio::test]
 async fn a_member_sees_and_revokes_only_their_own_devices() {
-    let f = Fixture::new().await;
+    own_devices_only(Fixture::new().await).await;
+}
+
+/// The same on a file, where every request's token is read on the direct SQLite connection.
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once_on_a_sqlite_file() {
+    own_devices_only(Fixture::on_file().await).await;
+}
+
+async fn own_devices_only(f: Fixture) {
     let alice = f.user("Alice", Role::Member).await;
     let bob = f.user("Bob", Role::Member).await;
     let mine = tokens::issue(&f.ctx(), &alice, TokenKind::Device, Some("10.0.0.1"))
@@ -36,6 +45,12 @@ async fn a_member_sees_and_revokes_only_their_own_devices() {
         "as if it did not exist"
     );
 
+    let signed_in = f
+        .store
+        .token_owner(&token_hash(&mine))
+        .await
+        .expect("looked up");
+    assert_eq!(signed_in.map(|o| o.user.id), Some(alice.id));
     tokens::revoke(&f.ctx(), &actor(&alice), listed[0].id)
         .await
         .expect("revoked");
