@@ -197,6 +197,7 @@ pub async fn start(config: Config) -> Result<RunningHub, StartError> {
         bound: addr,
         leptos: crate::web_render::leptos_options(),
         downloads: Downloads::new(config.downloads_dir.clone()),
+        touches: Default::default(),
         config,
         store,
         hub,

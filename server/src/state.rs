@@ -43,6 +43,8 @@ pub struct AppInner {
     pub bound: SocketAddr,
     /// The desktop agents offered on `/downloads` (`--downloads-dir`) and their hashes.
     pub downloads: Downloads,
+    /// Tokens whose last use is being written (one write at a time per token).
+    pub touches: crate::ops::tokens::TouchesInFlight,
 }
 
 #[derive(Clone)]
@@ -65,21 +67,46 @@ impl AppState {
         self.store.token_owner(&token_hash(token)).await
     }
 
-    /// The user behind a token, noting (at most once a minute) that it was used from `ip`:
-    /// the devices list shows when and from where.
+    /// The user behind a socket's token, noting (at most once a minute) that it was used from
+    /// `ip`: the devices list shows when and from where.
     pub async fn authenticate_from(
         &self,
         token: &str,
         ip: std::net::IpAddr,
     ) -> Result<Option<TokenOwner>, StoreError> {
         let owner = self.authenticate(token).await?;
-        if let Some(owner) = owner
+        self.note_use(owner, ip)
+    }
+
+    /// The same for an API request (its token read on the direct SQLite connection, see
+    /// `Store::token_owner_of_request`).
+    pub async fn authenticate_request_from(
+        &self,
+        token: &str,
+        ip: std::net::IpAddr,
+    ) -> Result<Option<TokenOwner>, StoreError> {
+        let owner = self
+            .store
+            .token_owner_of_request(&token_hash(token))
+            .await?;
+        self.note_use(owner, ip)
+    }
+
+    fn note_use(
+        &self,
+        owner: Option<TokenOwner>,
+        ip: std::net::IpAddr,
+    ) -> Result<Option<TokenOwner>, StoreError> {
+        let stale = owner
             .clone()
-            .filter(|o| crate::ops::tokens::needs_touch(o, now_ms()))
+            .filter(|o| crate::ops::tokens::needs_touch(o, now_ms()));
+        if let Some((owner, in_flight)) =
+            stale.and_then(|o| self.touches.begin(o.token_id).map(|t| (o, t)))
         {
             let (store, public_url) = (self.store.clone(), self.public_url.clone());
             // Off the request's path: the answer does not wait for this write.
             tokio::spawn(async move {
+                let _in_flight = in_flight;
                 let ctx = crate::ops::Ctx {
                     store: &store,
                     events: None,

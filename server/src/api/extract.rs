@@ -85,7 +85,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthorized)?;
         let ip = client_ip(parts, state.config.trust_proxy);
         let owner = state
-            .authenticate_from(&token, ip)
+            .authenticate_request_from(&token, ip)
             .await?
             .ok_or(ApiError::Unauthorized)?;
         if owner.must_enrol_two_factor() && !open_before_two_factor(parts.uri.path()) {

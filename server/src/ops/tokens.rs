@@ -1,5 +1,8 @@
 //! Login tokens: issued at login (and after setup or an invite), listed as devices, revoked.
 
+use std::sync::Arc;
+
+use dashmap::DashSet;
 use shared::people::{DeviceToken, TokenKind};
 use shared::Role;
 
@@ -20,6 +23,35 @@ pub fn needs_touch(owner: &TokenOwner, now: i64) -> bool {
     owner
         .last_used_at
         .is_none_or(|at| now - at >= TOUCH_EVERY_MS)
+}
+
+/// The tokens whose use is being written. A fleet that reconnects at once with one token (a
+/// shared device token: 15,000 sockets of `bench --peer`) read it before the first write of
+/// its use landed, and each socket queued the same write behind SQLite's one writer; now the
+/// first one writes and the others skip.
+#[derive(Default)]
+pub struct TouchesInFlight(Arc<DashSet<i64>>);
+
+/// A touch of one token in flight; the token may be touched again once this is dropped.
+pub struct TouchInFlight {
+    set: Arc<DashSet<i64>>,
+    token_id: i64,
+}
+
+impl TouchesInFlight {
+    /// `None` while another touch of this token is in flight.
+    pub fn begin(&self, token_id: i64) -> Option<TouchInFlight> {
+        self.0.insert(token_id).then(|| TouchInFlight {
+            set: self.0.clone(),
+            token_id,
+        })
+    }
+}
+
+impl Drop for TouchInFlight {
+    fn drop(&mut self) {
+        self.set.remove(&self.token_id);
+    }
 }
 
 /// Notes that a token was used from `ip`, at most once per [`TOUCH_EVERY_MS`] (the devices

@@ -45,12 +45,20 @@ async fn own_devices_only(f: Fixture) {
         "as if it did not exist"
     );
 
-    let signed_in = f
-        .store
-        .token_owner(&token_hash(&mine))
-        .await
-        .expect("looked up");
-    assert_eq!(signed_in.map(|o| o.user.id), Some(alice.id));
+    // A socket's handshake reads the token from the reader pool, an API request on the direct
+    // SQLite connection where there is one: both see the same.
+    let (socket, request) = (
+        f.store.token_owner(&token_hash(&mine)).await,
+        f.store.token_owner_of_request(&token_hash(&mine)).await,
+    );
+    assert_eq!(
+        socket.expect("looked up").map(|o| o.user.id),
+        Some(alice.id)
+    );
+    assert_eq!(
+        request.expect("looked up").map(|o| o.user.id),
+        Some(alice.id)
+    );
     tokens::revoke(&f.ctx(), &actor(&alice), listed[0].id)
         .await
         .expect("revoked");
@@ -65,6 +73,12 @@ async fn own_devices_only(f: Fixture) {
         .await
         .expect("looked up");
     assert!(owner.is_none(), "a revoked token logs nobody in");
+    let request = f
+        .store
+        .token_owner_of_request(&token_hash(&mine))
+        .await
+        .expect("looked up");
+    assert!(request.is_none(), "nor into the API");
 }
 
 #[tokio::test]
@@ -104,4 +118,18 @@ async fn a_token_use_is_written_at_most_once_a_minute() {
         .await
         .expect("listed");
     assert_eq!(listed[0].client_ip.as_deref(), Some("10.0.0.9"));
+}
+
+#[test]
+fn one_touch_of_a_token_is_in_flight_at_a_time() {
+    let touches = tokens::TouchesInFlight::default();
+    let first = touches.begin(7).expect("the first use writes");
+    assert!(touches.begin(7).is_none(), "a second use meanwhile skips");
+    let other = touches.begin(8);
+    assert!(other.is_some(), "another token is not held up");
+    drop(first);
+    assert!(
+        touches.begin(7).is_some(),
+        "written: the next use may write again"
+    );
 }
