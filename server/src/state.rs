@@ -97,12 +97,14 @@ impl AppState {
         owner: Option<TokenOwner>,
         ip: std::net::IpAddr,
     ) -> Result<Option<TokenOwner>, StoreError> {
+        // The owner is copied for the write only: most uses need none (one a minute per token).
         let stale = owner
-            .clone()
+            .as_ref()
             .filter(|o| crate::ops::tokens::needs_touch(o, now_ms()));
-        if let Some((owner, in_flight)) =
+        if let Some((stale, in_flight)) =
             stale.and_then(|o| self.touches.begin(o.token_id).map(|t| (o, t)))
         {
+            let owner = stale.clone();
             let (store, public_url) = (self.store.clone(), self.public_url.clone());
             // Off the request's path: the answer does not wait for this write.
             tokio::spawn(async move {

@@ -8,8 +8,9 @@
 //! connection to the same file, on the calling tokio worker, a whole transaction in one go: a
 //! point read or a short write takes tens of microseconds of the worker, less than the hops.
 //!
-//! Only what sits on a request's path and is small goes here (the token of every request, the
-//! session a stop names, the end itself). Writes hold the sqlx writer's single connection while
+//! Only what sits on a request's path and is small goes here (an API request's token, the
+//! session a stop names, the end itself; sockets' handshakes read their token from the reader
+//! pool, see `Store::token_owner`). Writes hold the sqlx writer's single connection while
 //! they run, so SQLite's one writer is still taken in turn and no busy wait ever blocks a
 //! worker; reads need nothing (WAL: a reader never waits for the writer).
 
