@@ -66,19 +66,18 @@ pub async fn stop(
 ) -> ApiResult<Json<SessionInfo>> {
     let ending = Ending::Stopped { note: body.note };
     let requested_end = body.ended_at.map(|t| t.timestamp_millis());
-    Ok(Json(
-        work_sessions::end(
-            &state.ops(),
-            Some(&caller.user),
-            caller.user.org_id,
-            body.session_id,
-            ending,
-            requested_end,
-            Some(ip),
-        )
-        .await?
-        .info(),
-    ))
+    let stopped = work_sessions::end(
+        &state.ops(),
+        Some(&caller.user),
+        caller.user.org_id,
+        body.session_id,
+        ending,
+        requested_end,
+        Some(ip),
+    )
+    .await?;
+    push_before_answering().await;
+    Ok(Json(stopped.info()))
 }
 
 #[utoipa::path(
@@ -120,19 +119,28 @@ pub async fn end(
     let ending = Ending::AdminEnded {
         reason: body.reason.trim().to_string(),
     };
-    Ok(Json(
-        work_sessions::end(
-            &state.ops(),
-            Some(&caller.user),
-            caller.user.org_id,
-            id,
-            ending,
-            None,
-            Some(ip),
-        )
-        .await?
-        .info(),
-    ))
+    let ended = work_sessions::end(
+        &state.ops(),
+        Some(&caller.user),
+        caller.user.org_id,
+        id,
+        ending,
+        None,
+        Some(ip),
+    )
+    .await?;
+    push_before_answering().await;
+    Ok(Json(ended.info()))
+}
+
+/// Lets the sockets an end has just woken write `session_ended` before the answer is encoded
+/// and sent: the agent stopping is what the caller is waiting for. A task woken on this worker
+/// waits in its next-task slot until the request's task gives the thread up, which otherwise
+/// happens only once the answer has been serialized and written (and the client woken by it).
+/// Measured (issue 28, `bench --peer`, 15,000 agent sockets): POST → `session_ended` on the
+/// agent's socket p50 0.84 → 0.73 ms; the answer waits for those writes only.
+async fn push_before_answering() {
+    tokio::task::yield_now().await;
 }
 
 #[utoipa::path(

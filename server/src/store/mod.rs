@@ -236,8 +236,8 @@ impl Store {
     }
 
     /// Copies the SQLite write-ahead log into the database file (PASSIVE: it never blocks the
-    /// writer or readers), on a reader connection so commits never pay for it. Run every
-    /// second by the hub; nothing to do on PostgreSQL.
+    /// writer or readers), on a reader connection so commits never pay for it. Run by the hub
+    /// every `CHECKPOINT_EVERY` (app.rs); nothing to do on PostgreSQL.
     pub async fn checkpoint(&self) -> StoreResult<()> {
         if self.backend == Backend::Sqlite {
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")

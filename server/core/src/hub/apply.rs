@@ -13,7 +13,13 @@ impl Hub {
     /// loaded has no sockets here: nothing to do (it is loaded from the database, current,
     /// when one of its users connects).
     pub fn apply(&self, org_id: i64, event: &Event) {
+        self.apply_to_sockets(org_id, event);
+        // After the sockets: the task woken last runs first on this worker (tokio's next-task
+        // slot), and that should be the socket a user waits on, not the rules' clock.
         self.tell_rules(org_id, event);
+    }
+
+    fn apply_to_sockets(&self, org_id: i64, event: &Event) {
         let Some(org) = self.org(org_id) else {
             return;
         };
