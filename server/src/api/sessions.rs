@@ -66,18 +66,7 @@ pub async fn stop(
 ) -> ApiResult<Json<SessionInfo>> {
     let ending = Ending::Stopped { note: body.note };
     let requested_end = body.ended_at.map(|t| t.timestamp_millis());
-    let stopped = work_sessions::end(
-        &state.ops(),
-        Some(&caller.user),
-        caller.user.org_id,
-        body.session_id,
-        ending,
-        requested_end,
-        Some(ip),
-    )
-    .await?;
-    push_before_answering().await;
-    Ok(Json(stopped.info()))
+    end_as(&state, &caller, ip, body.session_id, ending, requested_end).await
 }
 
 #[utoipa::path(
@@ -119,28 +108,37 @@ pub async fn end(
     let ending = Ending::AdminEnded {
         reason: body.reason.trim().to_string(),
     };
+    end_as(&state, &caller, ip, id, ending, None).await
+}
+
+/// Ends a session as the caller (a stop or an admin's end) and answers with it once the
+/// agents have been told. The request's task yields once after the commit, so the sockets the
+/// end has just woken write `session_ended` before the answer is encoded and sent: the agent
+/// stopping is what the caller is waiting for. A task woken on this worker waits in its
+/// next-task slot until the request's task gives the thread up, which otherwise happens only
+/// once the answer has been serialized and written (and the client woken by it). Measured
+/// (issue 28, `bench --peer`, 15,000 agent sockets): POST → `session_ended` on the agent's
+/// socket p50 0.84 → 0.73 ms; the answer waits for those writes only.
+async fn end_as(
+    state: &AppState,
+    caller: &Caller,
+    ip: std::net::IpAddr,
+    session_id: i64,
+    ending: Ending,
+    requested_end: Option<i64>,
+) -> ApiResult<Json<SessionInfo>> {
     let ended = work_sessions::end(
         &state.ops(),
         Some(&caller.user),
         caller.user.org_id,
-        id,
+        session_id,
         ending,
-        None,
+        requested_end,
         Some(ip),
     )
     .await?;
-    push_before_answering().await;
-    Ok(Json(ended.info()))
-}
-
-/// Lets the sockets an end has just woken write `session_ended` before the answer is encoded
-/// and sent: the agent stopping is what the caller is waiting for. A task woken on this worker
-/// waits in its next-task slot until the request's task gives the thread up, which otherwise
-/// happens only once the answer has been serialized and written (and the client woken by it).
-/// Measured (issue 28, `bench --peer`, 15,000 agent sockets): POST → `session_ended` on the
-/// agent's socket p50 0.84 → 0.73 ms; the answer waits for those writes only.
-async fn push_before_answering() {
     tokio::task::yield_now().await;
+    Ok(Json(ended.info()))
 }
 
 #[utoipa::path(
