@@ -202,6 +202,10 @@ async fn devices_outlive_a_restart_and_none_is_connected_until_it_comes_back() {
     let admin = hub.login("adm@a.test").await;
     let bob = hub.login("bob@a.test").await;
     let id = device_id(&hub, &bob).await;
+    // The admin's tab is open (its snapshot came) before the agent reports: a device write
+    // is pushed only to the tabs open when it lands, every 100 ms here.
+    let mut admin_tab = hub.tab(&admin).await;
+    wait_for(&mut admin_tab, "presence_snapshot", 5, |_| true).await;
     let mut agent = hub.agent(&bob).await;
     wait_for(&mut agent, "hello", 5, |_| true).await;
     send_json(
@@ -209,7 +213,6 @@ async fn devices_outlive_a_restart_and_none_is_connected_until_it_comes_back() {
         json!({"type": "config_applied", "config_version": 1}),
     )
     .await;
-    let mut admin_tab = hub.tab(&admin).await;
     pushed(&mut admin_tab, id, |d| d["config_version"] == 1).await;
     drop(admin_tab);
 
@@ -218,9 +221,10 @@ async fn devices_outlive_a_restart_and_none_is_connected_until_it_comes_back() {
     assert_eq!(after["connected"], false);
     assert_eq!(after["config_version"], 1);
     drop(agent);
+    let mut admin_tab = hub.tab(&admin).await;
+    wait_for(&mut admin_tab, "presence_snapshot", 5, |_| true).await;
     let mut agent = hub.agent(&bob).await;
     wait_for(&mut agent, "hello", 5, |_| true).await;
-    let mut admin_tab = hub.tab(&admin).await;
     pushed(&mut admin_tab, id, |d| d["connected"] == true).await;
 
     // A signed-out device leaves the list.
