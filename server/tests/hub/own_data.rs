@@ -557,20 +557,22 @@ async fn the_retention_job_deletes_old_screenshots_and_activity_once_its_clock_g
         )
         .await;
     assert_eq!(status, 200);
+    // The image answers 404 as soon as the pass has deleted the rows; the pass counts what it
+    // deleted only after it has removed the files and written the audit entry.
+    let counted = "presence_hub_retention_deleted_total{kind=\"screenshots\"} 1";
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let (status, _, _) = bytes(&hub, &ann, &format!("/api/screenshots/{shot}/image")).await;
-        if status == 404 {
+        let metrics = hub.metrics().await;
+        if status == 404 && metrics.contains(counted) {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never deleted");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never deleted and counted: the image answers {status}\n{metrics}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let metrics = hub.metrics().await;
-    assert!(
-        metrics.contains("presence_hub_retention_deleted_total{kind=\"screenshots\"} 1"),
-        "{metrics}"
-    );
     let (_, audit) = hub
         .call(
             "GET",
